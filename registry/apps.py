@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _sync_role_groups(sender, **kwargs) -> None:
+    from registry.roles import role_groups_sync
+
+    role_groups_sync()
+
+
+class RegistryConfig(AppConfig):
+    name = "registry"
+    verbose_name = _("Registrasi penduduk")
+
+    def ready(self) -> None:
+        # Groups need the permissions that auth creates after migrating this app.
+        post_migrate.connect(_sync_role_groups, sender=self, dispatch_uid="registry_role_groups")

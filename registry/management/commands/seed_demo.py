@@ -1,0 +1,44 @@
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from registry.demo import demo_accounts_create, demo_seed
+from registry.models import Resident
+
+
+class Command(BaseCommand):
+    help = (
+        "Demo data for Kabupaten Ponorogo (35.02): regions, offices, one account per role and synthetic "
+        "residents in families whose NIKs pass the validator."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--residents", type=int, default=5000, help="How many residents (default 5,000).")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Only create residents when there are none yet."
+        )
+
+    def handle(self, *args, residents: int, seed: int, if_empty: bool, **options):
+        started = time.monotonic()
+        if if_empty and Resident.objects.exists():
+            logins, created = demo_accounts_create(), 0
+        else:
+
+            def progress(done: int) -> None:
+                if self.verbosity and residents >= 50_000:
+                    self.stdout.write(f"  {done:,} / {residents:,} penduduk", ending="\r")
+                    self.stdout.flush()
+
+            logins, created = demo_seed(residents=residents, seed=seed, progress=progress)
+        total = Resident.objects.count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Data demo siap: {created:,} penduduk baru, {total:,} seluruhnya "
+                f"({time.monotonic() - started:.1f} s)."
+            )
+        )
+        self.stdout.write(f"Akun demo (kata sandi untuk semua: {settings.DEMO_PASSWORD}):")
+        for login in logins:
+            self.stdout.write(f"  {login.username:<15} {login.role:<15} {login.office}")

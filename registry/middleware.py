@@ -1,0 +1,32 @@
+"""Session idle timeout, enforced server-side as well as by the cookie's age."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+LAST_SEEN_KEY = "last_seen"
+
+
+class IdleSessionTimeoutMiddleware:
+    """Logs a staff member out after SESSION_IDLE_TIMEOUT seconds without a request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN_KEY, now)
+            if now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+                logout(request)
+                # Anonymous from here on: LoginRequiredMiddleware already ran, so send to login now.
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)

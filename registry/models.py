@@ -1,0 +1,391 @@
+"""Who and what: the Kemendagri region tree, offices, staff and their scope, residents (NIK), families (KK),
+and the audit of every access to personal data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registry.scoping import ScopedQuerySet
+
+
+class RegionQuerySet(ScopedQuerySet):
+    scope_field = "code"
+
+
+class Region(models.Model):
+    """One node of the Kemendagri region tree, keyed by its dotted code ("35.02.01.2001")."""
+
+    class Level(models.IntegerChoices):
+        PROVINSI = 1, _("Provinsi")
+        KABUPATEN = 2, _("Kabupaten/Kota")
+        KECAMATAN = 3, _("Kecamatan")
+        DESA = 4, _("Desa/Kelurahan")
+
+    class Kind(models.TextChoices):
+        PROVINSI = "provinsi", _("Provinsi")
+        KABUPATEN = "kabupaten", _("Kabupaten")
+        KOTA = "kota", _("Kota")
+        KECAMATAN = "kecamatan", _("Kecamatan")
+        DISTRIK = "distrik", _("Distrik")
+        KELURAHAN = "kelurahan", _("Kelurahan")
+        DESA = "desa", _("Desa")
+        DESA_ADAT = "desa_adat", _("Desa adat")
+
+    code = models.CharField(_("kode"), max_length=13, primary_key=True)
+    level = models.PositiveSmallIntegerField(_("tingkat"), choices=Level.choices)
+    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("induk"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    name = models.CharField(_("nama"), max_length=100)
+    postal_code = models.CharField(_("kode pos"), max_length=5, blank=True)
+    decree = models.CharField(_("dasar hukum"), max_length=60)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("wilayah")
+        verbose_name_plural = _("wilayah")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["level", "name"], name="region_level_name")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level=1, parent__isnull=True) | Q(level__gt=1, parent__isnull=False),
+                name="region_parent_by_level",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def digits(self) -> str:
+        """The code as it appears inside a NIK or KK ("350201")."""
+        return self.code.replace(".", "")
+
+
+class OfficeQuerySet(ScopedQuerySet):
+    scope_field = "region__code"
+
+
+class Office(models.Model):
+    """A Disdukcapil office (one per kabupaten/kota) or a UPTD (one per kecamatan, under its Disdukcapil)."""
+
+    class Kind(models.TextChoices):
+        DISDUKCAPIL = "disdukcapil", _("Disdukcapil kabupaten/kota")
+        UPTD = "uptd", _("UPTD kecamatan")
+
+    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    region = models.OneToOneField(
+        Region, verbose_name=_("wilayah"), on_delete=models.PROTECT, related_name="office"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("kantor induk"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="branches",
+    )
+    name = models.CharField(_("nama"), max_length=150)
+    address = models.CharField(_("alamat"), max_length=255, blank=True)
+    phone = models.CharField(_("telepon"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    objects = OfficeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("kantor")
+        verbose_name_plural = _("kantor")
+        ordering = ["region_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="disdukcapil", parent__isnull=True) | Q(kind="uptd", parent__isnull=False),
+                name="office_uptd_has_parent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scope_code(self) -> str:
+        return self.region_id
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", _("Petugas")
+    UPTD_OPERATOR = "uptd_operator", _("Operator UPTD")
+    SUPERVISOR = "supervisor", _("Kepala bidang")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class StaffManager(UserManager):
+    pass
+
+
+class User(AbstractUser):
+    """A staff account. It belongs to an office, whose region is the account's scope, and has one role."""
+
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("kantor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    role = models.CharField(_("peran"), max_length=20, choices=Role.choices, blank=True)
+
+    objects = StaffManager()
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("petugas")
+        verbose_name_plural = _("petugas")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="") | Q(office__isnull=False), name="user_role_needs_office"
+            ),
+        ]
+
+    @property
+    def scope_code(self) -> str | None:
+        """Region code this account may see; None means the whole database (platform superuser only)."""
+        if self.office_id is None:
+            return None
+        return self.office.region_id
+
+    @property
+    def is_uptd_operator(self) -> bool:
+        return self.role == Role.UPTD_OPERATOR
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+
+
+class FamilyQuerySet(ScopedQuerySet):
+    scope_field = "desa__code"
+    scope_level = Region.Level.DESA
+
+
+class Family(models.Model):
+    """A household as on its Kartu Keluarga (KK)."""
+
+    kk_number = models.CharField(_("nomor KK"), max_length=16, unique=True)
+    head = models.ForeignKey(
+        "Resident",
+        verbose_name=_("kepala keluarga"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    address = models.CharField(_("alamat"), max_length=255)
+    rt = models.CharField(_("RT"), max_length=3, blank=True)
+    rw = models.CharField(_("RW"), max_length=3, blank=True)
+    desa = models.ForeignKey(
+        Region, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    objects = FamilyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("keluarga")
+        verbose_name_plural = _("keluarga")
+        constraints = [
+            models.CheckConstraint(condition=Q(kk_number__regex=r"^[0-9]{16}$"), name="family_kk_16_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"KK {mask_number(self.kk_number)}"
+
+
+class Sex(models.TextChoices):
+    MALE = "L", _("Laki-laki")
+    FEMALE = "P", _("Perempuan")
+
+
+class Religion(models.TextChoices):
+    ISLAM = "islam", _("Islam")
+    KRISTEN = "kristen", _("Kristen")
+    KATOLIK = "katolik", _("Katolik")
+    HINDU = "hindu", _("Hindu")
+    BUDDHA = "buddha", _("Buddha")
+    KHONGHUCU = "khonghucu", _("Khonghucu")
+    KEPERCAYAAN = "kepercayaan", _("Kepercayaan terhadap Tuhan YME")
+
+
+class FamilyRelation(models.TextChoices):
+    HEAD = "kepala", _("Kepala keluarga")
+    HUSBAND = "suami", _("Suami")
+    WIFE = "istri", _("Istri")
+    CHILD = "anak", _("Anak")
+    CHILD_IN_LAW = "menantu", _("Menantu")
+    GRANDCHILD = "cucu", _("Cucu")
+    PARENT = "orang_tua", _("Orang tua")
+    PARENT_IN_LAW = "mertua", _("Mertua")
+    OTHER_RELATIVE = "famili_lain", _("Famili lain")
+    HOUSEHOLD_HELP = "pembantu", _("Pembantu")
+    OTHER = "lainnya", _("Lainnya")
+
+
+class AgeBand(models.TextChoices):
+    UNDER_17 = "0-16", _("Di bawah 17 tahun")
+    YOUNG = "17-25", _("17–25 tahun")
+    ADULT = "26-40", _("26–40 tahun")
+    MIDDLE = "41-59", _("41–59 tahun")
+    ELDERLY = "60-", _("60 tahun ke atas (lansia)")
+
+    def birth_date_range(self, today: date) -> tuple[date | None, date | None]:
+        """Birth dates (inclusive bounds) of people whose age today falls in this band."""
+        low, _sep, high = self.value.partition("-")
+
+        def years_ago(n: int) -> date:
+            try:
+                return today.replace(year=today.year - n)
+            except ValueError:  # 29 February
+                return today.replace(year=today.year - n, day=28)
+
+        born_after = years_ago(int(high) + 1) + timedelta(days=1) if high else None
+        born_before = years_ago(int(low)) if low else None
+        return born_after, born_before
+
+
+class ResidentQuerySet(ScopedQuerySet):
+    scope_field = "kecamatan__code"
+    scope_level = Region.Level.KECAMATAN
+
+    def with_listing_relations(self) -> ResidentQuerySet:
+        return self.select_related("desa", "kecamatan")
+
+
+class Resident(models.Model):
+    """A resident, identified by NIK. `kecamatan` repeats the desa's parent so scoping needs no join."""
+
+    nik = models.CharField(_("NIK"), max_length=16, unique=True)
+    full_name = models.CharField(_("nama lengkap"), max_length=150)
+    birth_place = models.CharField(_("tempat lahir"), max_length=100)
+    birth_date = models.DateField(_("tanggal lahir"))
+    sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
+    religion = models.CharField(_("agama"), max_length=12, choices=Religion.choices, blank=True)
+    address = models.CharField(_("alamat"), max_length=255)
+    rt = models.CharField(_("RT"), max_length=3, blank=True)
+    rw = models.CharField(_("RW"), max_length=3, blank=True)
+    desa = models.ForeignKey(
+        Region,
+        verbose_name=_("desa/kelurahan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    kecamatan = models.ForeignKey(
+        Region,
+        verbose_name=_("kecamatan"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    whatsapp = models.CharField(_("nomor WhatsApp"), max_length=20, blank=True)
+    family = models.ForeignKey(
+        Family,
+        verbose_name=_("keluarga"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    relation_to_head = models.CharField(
+        _("hubungan dalam keluarga"), max_length=12, choices=FamilyRelation.choices, blank=True
+    )
+    biometric_recorded = models.BooleanField(_("sudah perekaman"), default=False)
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    objects = ResidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("penduduk")
+        verbose_name_plural = _("penduduk")
+        indexes = [
+            # Keyset pagination of the resident list: (name, id) overall, within a kecamatan, within a desa.
+            models.Index(fields=["full_name", "id"], name="resident_name_id"),
+            models.Index(fields=["kecamatan", "full_name", "id"], name="resident_kec_name_id"),
+            models.Index(fields=["desa", "full_name", "id"], name="resident_desa_name_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(nik__regex=r"^[0-9]{16}$"), name="resident_nik_16_digits"),
+        ]
+        permissions = [
+            ("reveal_nik", _("Boleh membuka NIK lengkap")),
+            ("export_resident", _("Boleh mengekspor data penduduk")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.masked_nik})"
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_number(self.nik)
+
+    def age_on(self, day: date) -> int:
+        return (
+            day.year
+            - self.birth_date.year
+            - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+        )
+
+
+def mask_number(number: str) -> str:
+    """Keep the 4-digit region head and the 4-digit serial: 3502********0001."""
+    if len(number) != 16:
+        return "*" * len(number)
+    return f"{number[:4]}{'*' * 8}{number[-4:]}"
+
+
+class AccessLog(models.Model):
+    """Append-only record of every read of personal data that goes beyond a masked list (UU PDP art. 31)."""
+
+    class Action(models.TextChoices):
+        REVEAL_NIK = "reveal_nik", _("Membuka NIK lengkap")
+        SEARCH_NIK = "search_nik", _("Mencari dengan NIK/KK")
+        EXPORT = "export", _("Ekspor data")
+
+    at = models.DateTimeField(_("waktu"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(User, verbose_name=_("petugas"), on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("tindakan"), max_length=20, choices=Action.choices)
+    resident = models.ForeignKey(
+        Resident,
+        verbose_name=_("penduduk"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)
+    detail = models.CharField(_("keterangan"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("log akses data pribadi")
+        verbose_name_plural = _("log akses data pribadi")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["user", "at"], name="accesslog_user_at"),
+            models.Index(fields=["resident", "at"], name="accesslog_resident_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"

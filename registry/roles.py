@@ -1,0 +1,69 @@
+"""Staff roles as Django groups with permissions, and assigning a role to an account."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from registry.models import Office, Role, User
+
+_READ = ["registry.view_resident", "registry.view_family", "registry.view_region", "registry.reveal_nik"]
+_CLERK = [*_READ, "registry.change_resident", "registry.change_family", "registry.view_office"]
+_SUPERVISOR = [*_CLERK, "registry.export_resident", "registry.view_accesslog", "registry.view_user"]
+_ADMINISTRATOR = [
+    *_SUPERVISOR,
+    "registry.add_office",
+    "registry.change_office",
+    "registry.add_user",
+    "registry.change_user",
+    "registry.add_resident",
+    "registry.add_family",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CLERK: _CLERK,
+    Role.UPTD_OPERATOR: _READ,
+    Role.SUPERVISOR: _SUPERVISOR,
+    Role.ADMINISTRATOR: _ADMINISTRATOR,
+}
+
+# Group names as staff see them in the admin.
+ROLE_GROUP_NAMES = {role: str(role.label) for role in Role}
+
+
+class RoleError(ValueError):
+    pass
+
+
+def role_groups_sync() -> dict[str, Group]:
+    """Create or refresh one group per role with exactly the role's permissions."""
+    groups = {}
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
+        perms = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
+        groups[role] = group
+    return groups
+
+
+def staff_assign_role(*, user: User, role: Role | str, office: Office) -> User:
+    """Give a staff account its office and role; the role's group is its only role group.
+
+    Invariant: a UPTD operator works at a UPTD office; the other roles at a Disdukcapil office.
+    Administrators get access to the admin site (is_staff), where offices and accounts are managed.
+    """
+    role = Role(role)
+    if (role == Role.UPTD_OPERATOR) != (office.kind == Office.Kind.UPTD):
+        raise RoleError("Operator UPTD harus ditempatkan di kantor UPTD; peran lain di kantor Disdukcapil.")
+    with transaction.atomic():
+        group = Group.objects.filter(name=ROLE_GROUP_NAMES[role]).first() or role_groups_sync()[role]
+        user.office = office
+        user.role = role
+        user.is_staff = role == Role.ADMINISTRATOR
+        user.save(update_fields=["office", "role", "is_staff"])
+        user.groups.remove(*Group.objects.filter(name__in=ROLE_GROUP_NAMES.values()).exclude(pk=group.pk))
+        user.groups.add(group)
+    return user

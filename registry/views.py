@@ -1,0 +1,224 @@
+"""Staff pages: home, resident search and list, resident detail with the family, NIK reveal, access log."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry.filters import ResidentFilter, clean_search_text, desa_choices_for
+from registry.health import health_report
+from registry.models import AccessLog, Resident
+from registry.nik import compare_nik_with_record, parse_nik
+from registry.pagination import keyset_page
+from registry.regions import region_exists
+from registry.scoping import get_visible_or_404
+from registry.tables import AccessLogTable, ResidentTable
+
+PAGE_SIZE = 25
+SEARCH_SESSION_KEY = "resident_searches"
+MAX_SAVED_SEARCHES = 20
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    office = user.office
+    context = {
+        "office": office,
+        "search": ResidentFilter(None, queryset=Resident.objects.none(), user=user),
+    }
+    return render(request, "registry/home.html", context)
+
+
+def _saved_search(request: HttpRequest, token: str | None) -> dict | None:
+    if not token:
+        return {}
+    return request.session.get(SEARCH_SESSION_KEY, {}).get(token)
+
+
+def _save_search(request: HttpRequest, criteria: dict) -> str:
+    searches = dict(request.session.get(SEARCH_SESSION_KEY, {}))
+    token = secrets.token_urlsafe(9)
+    searches[token] = criteria
+    # Keep the most recent searches only (dicts keep insertion order).
+    request.session[SEARCH_SESSION_KEY] = dict(list(searches.items())[-MAX_SAVED_SEARCHES:])
+    return token
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@permission_required("registry.view_resident", raise_exception=True)
+def resident_list(request: HttpRequest) -> HttpResponse:
+    """Search and browse residents in the user's scope, 25 at a time, ordered by name."""
+    user = request.user
+    base = Resident.objects.visible_to(user).with_listing_relations()
+    if request.method == "POST":
+        data = {k: v for k, v in request.POST.items() if k in ResidentFilter.base_filters and v}
+        resident_filter = ResidentFilter(data, queryset=base, user=user)
+        text_error = None
+        try:
+            clean_search_text(data.get("q", ""))
+        except Exception as exc:  # ValidationError: shown on the field, nothing stored
+            text_error = exc
+        if resident_filter.is_valid() and text_error is None:
+            token = _save_search(request, data)
+            if number := resident_filter.searched_number:
+                found = list(resident_filter.qs.values_list("id", flat=True)[:20])
+                AccessLog.objects.bulk_create(
+                    [
+                        AccessLog(
+                            user=user,
+                            action=AccessLog.Action.SEARCH_NIK,
+                            resident_id=resident_id,
+                            ip_address=client_ip(request),
+                            detail=_("Pencarian NIK/KK %(masked)s")
+                            % {"masked": f"{number[:4]}********{number[-4:]}"},
+                        )
+                        for resident_id in (found or [None])
+                    ]
+                )
+            return HttpResponseRedirect(f"{reverse('registry:resident_list')}?s={token}")
+        if text_error is not None:
+            resident_filter.form.add_error("q", text_error)
+        return render(
+            request,
+            "registry/resident_list.html",
+            {"filter": resident_filter, "table": None, "page": None},
+            status=200,
+        )
+
+    token = request.GET.get("s")
+    criteria = _saved_search(request, token)
+    if criteria is None:
+        messages.warning(request, _("Pencarian itu sudah kedaluwarsa; silakan cari lagi."))
+        return HttpResponseRedirect(reverse("registry:resident_list"))
+    resident_filter = ResidentFilter(criteria or None, queryset=base, user=user)
+    queryset = resident_filter.qs if criteria else base
+
+    after = before = None
+    cursors = Resident.objects.visible_to(user).only("id", "full_name")
+    if (cursor := request.GET.get("after", "")).isdigit():
+        after = cursors.filter(pk=cursor).first()
+    elif (cursor := request.GET.get("before", "")).isdigit():
+        before = cursors.filter(pk=cursor).first()
+    page = keyset_page(queryset, key="full_name", size=PAGE_SIZE, after=after, before=before)
+    table = ResidentTable(page.rows)
+    context = {
+        "filter": resident_filter,
+        "table": table,
+        "page": page,
+        "token": token,
+        "filtered": bool(criteria),
+    }
+    template = "registry/resident_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+@permission_required("registry.view_region", raise_exception=True)
+def region_desa_options(request: HttpRequest) -> HttpResponse:
+    """<option>s of the desa of a kecamatan, for the search form (htmx)."""
+    kecamatan = request.GET.get("kecamatan") or None
+    desa = desa_choices_for(request.user, kecamatan)
+    return render(request, "registry/_desa_options.html", {"desa_list": desa})
+
+
+def _resident_context(request: HttpRequest, resident: Resident) -> dict:
+    parsed = parse_nik(resident.nik, region_exists=region_exists)
+    warnings = list(parsed.warnings) + [str(e) for e in parsed.errors]
+    warnings += compare_nik_with_record(parsed, birth_date=resident.birth_date, sex=resident.sex)
+    members = []
+    if resident.family_id:
+        members = list(
+            Resident.objects.visible_to(request.user)
+            .filter(family_id=resident.family_id)
+            .select_related("desa")
+            .order_by("birth_date")
+        )
+    return {
+        "resident": resident,
+        "family": resident.family,
+        "members": members,
+        "nik_warnings": warnings,
+        "age": resident.age_on(date.today()),
+    }
+
+
+@require_GET
+@permission_required("registry.view_resident", raise_exception=True)
+def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = get_visible_or_404(
+        Resident.objects.select_related("desa", "kecamatan", "kecamatan__parent", "family", "family__desa"),
+        request.user,
+        pk=pk,
+    )
+    return render(request, "registry/resident_detail.html", _resident_context(request, resident))
+
+
+@require_POST
+@permission_required("registry.view_resident", raise_exception=True)
+def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full NIK and KK number once, and record who saw them, when and from where."""
+    resident = get_visible_or_404(
+        Resident.objects.select_related("desa", "kecamatan", "kecamatan__parent", "family", "family__desa"),
+        request.user,
+        pk=pk,
+    )
+    if not request.user.has_perm("registry.reveal_nik"):
+        raise PermissionDenied
+    with transaction.atomic():
+        AccessLog.objects.create(
+            user=request.user,
+            action=AccessLog.Action.REVEAL_NIK,
+            resident=resident,
+            ip_address=client_ip(request),
+            detail=_("NIK dan nomor KK ditampilkan di halaman penduduk"),
+        )
+    if request.htmx:
+        return render(
+            request, "registry/_nik_revealed.html", {"resident": resident, "family": resident.family}
+        )
+    context = _resident_context(request, resident) | {"revealed": True}
+    return render(request, "registry/resident_detail.html", context)
+
+
+@never_cache
+@require_GET
+@permission_required("registry.view_accesslog", raise_exception=True)
+def accesslog_list(request: HttpRequest) -> HttpResponse:
+    """Who revealed or searched which NIK, newest first, for residents in the supervisor's scope."""
+    logs = AccessLog.objects.select_related("user", "resident").filter(
+        resident__in=Resident.objects.visible_to(request.user)
+    )
+    if cursor := request.GET.get("after"):
+        logs = logs.filter(id__lt=int(cursor)) if cursor.isdigit() else logs
+    rows = list(logs.order_by("-id")[: PAGE_SIZE + 1])
+    table = AccessLogTable(rows[:PAGE_SIZE])
+    next_cursor = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
+    return render(request, "registry/accesslog_list.html", {"table": table, "next_cursor": next_cursor})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Public liveness/readiness: database and broker reachable. No personal data."""
+    report = health_report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)

@@ -1,0 +1,122 @@
+"""Role × URL matrix: every URL pattern of the project is exercised for anonymous, out-of-scope, wrong
+method and allowed access. A new URL not listed here fails `test_every_url_pattern_is_in_the_matrix`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str  # may contain {a} (a resident in kecamatan A)
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    public: bool = False
+    allowed: tuple[str, ...] = ("clerk", "supervisor", "administrator", "uptd_a")
+    ok_status: int = 200
+    # A UPTD operator of kecamatan B asking for kecamatan A's object: 404 (never 403: no leak).
+    scoped_object: bool = False
+    # A role not in `allowed` gets this status.
+    denied_status: int = 403
+    # What a signed-in user gets where that differs from ok_status (the login page redirects them home).
+    signed_in_status: int | None = None
+    wrong_method: str | None = "delete"
+
+
+CASES = [
+    Case("home", "/"),
+    Case("login", "/masuk/", public=True, wrong_method="delete", signed_in_status=302),
+    Case("logout", "/keluar/", method="post", ok_status=302, wrong_method="put"),
+    Case(
+        "set_language",
+        "/bahasa/",
+        method="post",
+        data={"language": "en"},
+        public=True,
+        ok_status=302,
+        wrong_method="put",
+    ),
+    Case("healthz", "/healthz", public=True, wrong_method="post"),
+    Case("registry:resident_list", "/penduduk/"),
+    Case("registry:resident_detail", "/penduduk/{a}/", scoped_object=True),
+    Case(
+        "registry:resident_reveal_nik",
+        "/penduduk/{a}/nik/",
+        method="post",
+        scoped_object=True,
+        wrong_method="get",
+    ),
+    Case("registry:region_desa_options", "/wilayah/desa/?kecamatan=35.02.01"),
+    Case("registry:accesslog_list", "/audit/akses/", allowed=("supervisor", "administrator")),
+    Case("admin:index", "/admin/", allowed=("administrator",), denied_status=302, wrong_method=None),
+]
+
+# Patterns the admin site generates for every model: covered by admin:index's row (same permission gate).
+EXEMPT_PREFIXES = ("admin:",)
+EXEMPT_NAMES = {"admin:index"}
+
+
+def _pattern_names(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names = set()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            child_ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _pattern_names(entry, child_ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+        elif isinstance(entry, URLPattern):
+            names.add(f"{namespace}<unnamed {entry.pattern}>")
+    return names
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    listed = {case.name for case in CASES}
+    missing = {
+        name
+        for name in _pattern_names(get_resolver())
+        if name not in listed and not (name.startswith(EXEMPT_PREFIXES) and name not in EXEMPT_NAMES)
+    }
+    assert not missing, f"URL patterns without a row in the role × URL matrix: {sorted(missing)}"
+
+
+def _request(client, case: Case, resident_id: int, method: str | None = None):
+    path = case.path.format(a=resident_id)
+    return getattr(client, method or case.method)(path, data=case.data or None)
+
+
+ROLES = (ANONYMOUS, "clerk", "supervisor", "administrator", "uptd_a", "uptd_b")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_role_url_matrix(case: Case, role: str, client, request, resident_a, ponorogo):
+    if role != ANONYMOUS:
+        client.force_login(request.getfixturevalue(role))
+    response = _request(client, case, resident_a.pk)
+
+    if role == ANONYMOUS and not case.public:
+        assert response.status_code == 302
+        assert "/masuk/" in response["Location"] or "/admin/login/" in response["Location"]
+        return
+    if role == "uptd_b" and case.scoped_object:
+        assert response.status_code == 404
+        return
+    if case.public or role in case.allowed or (role == "uptd_b" and "uptd_a" in case.allowed):
+        expected = case.signed_in_status if case.signed_in_status and role != ANONYMOUS else case.ok_status
+        assert response.status_code == expected, response.content[:300]
+    else:
+        assert response.status_code == case.denied_status
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.wrong_method], ids=lambda c: c.name)
+def test_wrong_method_is_405(case: Case, client, clerk, supervisor, resident_a):
+    if not case.public:
+        client.force_login(supervisor if "clerk" not in case.allowed else clerk)
+    response = _request(client, case, resident_a.pk, method=case.wrong_method)
+    assert response.status_code == 405
