@@ -26,9 +26,7 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=300, help="Requests per scenario (after 20 warm-up).")
     args = parser.parse_args()
@@ -73,9 +71,7 @@ def main() -> None:
 
     # A resident ~90 % deep in name order, to start a page from (setup only; the app never offsets).
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM registry_resident ORDER BY full_name, id OFFSET %s LIMIT 1", [int(total * 0.9)]
-        )
+        cursor.execute("SELECT id FROM registry_resident ORDER BY full_name, id OFFSET %s LIMIT 1", [int(total * 0.9)])
         deep_id = cursor.fetchone()[0]
         cursor.execute(
             "SELECT id FROM registry_resident WHERE kecamatan_id = '35.02.01' ORDER BY full_name, id "
@@ -125,14 +121,10 @@ def main() -> None:
         }
 
     base = results["bare view (baseline)"]["p95"]
-    print(
-        f"\nresidents: {total:,}  runs per scenario: {args.runs}  database: PostgreSQL {connection.pg_version}"
-    )
+    print(f"\nresidents: {total:,}  runs per scenario: {args.runs}  database: PostgreSQL {connection.pg_version}")
     print(f"{'scenario':<40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'p95/bare':>9}")
     for name, r in results.items():
-        print(
-            f"{name:<40} {r['p50']:8.2f} {r['p95']:8.2f} {r['max']:8.2f} {r['queries']:8d} {r['p95'] / base:8.1f}x"
-        )
+        print(f"{name:<40} {r['p50']:8.2f} {r['p95']:8.2f} {r['max']:8.2f} {r['queries']:8d} {r['p95'] / base:8.1f}x")
     print(f"\nqueries with OFFSET or COUNT( during the timed requests: {len(offenders)}")
     for name, sql in offenders[:5]:
         print(f"  {name}: {sql}")

@@ -26,9 +26,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 INSECURE_DEV_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEV_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == INSECURE_DEV_KEY or len(SECRET_KEY) < 50):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set to a random value of 50+ characters in production."
-    )
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random value of 50+ characters in production.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -13,12 +13,8 @@ class StaffBackend(AxesBackend):
     It also loads the account together with its office (the account's scope) in one query.
     """
 
-    def authenticate(
-        self, request: HttpRequest, username: str | None = None, password: str | None = None, **kwargs
-    ):
-        super().authenticate(
-            request, username=username, password=password, **kwargs
-        )  # raises when locked out
+    def authenticate(self, request: HttpRequest, username: str | None = None, password: str | None = None, **kwargs):
+        super().authenticate(request, username=username, password=password, **kwargs)  # raises when locked out
         return ModelBackend.authenticate(self, request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id: int) -> User | None:

@@ -64,9 +64,7 @@ def demo_accounts_create(*, password: str | None = None) -> list[DemoLogin]:
     logins = []
     for username, first, last, role, region_code in DEMO_ACCOUNTS:
         office = Office.objects.get(region_id=region_code)
-        user, _ = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last}
-        )
+        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first, "last_name": last})
         user.set_password(password)
         user.save(update_fields=["password"])
         staff_assign_role(user=user, role=role, office=office)
@@ -135,18 +133,14 @@ def residents_generate(*, count: int, seed: int = 2026, batch_size: int = 5000, 
                 desa_id=desa,
             )
             religion = _pick_religion(rng)
-            size = min(
-                rng.choice((1, 2, 3, 3, 4, 4, 4, 5, 5, 6)), count - created - sum(len(m) for m in members)
-            )
+            size = min(rng.choice((1, 2, 3, 3, 4, 4, 4, 5, 5, 6)), count - created - sum(len(m) for m in members))
             head_sex = Sex.MALE if rng.random() < 0.85 else Sex.FEMALE
             head_birth = _birth_date(rng, today, 25, 80)
             people = [(FamilyRelation.HEAD, head_sex, head_birth)]
             if size > 1:
                 spouse_sex = Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE
                 spouse_relation = FamilyRelation.WIFE if spouse_sex == Sex.FEMALE else FamilyRelation.HUSBAND
-                people.append(
-                    (spouse_relation, spouse_sex, head_birth + timedelta(days=rng.randint(-2000, 3000)))
-                )
+                people.append((spouse_relation, spouse_sex, head_birth + timedelta(days=rng.randint(-2000, 3000))))
             youngest_parent_age = (today - max(p[2] for p in people)).days // 365
             for _ in range(size - len(people)):
                 max_age = max(youngest_parent_age - 18, 0)
@@ -164,9 +158,7 @@ def residents_generate(*, count: int, seed: int = 2026, batch_size: int = 5000, 
                 nik_prefix = make_nik(kecamatan_code=kecamatan, birth_date=birth, sex=sex, serial=1)[:12]
                 given = rng.choice(MALE_NAMES if sex == Sex.MALE else FEMALE_NAMES)
                 full_name = (
-                    f"{given} {family_name}"
-                    if relation != FamilyRelation.WIFE
-                    else f"{given} {rng.choice(SURNAMES)}"
+                    f"{given} {family_name}" if relation != FamilyRelation.WIFE else f"{given} {rng.choice(SURNAMES)}"
                 )
                 age = (today - birth).days // 365
                 family_members.append(
@@ -200,9 +192,7 @@ def residents_generate(*, count: int, seed: int = 2026, batch_size: int = 5000, 
             Family.objects.bulk_create(families, batch_size=batch_size)
             if families[0].pk is None:  # backends without RETURNING: read the ids back by KK number
                 ids = dict(
-                    Family.objects.filter(kk_number__in=[f.kk_number for f in families]).values_list(
-                        "kk_number", "id"
-                    )
+                    Family.objects.filter(kk_number__in=[f.kk_number for f in families]).values_list("kk_number", "id")
                 )
                 for family in families:
                     family.pk = ids[family.kk_number]

@@ -41,9 +41,7 @@ class ResidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("NIK, nomor KK atau nama"),
         method="filter_text",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "autofocus": True, "placeholder": _("NIK / KK / nama")}
-        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True, "placeholder": _("NIK / KK / nama")}),
     )
     kecamatan = django_filters.ModelChoiceFilter(
         label=_("Kecamatan"), queryset=Region.objects.none(), empty_label=_("Semua kecamatan")

@@ -43,7 +43,5 @@ def health_report() -> dict:
         "status": "ok" if db and broker else "error",
         "database": "ok" if db else "error",
         "broker": "ok" if broker else "error",
-        "worker_last_seen_seconds": int((timezone.now() - worker_seen).total_seconds())
-        if worker_seen
-        else None,
+        "worker_last_seen_seconds": int((timezone.now() - worker_seen).total_seconds()) if worker_seen else None,
     }

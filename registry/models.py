@@ -87,9 +87,7 @@ class Office(models.Model):
         UPTD = "uptd", _("UPTD kecamatan")
 
     kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
-    region = models.OneToOneField(
-        Region, verbose_name=_("wilayah"), on_delete=models.PROTECT, related_name="office"
-    )
+    region = models.OneToOneField(Region, verbose_name=_("wilayah"), on_delete=models.PROTECT, related_name="office")
     parent = models.ForeignKey(
         "self",
         verbose_name=_("kantor induk"),
@@ -154,9 +152,7 @@ class User(AbstractUser):
         verbose_name = _("petugas")
         verbose_name_plural = _("petugas")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role="") | Q(office__isnull=False), name="user_role_needs_office"
-            ),
+            models.CheckConstraint(condition=Q(role="") | Q(office__isnull=False), name="user_role_needs_office"),
         ]
 
     @property
@@ -195,9 +191,7 @@ class Family(models.Model):
     address = models.CharField(_("alamat"), max_length=255)
     rt = models.CharField(_("RT"), max_length=3, blank=True)
     rw = models.CharField(_("RW"), max_length=3, blank=True)
-    desa = models.ForeignKey(
-        Region, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="+"
-    )
+    desa = models.ForeignKey(Region, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
 
@@ -342,11 +336,7 @@ class Resident(models.Model):
         return mask_number(self.nik)
 
     def age_on(self, day: date) -> int:
-        return (
-            day.year
-            - self.birth_date.year
-            - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
-        )
+        return day.year - self.birth_date.year - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
 
 
 def mask_number(number: str) -> str:

@@ -64,9 +64,7 @@ def _check_structure(raw: str, label: str) -> tuple[str, list[str]]:
     if not number:
         errors.append(_("%(label)s wajib diisi.") % {"label": label})
     elif not _ASCII_DIGITS.fullmatch(number):
-        errors.append(
-            _("%(label)s hanya boleh berisi angka 0-9: ditemukan huruf atau tanda lain.") % {"label": label}
-        )
+        errors.append(_("%(label)s hanya boleh berisi angka 0-9: ditemukan huruf atau tanda lain.") % {"label": label})
     elif len(number) != 16:
         errors.append(
             _("%(label)s harus 16 digit angka; yang dimasukkan %(count)d digit.")
@@ -95,9 +93,10 @@ def _check_region(
     for code in (kabupaten, kecamatan):
         if not region_exists(code):
             old = next((new for old, new in RENAMED_CODES.items() if code.startswith(old)), None)
-            message = _(
-                "Kode wilayah %(code)s tidak ada dalam %(decree)s; mungkin kode lama sebelum pemekaran."
-            ) % {"code": code, "decree": DECREE}
+            message = _("Kode wilayah %(code)s tidak ada dalam %(decree)s; mungkin kode lama sebelum pemekaran.") % {
+                "code": code,
+                "decree": DECREE,
+            }
             if old:
                 message += " " + _("Kode barunya %(new)s.") % {"new": old}
             warnings.append(message)
@@ -123,9 +122,7 @@ def _real_date(day: int, month: int, yy: int, today: date) -> date | None:
         return candidate if candidate <= today else None
 
 
-def parse_nik(
-    raw: str, *, region_exists: RegionExists | None = None, today: date | None = None
-) -> ParsedNumber:
+def parse_nik(raw: str, *, region_exists: RegionExists | None = None, today: date | None = None) -> ParsedNumber:
     """Check a NIK; every problem found is listed, not only the first."""
     today = today or date.today()
     number, errors = _check_structure(raw, "NIK")
@@ -142,9 +139,7 @@ def parse_nik(
             % {"dd": number[6:8]}
         )
     elif not 1 <= month <= 12:
-        errors.append(
-            _("Bulan lahir pada NIK (digit 9-10) harus 01-12; tertulis %(mm)s.") % {"mm": number[8:10]}
-        )
+        errors.append(_("Bulan lahir pada NIK (digit 9-10) harus 01-12; tertulis %(mm)s.") % {"mm": number[8:10]})
     else:
         birth = _real_date(day - 40 if day > 40 else day, month, yy, today)
         if birth is None:
@@ -169,9 +164,7 @@ def parse_nik(
     )
 
 
-def parse_kk(
-    raw: str, *, region_exists: RegionExists | None = None, today: date | None = None
-) -> ParsedNumber:
+def parse_kk(raw: str, *, region_exists: RegionExists | None = None, today: date | None = None) -> ParsedNumber:
     """Check a KK number: region head, registration date (no +40 rule, not in the future), serial."""
     today = today or date.today()
     number, errors = _check_structure(raw, _("Nomor KK"))
@@ -220,9 +213,7 @@ def compare_nik_with_record(parsed: ParsedNumber, *, birth_date: date | None, se
         )
     if sex in SEX_LABELS and sex != parsed.sex:
         warnings.append(
-            _(
-                "Jenis kelamin %(record)s tidak sama dengan NIK, yang menunjukkan %(nik)s (tanggal+40 = perempuan)."
-            )
+            _("Jenis kelamin %(record)s tidak sama dengan NIK, yang menunjukkan %(nik)s (tanggal+40 = perempuan).")
             % {"record": SEX_LABELS[sex], "nik": SEX_LABELS[parsed.sex]}
         )
     return warnings

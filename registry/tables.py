@@ -7,9 +7,7 @@ from registry.models import AccessLog, Resident
 
 
 class ResidentTable(tables.Table):
-    nik = tables.Column(
-        verbose_name=_("NIK"), accessor="masked_nik", attrs={"td": {"class": "font-monospace"}}
-    )
+    nik = tables.Column(verbose_name=_("NIK"), accessor="masked_nik", attrs={"td": {"class": "font-monospace"}})
     full_name = tables.Column(verbose_name=_("Nama lengkap"))
     sex = tables.Column(verbose_name=_("L/P"))
     birth_date = tables.DateColumn(verbose_name=_("Tanggal lahir"), format="d-m-Y")
@@ -26,9 +24,7 @@ class ResidentTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle", "id": "resident-table"}
 
     def render_full_name(self, value, record):
-        return format_html(
-            '<a href="{}">{}</a>', reverse("registry:resident_detail", args=[record.pk]), value
-        )
+        return format_html('<a href="{}">{}</a>', reverse("registry:resident_detail", args=[record.pk]), value)
 
     def render_rt_rw(self, record):
         return f"{record.rt or '-'}/{record.rw or '-'}"
@@ -49,6 +45,4 @@ class AccessLogTable(tables.Table):
         empty_text = _("Belum ada akses yang tercatat.")
 
     def render_resident(self, value, record):
-        return format_html(
-            '<a href="{}">{}</a>', reverse("registry:resident_detail", args=[record.resident_id]), value
-        )
+        return format_html('<a href="{}">{}</a>', reverse("registry:resident_detail", args=[record.resident_id]), value)

@@ -86,8 +86,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
                             action=AccessLog.Action.SEARCH_NIK,
                             resident_id=resident_id,
                             ip_address=client_ip(request),
-                            detail=_("Pencarian NIK/KK %(masked)s")
-                            % {"masked": f"{number[:4]}********{number[-4:]}"},
+                            detail=_("Pencarian NIK/KK %(masked)s") % {"masked": f"{number[:4]}********{number[-4:]}"},
                         )
                         for resident_id in (found or [None])
                     ]
@@ -192,9 +191,7 @@ def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
             detail=_("NIK dan nomor KK ditampilkan di halaman penduduk"),
         )
     if request.htmx:
-        return render(
-            request, "registry/_nik_revealed.html", {"resident": resident, "family": resident.family}
-        )
+        return render(request, "registry/_nik_revealed.html", {"resident": resident, "family": resident.family})
     context = _resident_context(request, resident) | {"revealed": True}
     return render(request, "registry/resident_detail.html", context)
 

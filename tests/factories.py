@@ -6,9 +6,9 @@ import itertools
 from datetime import date
 
 import factory
-from registry.nik import make_kk, make_nik
 
 from registry.models import Family, FamilyRelation, Resident, Sex, User
+from registry.nik import make_kk, make_nik
 
 _serials = itertools.count(1)
 

@@ -21,8 +21,7 @@ def test_worker_with_beat_runs_sent_and_scheduled_tasks_on_sqlite_and_filesystem
     env = {
         key: value
         for key, value in os.environ.items()
-        if key
-        not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE"}
+        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
         DATABASE_URL=f"sqlite:///{db}",
@@ -30,9 +29,7 @@ def test_worker_with_beat_runs_sent_and_scheduled_tasks_on_sqlite_and_filesystem
         CELERY_HEARTBEAT_SECONDS="2",
         VAR_DIR=str(tmp_path / "var"),
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
-    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
     worker = subprocess.Popen(
         [
             sys.executable,

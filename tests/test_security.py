@@ -62,9 +62,7 @@ def test_failed_logins_are_throttled_per_user_and_address(client, clerk):
     locked = client.post("/masuk/", {"username": "petugas", "password": PASSWORD}, REMOTE_ADDR="10.0.0.5")
     assert locked.status_code == 429
     # The same user from another address, and another user from the locked address, still get in.
-    other_address = client.post(
-        "/masuk/", {"username": "petugas", "password": PASSWORD}, REMOTE_ADDR="10.0.0.6"
-    )
+    other_address = client.post("/masuk/", {"username": "petugas", "password": PASSWORD}, REMOTE_ADDR="10.0.0.6")
     assert other_address.status_code == 302
 
 

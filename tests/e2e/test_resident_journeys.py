@@ -22,9 +22,7 @@ def login(page: Page, base_url: str, username: str) -> None:
     expect(page).to_have_url(f"{base_url}/")
 
 
-def test_clerk_logs_in_and_finds_a_resident_by_nik(
-    page: Page, live_server, clerk, resident_a, resident_b, screenshot
-):
+def test_clerk_logs_in_and_finds_a_resident_by_nik(page: Page, live_server, clerk, resident_a, resident_b, screenshot):
     ResidentFactory.create_batch(30, desa_id="35.02.01.2002")
     login(page, live_server.url, "petugas")
     expect(page.get_by_test_id("office")).to_contain_text("Disdukcapil Kabupaten Ponorogo")

@@ -61,9 +61,7 @@ def test_uptd_operator_must_sit_in_a_uptd(ponorogo):
     with pytest.raises(RoleError):
         staff_assign_role(user=UserFactory(), role=Role.UPTD_OPERATOR, office=ponorogo)
     with pytest.raises(RoleError):
-        staff_assign_role(
-            user=UserFactory(), role=Role.CLERK, office=Office.objects.get(region_id="35.02.01")
-        )
+        staff_assign_role(user=UserFactory(), role=Role.CLERK, office=Office.objects.get(region_id="35.02.01"))
 
 
 def test_administrator_gets_the_admin_site(ponorogo):

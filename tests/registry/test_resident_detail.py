@@ -22,9 +22,7 @@ def test_detail_shows_the_family_with_masked_niks(client, clerk, resident_a):
 
 def test_reveal_shows_the_full_nik_and_records_who_when_and_where(client, clerk, resident_a):
     client.force_login(clerk)
-    response = client.post(
-        f"/penduduk/{resident_a.pk}/nik/", headers={"HX-Request": "true"}, REMOTE_ADDR="10.1.2.3"
-    )
+    response = client.post(f"/penduduk/{resident_a.pk}/nik/", headers={"HX-Request": "true"}, REMOTE_ADDR="10.1.2.3")
     html = response.content.decode()
     assert resident_a.nik in html
     assert resident_a.family.kk_number in html

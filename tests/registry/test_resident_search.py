@@ -66,9 +66,7 @@ def test_name_search_writes_no_access_log(client, clerk, resident_a):
     assert not AccessLog.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("text", "message"), [("350201120590", "16 digit"), ("35020112059000011", "17 digit")]
-)
+@pytest.mark.parametrize(("text", "message"), [("350201120590", "16 digit"), ("35020112059000011", "17 digit")])
 def test_a_number_of_the_wrong_length_is_a_field_error(client, clerk, resident_a, text, message):
     client.force_login(clerk)
     response = client.post(LIST, {"q": text})

@@ -16,9 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--residents", type=int, default=5000, help="How many residents (default 5,000).")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
-        parser.add_argument(
-            "--if-empty", action="store_true", help="Only create residents when there are none yet."
-        )
+        parser.add_argument("--if-empty", action="store_true", help="Only create residents when there are none yet.")
 
     def handle(self, *args, residents: int, seed: int, if_empty: bool, **options):
         started = time.monotonic()
@@ -27,7 +25,7 @@ class Command(BaseCommand):
         else:
 
             def progress(done: int) -> None:
-                if self.verbosity and residents >= 50_000:
+                if options["verbosity"] and residents >= 50_000:
                     self.stdout.write(f"  {done:,} / {residents:,} penduduk", ending="\r")
                     self.stdout.flush()
 
@@ -35,8 +33,7 @@ class Command(BaseCommand):
         total = Resident.objects.count()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Data demo siap: {created:,} penduduk baru, {total:,} seluruhnya "
-                f"({time.monotonic() - started:.1f} s)."
+                f"Data demo siap: {created:,} penduduk baru, {total:,} seluruhnya ({time.monotonic() - started:.1f} s)."
             )
         )
         self.stdout.write(f"Akun demo (kata sandi untuk semua: {settings.DEMO_PASSWORD}):")
