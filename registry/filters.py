@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import AgeBand, Office, Region, Resident, Sex
+from registry.models import AgeBand, Family, Office, Region, Resident, Sex
 from registry.nik import normalize_number
 from registry.scoping import scope_code_of
 
@@ -87,8 +87,10 @@ class ResidentFilter(django_filters.FilterSet):
         value = value.strip()
         number = normalize_number(value)
         if number and number.isascii() and number.isdigit():
-            # A NIK or KK number: exact matches only, both use a unique index.
-            return queryset.filter(Q(nik=number) | Q(family__kk_number=number))
+            # A NIK or a KK number (they share a format, so a number may be both). Resolving the family
+            # first keeps both halves of the OR on an index: nik (unique) and family_id.
+            family_ids = list(Family.objects.filter(kk_number=number).values_list("id", flat=True))
+            return queryset.filter(Q(nik=number) | Q(family_id__in=family_ids))
         return queryset.filter(full_name__icontains=value)
 
     def filter_age_band(self, queryset: QuerySet[Resident], name: str, value: str) -> QuerySet[Resident]:

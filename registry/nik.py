@@ -5,11 +5,13 @@ registered, the birth date (day + 40 for women) and a serial from 0001. A KK num
 head, the KK's registration date (no +40) and a family serial.
 
 Errors make a number unusable; warnings are shown to the clerk and never block (an old region code from
-before a region split, a NIK whose date or sex disagrees with the record).
+before a region split, a NIK whose date or sex disagrees with the record). Every problem is reported, not
+only the first. Messages are Indonesian source strings wrapped in gettext.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,108 +20,108 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 RegionExists = Callable[[str], bool]
+"""Is this dotted region code ("35", "35.02", "35.02.01") in the current decree?"""
 
 DECREE = "Kepmendagri 300.2.2-2138/2025"
-# Codes that moved when Papua was split in 2022; NIKs issued before keep the old code.
+# Kabupaten/kota codes that moved when Papua was split in 2022; NIKs issued before keep the old code.
 RENAMED_CODES = {"91.01": "93.01", "92.71": "96.71"}
 
-_PASTED_SEPARATORS = re.compile(r"[\s.\-\u00a0\u2007\u202f]+")
-_ASCII_DIGITS = re.compile(r"[0-9]*")
+# Whitespace (\s covers tab, NBSP, figure and narrow spaces), dots, hyphens and dashes, zero-width space, BOM.
+_PASTED_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212\u200b\ufeff]+")
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]")
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedNumber:
-    raw: str
-    number: str
+    """The result of parse_nik / parse_kk. Fields after `warnings` are None when not readable."""
+
+    raw: str  # what was given
+    number: str  # the ASCII digits of the normalised input
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
-    province_code: str | None = None
-    kabupaten_code: str | None = None
-    kecamatan_code: str | None = None
-    date: date | None = None
-    sex: str | None = None
-    serial: str | None = None
+    province_code: str | None = None  # "35"
+    kabupaten_code: str | None = None  # "35.02"
+    kecamatan_code: str | None = None  # "35.02.01"
+    date: date | None = None  # birth date (NIK) or registration date (KK); None if not a real date
+    sex: str | None = None  # "L" or "P" for a NIK, None for a KK
+    serial: str | None = None  # "0001"
 
     @property
     def is_valid(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
         return not self.errors
 
 
 def normalize_number(raw: str) -> str:
-    """Drop the spaces, dots and dashes that come with a number pasted from a document."""
-    return _PASTED_SEPARATORS.sub("", raw or "")
-
-
-def _century(yy: int, month: int, day: int, today: date) -> int:
-    """20YY unless that date would lie after today, then 19YY."""
-    try:
-        return 2000 + yy if date(2000 + yy, month, day) <= today else 1900 + yy
-    except ValueError:
-        return 2000 + yy if 2000 + yy <= today.year else 1900 + yy
+    """Drop the spaces, dots, dashes, tabs and non-breaking spaces that come with a pasted number."""
+    return _PASTED_SEPARATORS.sub("", raw or "").strip()
 
 
 def _check_structure(raw: str, label: str) -> tuple[str, list[str]]:
-    number = normalize_number(raw)
-    errors = []
-    if not number:
-        errors.append(_("%(label)s wajib diisi.") % {"label": label})
-    elif not _ASCII_DIGITS.fullmatch(number):
-        errors.append(_("%(label)s hanya boleh berisi angka 0-9: ditemukan huruf atau tanda lain.") % {"label": label})
-    elif len(number) != 16:
-        errors.append(
-            _("%(label)s harus 16 digit angka; yang dimasukkan %(count)d digit.")
-            % {"label": label, "count": len(number)}
-        )
-    return number, errors
+    """The ASCII digits of the input, and errors unless it is exactly 16 of them and nothing else."""
+    text = normalize_number(raw)
+    digits = _NOT_ASCII_DIGIT.sub("", text)
+    if not text:
+        return digits, [_("%(label)s wajib diisi.") % {"label": label}]
+    if digits != text:
+        others = [c for c in text if not "0" <= c <= "9"]
+        if any(c.isalpha() for c in others):
+            found = _("huruf")
+        elif any(c.isdigit() for c in others):
+            found = _("angka selain 0-9 (misalnya angka Arab atau angka lebar penuh)")
+        else:
+            found = _("tanda %(chars)s") % {"chars": "".join(dict.fromkeys(others))}
+        return digits, [
+            _("%(label)s hanya boleh berisi angka: ditemukan %(found)s.") % {"label": label, "found": found}
+        ]
+    if len(digits) != 16:
+        message = _("%(label)s harus 16 digit angka; yang dimasukkan %(count)d digit.")
+        return digits, [message % {"label": label, "count": len(digits)}]
+    return digits, []
 
 
 def _check_region(
     number: str, region_exists: RegionExists | None, errors: list[str], warnings: list[str]
 ) -> tuple[str, str, str]:
-    province, kabupaten, kecamatan = (
-        number[0:2],
-        f"{number[0:2]}.{number[2:4]}",
-        f"{number[0:2]}.{number[2:4]}.{number[4:6]}",
-    )
-    if number[2:4] == "00":
+    """Dotted province, kabupaten and kecamatan codes of digits 1-6; appends what is wrong with them."""
+    province = number[0:2]
+    kabupaten = f"{province}.{number[2:4]}"
+    kecamatan = f"{kabupaten}.{number[4:6]}"
+    kabupaten_zero, kecamatan_zero = number[2:4] == "00", number[4:6] == "00"
+    if kabupaten_zero:
         errors.append(_("Kode kabupaten/kota pada digit 3-4 tidak boleh 00."))
-    if number[4:6] == "00":
+    if kecamatan_zero:
         errors.append(_("Kode kecamatan pada digit 5-6 tidak boleh 00."))
-    if region_exists is None or errors:
+    if region_exists is None:
         return province, kabupaten, kecamatan
     if not region_exists(province):
         errors.append(_("Kode provinsi %(code)s tidak dikenal.") % {"code": province})
         return province, kabupaten, kecamatan
-    for code in (kabupaten, kecamatan):
-        if not region_exists(code):
-            old = next((new for old, new in RENAMED_CODES.items() if code.startswith(old)), None)
-            message = _("Kode wilayah %(code)s tidak ada dalam %(decree)s; mungkin kode lama sebelum pemekaran.") % {
-                "code": code,
-                "decree": DECREE,
-            }
-            if old:
-                message += " " + _("Kode barunya %(new)s.") % {"new": old}
-            warnings.append(message)
+    levels = ((_("kabupaten/kota"), kabupaten, kabupaten_zero), (_("kecamatan"), kecamatan, kecamatan_zero))
+    for level, code, is_zero in levels:
+        if is_zero:
             break
+        if not region_exists(code):
+            message = _(
+                "Kode %(level)s %(code)s tidak ada dalam %(decree)s; mungkin kode lama sebelum pemekaran wilayah."
+            ) % {"level": level, "code": code, "decree": DECREE}
+            if code in RENAMED_CODES:
+                message += " " + _("Kode sekarang: %(new)s.") % {"new": RENAMED_CODES[code]}
+            warnings.append(message)
+            break  # an unknown kabupaten makes its kecamatan unknown too: one warning is enough
     return province, kabupaten, kecamatan
 
 
-def _real_date(day: int, month: int, yy: int, today: date) -> date | None:
-    try:
-        date(2000, month, day)  # day and month exist in some year (29-02 in a leap year)
-    except ValueError:
-        return None
-    year = _century(yy, month, day, today)
+def _infer_year(yy: int, month: int, day: int, today: date) -> int:
+    """20YY unless that day would lie after today, then 19YY."""
+    return 2000 + yy if (2000 + yy, month, day) <= (today.year, today.month, today.day) else 1900 + yy
+
+
+def _real_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
     except ValueError:
-        # 29 February: try the other century before declaring it impossible (1900 is not a leap year).
-        other = year - 100 if year >= 2000 else year + 100
-        try:
-            candidate = date(other, month, day)
-        except ValueError:
-            return None
-        return candidate if candidate <= today else None
+        return None
 
 
 def parse_nik(raw: str, *, region_exists: RegionExists | None = None, today: date | None = None) -> ParsedNumber:
@@ -130,26 +132,30 @@ def parse_nik(raw: str, *, region_exists: RegionExists | None = None, today: dat
         return ParsedNumber(raw=raw, number=number, errors=tuple(errors), warnings=())
     warnings: list[str] = []
     province, kabupaten, kecamatan = _check_region(number, region_exists, errors, warnings)
-    day, month, yy = int(number[6:8]), int(number[8:10]), int(number[10:12])
-    sex = "P" if day > 40 else "L"
-    birth = None
-    if not (1 <= day <= 31 or 41 <= day <= 71):
-        errors.append(
-            _("Tanggal lahir pada NIK (digit 7-8) harus 01-31, atau 41-71 untuk perempuan; tertulis %(dd)s.")
-            % {"dd": number[6:8]}
-        )
-    elif not 1 <= month <= 12:
-        errors.append(_("Bulan lahir pada NIK (digit 9-10) harus 01-12; tertulis %(mm)s.") % {"mm": number[8:10]})
+    dd, mm, yy = number[6:8], number[8:10], number[10:12]
+    day, month = int(dd), int(mm)
+    sex = None
+    if 1 <= day <= 31 or 41 <= day <= 71:
+        sex = "P" if day > 40 else "L"
+        day = day - 40 if day > 40 else day
     else:
-        birth = _real_date(day - 40 if day > 40 else day, month, yy, today)
+        message = _("Tanggal lahir pada NIK (digit 7-8) harus 01-31, atau 41-71 untuk perempuan; tertulis %(dd)s.")
+        errors.append(message % {"dd": dd})
+    if not 1 <= month <= 12:
+        errors.append(_("Bulan lahir pada NIK (digit 9-10) harus 01-12; tertulis %(mm)s.") % {"mm": mm})
+    birth = None
+    if sex and 1 <= month <= 12:
+        year = _infer_year(int(yy), month, day, today)
+        birth = _real_date(year, month, day)
         if birth is None:
-            errors.append(
-                _("Tanggal lahir pada NIK tidak ada di kalender: %(d)02d-%(m)02d-%(y)s.")
-                % {"d": day - 40 if day > 40 else day, "m": month, "y": number[10:12]}
-            )
+            message = _("Tanggal lahir pada NIK tidak valid: %(day)02d-%(month)02d-%(year)d tidak ada.")
+            errors.append(message % {"day": day, "month": month, "year": year})
+        elif birth > today:  # only when `today` itself lies before 19YY
+            errors.append(_("Tanggal lahir pada NIK ada di masa depan: %(date)s.") % {"date": f"{birth:%d-%m-%Y}"})
+            birth = None
     serial = number[12:16]
     if serial == "0000":
-        errors.append(_("Nomor urut NIK (4 digit terakhir) tidak boleh 0000."))
+        errors.append(_("Nomor urut NIK tidak boleh 0000."))
     return ParsedNumber(
         raw=raw,
         number=number,
@@ -159,29 +165,43 @@ def parse_nik(raw: str, *, region_exists: RegionExists | None = None, today: dat
         kabupaten_code=kabupaten,
         kecamatan_code=kecamatan,
         date=birth,
-        sex=sex if birth else None,
+        sex=sex,
         serial=serial,
     )
 
 
 def parse_kk(raw: str, *, region_exists: RegionExists | None = None, today: date | None = None) -> ParsedNumber:
-    """Check a KK number: region head, registration date (no +40 rule, not in the future), serial."""
+    """Check a KK number: region head, registration date (no +40 rule, not in the future), serial.
+
+    The KK date rule comes from a secondary source, so only an impossible day/month (31-04, month 13) or a
+    date after today is an error; 29 February of a non-leap year is a warning and leaves `date` None.
+    """
     today = today or date.today()
     number, errors = _check_structure(raw, _("Nomor KK"))
     if errors:
         return ParsedNumber(raw=raw, number=number, errors=tuple(errors), warnings=())
     warnings: list[str] = []
     province, kabupaten, kecamatan = _check_region(number, region_exists, errors, warnings)
-    day, month, yy = int(number[6:8]), int(number[8:10]), int(number[10:12])
-    registered = _real_date(day, month, yy, today) if 1 <= month <= 12 and 1 <= day <= 31 else None
-    if registered is None:
-        errors.append(
-            _("Tanggal pada nomor KK (digit 7-12) tidak ada atau di masa depan: %(dd)s-%(mm)s-%(yy)s.")
-            % {"dd": number[6:8], "mm": number[8:10], "yy": number[10:12]}
-        )
+    dd, mm, yy = number[6:8], number[8:10], number[10:12]
+    day, month = int(dd), int(mm)
+    registered = None
+    if not 1 <= month <= 12:
+        errors.append(_("Bulan pada nomor KK (digit 9-10) harus 01-12; tertulis %(mm)s.") % {"mm": mm})
+    elif not 1 <= day <= calendar.monthrange(2000, month)[1]:  # 2000 is a leap year: 29-02 is possible
+        errors.append(_("Tanggal pada nomor KK tidak valid: %(dd)s-%(mm)s tidak ada.") % {"dd": dd, "mm": mm})
+    else:
+        year = _infer_year(int(yy), month, day, today)
+        if (year, month, day) > (today.year, today.month, today.day):
+            message = _("Tanggal pada nomor KK ada di masa depan: %(dd)s-%(mm)s-%(year)d.")
+            errors.append(message % {"dd": dd, "mm": mm, "year": year})
+        else:
+            registered = _real_date(year, month, day)
+            if registered is None:
+                message = _("Tanggal pada nomor KK 29-02-%(year)d tidak ada (bukan tahun kabisat); periksa nomornya.")
+                warnings.append(message % {"year": year})
     serial = number[12:16]
     if serial == "0000":
-        errors.append(_("Nomor urut KK (4 digit terakhir) tidak boleh 0000."))
+        errors.append(_("Nomor urut KK tidak boleh 0000."))
     return ParsedNumber(
         raw=raw,
         number=number,
@@ -195,27 +215,23 @@ def parse_kk(raw: str, *, region_exists: RegionExists | None = None, today: date
     )
 
 
-SEX_LABELS = {"L": "laki-laki", "P": "perempuan"}
-
-
 def compare_nik_with_record(parsed: ParsedNumber, *, birth_date: date | None, sex: str | None) -> list[str]:
     """Warnings (never errors) where the NIK disagrees with the recorded birth date or sex.
 
     Day, month and two-digit year are compared; the century is not, since the NIK does not carry it.
+    Whatever the NIK or the record leaves unknown is not compared.
     """
-    if not parsed.is_valid or parsed.date is None:
-        return []
     warnings = []
-    if birth_date is not None and birth_date.strftime("%d%m%y") != parsed.date.strftime("%d%m%y"):
-        warnings.append(
-            _("Tanggal lahir %(record)s tidak sama dengan tanggal pada NIK (%(nik)s).")
-            % {"record": birth_date.strftime("%d-%m-%Y"), "nik": parsed.date.strftime("%d-%m-%y")}
-        )
-    if sex in SEX_LABELS and sex != parsed.sex:
-        warnings.append(
-            _("Jenis kelamin %(record)s tidak sama dengan NIK, yang menunjukkan %(nik)s (tanggal+40 = perempuan).")
-            % {"record": SEX_LABELS[sex], "nik": SEX_LABELS[parsed.sex]}
-        )
+    nik_date = parsed.date
+    if birth_date is not None and nik_date is not None and f"{birth_date:%d%m%y}" != f"{nik_date:%d%m%y}":
+        message = _("Tanggal lahir %(record)s tidak sama dengan tanggal pada NIK (%(nik)s).")
+        warnings.append(message % {"record": f"{birth_date:%d-%m-%Y}", "nik": f"{nik_date:%d-%m-%y}"})
+    record_sex = (sex or "").strip().upper()
+    if record_sex in ("L", "P") and parsed.sex is not None and record_sex != parsed.sex:
+        labels = {"L": _("Laki-laki"), "P": _("Perempuan")}
+        explained = {"L": _("laki-laki: tanggal tanpa + 40"), "P": _("perempuan: tanggal + 40")}
+        message = _("Jenis kelamin %(record)s tidak sama dengan NIK (%(nik)s).")
+        warnings.append(message % {"record": labels[record_sex], "nik": explained[parsed.sex]})
     return warnings
 
 
@@ -226,18 +242,25 @@ def _region_digits(kecamatan_code: str) -> str:
     return digits
 
 
-def make_nik(*, kecamatan_code: str, birth_date: date, sex: str, serial: int) -> str:
-    """The NIK for these facts (demo data and test factories); the inverse of parse_nik."""
-    if sex not in SEX_LABELS:
-        raise ValueError("sex must be 'L' or 'P'")
+def _check_serial(serial: int) -> None:
     if not 1 <= serial <= 9999:
-        raise ValueError("serial must be 1..9999")
+        raise ValueError(f"serial must be 1..9999, got {serial!r}")
+
+
+def make_nik(*, kecamatan_code: str, birth_date: date, sex: str, serial: int) -> str:
+    """The NIK for these facts (demo data and test factories); the inverse of parse_nik.
+
+    Only the two-digit year is kept, so parse_nik gives the century back only for births within the last
+    hundred years.
+    """
+    if sex not in ("L", "P"):
+        raise ValueError(f"sex must be 'L' or 'P', got {sex!r}")
+    _check_serial(serial)
     day = birth_date.day + (40 if sex == "P" else 0)
     return f"{_region_digits(kecamatan_code)}{day:02d}{birth_date:%m%y}{serial:04d}"
 
 
 def make_kk(*, kecamatan_code: str, registered_on: date, serial: int) -> str:
-    """The KK number for a family registered in a kecamatan on a date."""
-    if not 1 <= serial <= 9999:
-        raise ValueError("serial must be 1..9999")
+    """The KK number for a family registered in a kecamatan on a date; the inverse of parse_kk."""
+    _check_serial(serial)
     return f"{_region_digits(kecamatan_code)}{registered_on:%d%m%y}{serial:04d}"
