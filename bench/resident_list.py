@@ -93,9 +93,19 @@ def main() -> None:
         assert page.status_code == 200 and f"{nik[:4]}********{nik[-4:]}".encode() in page.content
         return page
 
+    def name_search(text: str):
+        def call(i: int):
+            response = clerk_client.post("/penduduk/", {"q": text})
+            assert response.status_code == 302, response.status_code
+            return clerk_client.get(response["Location"])
+
+        return call
+
     scenarios = {
         "bare view (baseline)": lambda i: clerk_client.get("/bench/bare/"),
         "search by NIK (POST + results page)": nik_search,
+        "search by name 'wahyuni suharto'": name_search("wahyuni suharto"),
+        "search by name 'wahyuni' (common)": name_search("wahyuni"),
         "list, first page (kabupaten)": lambda i: clerk_client.get("/penduduk/"),
         "list, page at 90 % (kabupaten)": lambda i: clerk_client.get(f"/penduduk/?after={deep_id}"),
         "list, first page (UPTD kecamatan)": lambda i: uptd_client.get("/penduduk/"),
@@ -135,17 +145,21 @@ def main() -> None:
     for name, sql in offenders[:5]:
         print(f"  {name}: {sql}")
 
+    # The plan of the deep page's query exactly as the app sends it (keyset row comparison).
+    from registry.models import Resident as R
+    from registry.pagination import keyset_page
+
+    deep = R.objects.only("id", "full_name").get(pk=deep_id)
+    with CaptureQueriesContext(connection) as captured:
+        keyset_page(R.objects.visible_to(clerk), key="full_name", size=25, after=deep)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN SELECT * FROM registry_resident WHERE (full_name, id) > "
-            "(SELECT full_name, id FROM registry_resident WHERE id = %s) ORDER BY full_name, id LIMIT 26",
-            [deep_id],
-        )
-        print("\nplan of the deep page (shape):")
-        for (line,) in cursor.fetchall()[:4]:
+        cursor.execute("EXPLAIN ANALYZE " + captured.captured_queries[-1]["sql"])
+        print("\nplan of the 90 % page (kabupaten scope):")
+        for (line,) in cursor.fetchall():
             print("  " + line)
     target = 50.0
-    worst = max(r["p95"] for name, r in results.items() if name != "bare view (baseline)")
+    # The targets: search by NIK and the list pages (name search is reported, not targeted).
+    worst = max(r["p95"] for name, r in results.items() if "NIK" in name or name.startswith("list"))
     print(f"\nworst p95 {worst:.1f} ms vs target {target:.0f} ms: {'MET' if worst <= target else 'NOT MET'}")
 
 
