@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from registry.forms import FamilyForm, ResidentForm
 from registry.models import AccessLog, Family, Office, Region, Resident, User
 from registry.roles import RoleError, staff_assign_role
 
@@ -78,12 +79,17 @@ class StaffAdmin(UserAdmin):
 
 @admin.register(Resident)
 class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = ResidentForm
     list_display = ("full_name", "masked_nik", "birth_date", "sex", "desa")
     list_select_related = ("desa",)
     search_fields = ("=nik", "full_name")
-    raw_id_fields = ("desa", "kecamatan", "family")
+    raw_id_fields = ("desa", "family")
     show_full_result_count = False
-    exclude = ()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for warning in form.nik_warnings:
+            self.message_user(request, warning, level="warning")
 
     @admin.display(description=_("NIK"))
     def masked_nik(self, obj: Resident) -> str:
@@ -92,6 +98,7 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Family)
 class FamilyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = FamilyForm
     list_display = ("__str__", "address", "desa")
     list_select_related = ("desa",)
     search_fields = ("=kk_number",)

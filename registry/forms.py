@@ -1,0 +1,66 @@
+"""Forms that write residents and families: NIK and KK numbers are validated, never silently accepted."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Family, Region, Resident
+from registry.nik import compare_nik_with_record, parse_kk, parse_nik
+from registry.regions import region_exists
+
+
+class ResidentForm(forms.ModelForm):
+    """NIK errors are field errors; disagreements between the NIK and the record are kept as warnings."""
+
+    # Longer than 16: a NIK pasted with spaces or dots is accepted and normalised.
+    nik = forms.CharField(label=_("NIK"), max_length=40)
+
+    class Meta:
+        model = Resident
+        exclude = ("kecamatan",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.nik_warnings: list[str] = []
+
+    def clean_nik(self) -> str:
+        parsed = parse_nik(self.cleaned_data["nik"], region_exists=region_exists)
+        if parsed.errors:
+            raise forms.ValidationError(list(parsed.errors))
+        self.nik_warnings = list(parsed.warnings)
+        self._parsed_nik = parsed
+        return parsed.number
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        desa = cleaned.get("desa")
+        if desa is not None and desa.level != Region.Level.DESA:
+            self.add_error("desa", _("Pilih desa/kelurahan, bukan wilayah di atasnya."))
+        if hasattr(self, "_parsed_nik"):
+            self.nik_warnings += compare_nik_with_record(
+                self._parsed_nik, birth_date=cleaned.get("birth_date"), sex=cleaned.get("sex")
+            )
+        return cleaned
+
+    def save(self, commit: bool = True) -> Resident:
+        resident = super().save(commit=False)
+        resident.kecamatan_id = resident.desa.parent_id  # the scope column follows the desa
+        if commit:
+            resident.save()
+            self.save_m2m()
+        return resident
+
+
+class FamilyForm(forms.ModelForm):
+    kk_number = forms.CharField(label=_("Nomor KK"), max_length=40)
+
+    class Meta:
+        model = Family
+        fields = "__all__"
+
+    def clean_kk_number(self) -> str:
+        parsed = parse_kk(self.cleaned_data["kk_number"], region_exists=region_exists)
+        if parsed.errors:
+            raise forms.ValidationError(list(parsed.errors))
+        return parsed.number
