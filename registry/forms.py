@@ -18,7 +18,10 @@ class ResidentForm(forms.ModelForm):
 
     class Meta:
         model = Resident
-        exclude = ("kecamatan",)
+        fields = (
+            "nik", "full_name", "birth_place", "birth_date", "sex", "religion", "address", "rt", "rw", "desa",
+            "whatsapp", "family", "relation_to_head", "biometric_recorded",
+        )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -57,7 +60,7 @@ class FamilyForm(forms.ModelForm):
 
     class Meta:
         model = Family
-        fields = "__all__"
+        fields = ("kk_number", "head", "address", "rt", "rw", "desa")
 
     def clean_kk_number(self) -> str:
         parsed = parse_kk(self.cleaned_data["kk_number"], region_exists=region_exists)
