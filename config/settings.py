@@ -232,6 +232,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "purge-saved-searches": {"task": "registry.tasks.purge_saved_searches", "schedule": 60.0 * 60},
     "worker-heartbeat": {
         "task": "delivery.tasks.record_worker_heartbeat",
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),

@@ -67,6 +67,10 @@ class ResidentFilter(django_filters.FilterSet):
         self.filters["desa"].queryset = desa_choices_for(user, kecamatan)
         self.filters["desa"].extra["empty_label"] = _("Semua desa/kelurahan")
         form = self.form
+        for name, field in form.fields.items():
+            field.widget.attrs.setdefault("class", "form-control" if name == "q" else "form-select")
+        form.fields["kecamatan"].label_from_instance = lambda region: region.name
+        form.fields["desa"].label_from_instance = lambda region: region.name
         form.fields["kecamatan"].widget.attrs.update(
             {
                 "hx-get": reverse("registry:region_desa_options"),

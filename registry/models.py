@@ -205,7 +205,11 @@ class Family(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"KK {mask_number(self.kk_number)}"
+        return f"KK {self.masked_kk}"
+
+    @property
+    def masked_kk(self) -> str:
+        return mask_number(self.kk_number)
 
 
 class Sex(models.TextChoices):
@@ -344,6 +348,35 @@ def mask_number(number: str) -> str:
     if len(number) != 16:
         return "*" * len(number)
     return f"{number[:4]}{'*' * 8}{number[-4:]}"
+
+
+class SavedSearchQuerySet(models.QuerySet):
+    def expired(self, *, now=None) -> SavedSearchQuerySet:
+        return self.filter(created_at__lt=(now or timezone.now()) - SavedSearch.LIFETIME)
+
+
+class SavedSearch(models.Model):
+    """Search criteria behind an opaque token, so a NIK never travels in a URL.
+
+    A row (not the session) so that concurrent requests of the same browser cannot lose it; only its
+    owner can use it, and it is purged after a day.
+    """
+
+    LIFETIME = timedelta(days=1)
+
+    token = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    criteria = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = SavedSearchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pencarian tersimpan")
+        verbose_name_plural = _("pencarian tersimpan")
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class AccessLog(models.Model):

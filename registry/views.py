@@ -12,13 +12,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.filters import ResidentFilter, clean_search_text, desa_choices_for
 from registry.health import health_report
-from registry.models import AccessLog, Resident
+from registry.models import AccessLog, Resident, SavedSearch
 from registry.nik import compare_nik_with_record, parse_nik
 from registry.pagination import keyset_page
 from registry.regions import region_exists
@@ -26,8 +27,6 @@ from registry.scoping import get_visible_or_404
 from registry.tables import AccessLogTable, ResidentTable
 
 PAGE_SIZE = 25
-SEARCH_SESSION_KEY = "resident_searches"
-MAX_SAVED_SEARCHES = 20
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -46,18 +45,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _saved_search(request: HttpRequest, token: str | None) -> dict | None:
+    """The criteria behind a token: {} for no token, None for an unknown, expired or foreign token."""
     if not token:
         return {}
-    return request.session.get(SEARCH_SESSION_KEY, {}).get(token)
+    search = (
+        SavedSearch.objects.filter(
+            token=token, user=request.user, created_at__gte=timezone.now() - SavedSearch.LIFETIME
+        )
+        .only("criteria")
+        .first()
+    )
+    return search.criteria if search else None
 
 
 def _save_search(request: HttpRequest, criteria: dict) -> str:
-    searches = dict(request.session.get(SEARCH_SESSION_KEY, {}))
-    token = secrets.token_urlsafe(9)
-    searches[token] = criteria
-    # Keep the most recent searches only (dicts keep insertion order).
-    request.session[SEARCH_SESSION_KEY] = dict(list(searches.items())[-MAX_SAVED_SEARCHES:])
-    return token
+    return SavedSearch.objects.create(token=secrets.token_urlsafe(12), user=request.user, criteria=criteria).token
 
 
 @never_cache

@@ -140,7 +140,7 @@ def test_list_query_budget_does_not_grow_with_rows(client, clerk, ponorogo):
                 client.get(f"{url}{'&' if '?' in url else '?'}after={cursor}")
             counts.append((len(first_page), len(later_page)))
     assert counts[0] == counts[2] and counts[1] == counts[3], counts
-    assert max(max(pair) for pair in counts) <= 12, counts
+    assert max(max(pair) for pair in counts) <= 13, counts
 
 
 def test_desa_options_are_limited_to_the_scope(client, uptd_b):
@@ -150,3 +150,39 @@ def test_desa_options_are_limited_to_the_scope(client, uptd_b):
     other = client.get(url, {"kecamatan": "35.02.01"}).content.decode()
     assert own.count("<option") > 5
     assert other.count("<option") == 1  # only "all desa"
+
+
+def test_a_search_token_belongs_to_its_owner(client, clerk, supervisor, resident_a):
+    client.force_login(clerk)
+    location, _ = _search(client, q=resident_a.nik)
+    client.force_login(supervisor)
+    response = client.get(location)
+    assert response.status_code == 302
+    assert response["Location"] == LIST  # the other user's criteria are not applied
+    assert "kedaluwarsa" in client.get(LIST).content.decode()
+
+
+def test_a_concurrent_request_saving_the_session_does_not_lose_the_search(client, clerk, resident_a):
+    """htmx loads desa options while the form is posted: the stale session saved last must not drop the search."""
+    client.force_login(clerk)
+    stale = client.session  # what a slower concurrent request loaded
+    location = client.post(LIST, {"q": "aminah"})["Location"]
+    stale["last_seen"] = stale.get("last_seen", 0)
+    stale.save()  # the slower request finishes and writes its copy of the session
+    assert "SITI AMINAH" in client.get(location).content.decode()
+
+
+def test_old_saved_searches_are_purged(client, clerk, resident_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.models import SavedSearch
+    from registry.tasks import purge_saved_searches
+
+    client.force_login(clerk)
+    location, _ = _search(client, q=resident_a.nik)
+    SavedSearch.objects.update(created_at=timezone.now() - timedelta(days=2))
+    assert purge_saved_searches.delay().get() == 1
+    assert not SavedSearch.objects.exists()
+    assert "kedaluwarsa" in client.get(location, follow=True).content.decode()
