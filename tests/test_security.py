@@ -44,10 +44,14 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-def test_login_page_is_indonesian_by_default_and_english_on_request(client, db):
-    assert "Masuk petugas" in client.get("/masuk/").content.decode()
+def test_login_page_is_indonesian_even_for_an_english_browser_and_english_on_request(client, db):
+    response = client.get("/masuk/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert response["Content-Language"] == "id"
+    assert 'lang="id"' in response.content.decode()
     client.post("/bahasa/", {"language": "en", "next": "/masuk/"})
-    assert client.get("/masuk/").status_code == 200
+    response = client.get("/masuk/")
+    assert response["Content-Language"] == "en"
+    assert 'lang="en"' in response.content.decode()
 
 
 def test_clerk_logs_in_and_lands_on_home(client, clerk):
