@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -86,3 +87,16 @@ def test_accesslog_lists_only_rows_in_scope(client, supervisor, clerk, resident_
     html = client.get("/audit/akses/").content.decode()
     assert "SITI AMINAH" in html
     assert "petugas" in html
+
+
+def test_access_log_rows_cannot_be_changed_or_deleted(client, clerk, resident_a):
+    from django.db import DatabaseError, transaction
+
+    client.force_login(clerk)
+    client.post(f"/penduduk/{resident_a.pk}/nik/")
+    log = AccessLog.objects.get()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AccessLog.objects.filter(pk=log.pk).update(detail="dihapus")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        log.delete()
+    assert AccessLog.objects.get().detail == log.detail
