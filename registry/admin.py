@@ -17,12 +17,8 @@ class ScopedAdminMixin:
         return super().get_queryset(request).visible_to(request.user)
 
 
-@admin.register(Region)
-class RegionAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "postal_code", "decree")
-    list_filter = ("level",)
-    search_fields = ("code", "name")
-    show_full_result_count = False
+class ReadOnlyAdminMixin:
+    """Rows that come from a decree or record what happened: visible, never edited here."""
 
     def has_add_permission(self, request):
         return False
@@ -32,6 +28,14 @@ class RegionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Region)
+class RegionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "postal_code", "decree")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    show_full_result_count = False
 
 
 @admin.register(Office)
@@ -107,7 +111,7 @@ class FamilyAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "user", "action", "resident", "ip_address")
     list_filter = ("action",)
     list_select_related = ("user", "resident")
@@ -115,12 +119,3 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(resident__in=Resident.objects.visible_to(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

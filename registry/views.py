@@ -141,6 +141,9 @@ def region_desa_options(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/_desa_options.html", {"desa_list": desa})
 
 
+RESIDENT_PAGE_ROWS = Resident.objects.select_related("desa", "kecamatan", "kecamatan__parent", "family", "family__desa")
+
+
 def _resident_context(request: HttpRequest, resident: Resident) -> dict:
     parsed = parse_nik(resident.nik, region_exists=region_exists)
     warnings = list(parsed.warnings) + [str(e) for e in parsed.errors]
@@ -165,11 +168,7 @@ def _resident_context(request: HttpRequest, resident: Resident) -> dict:
 @require_GET
 @permission_required("registry.view_resident", raise_exception=True)
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    resident = get_visible_or_404(
-        Resident.objects.select_related("desa", "kecamatan", "kecamatan__parent", "family", "family__desa"),
-        request.user,
-        pk=pk,
-    )
+    resident = get_visible_or_404(RESIDENT_PAGE_ROWS, request.user, pk=pk)
     return render(request, "registry/resident_detail.html", _resident_context(request, resident))
 
 
@@ -177,11 +176,7 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("registry.view_resident", raise_exception=True)
 def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the full NIK and KK number once, and record who saw them, when and from where."""
-    resident = get_visible_or_404(
-        Resident.objects.select_related("desa", "kecamatan", "kecamatan__parent", "family", "family__desa"),
-        request.user,
-        pk=pk,
-    )
+    resident = get_visible_or_404(RESIDENT_PAGE_ROWS, request.user, pk=pk)
     if not request.user.has_perm("registry.reveal_nik"):
         raise PermissionDenied
     with transaction.atomic():
