@@ -45,9 +45,7 @@ python-deps:
 node-deps: $(NODE_STAMP)
 
 $(NODE_STAMP): package.json $(wildcard package-lock.json)
-	@command -v npm >/dev/null 2>&1 || { \
-		echo "npm is missing: install Node.js and npm first (as root: apt-get install nodejs npm)" >&2; \
-		exit 1; }
+	@command -v npm >/dev/null 2>&1 || scripts/ensure-system-packages.sh npm
 	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	@touch $@
 

@@ -7,6 +7,7 @@
 #   redis     redis-server (and redis-cli)
 #   chromium  /usr/bin/chromium for the Playwright browser tests, with a basic font
 #   gettext   msgfmt, for `manage.py compilemessages`
+#   npm       Node.js and npm (front-end packages from the npm registry)
 #   pip       python3 -m pip (only to install uv where it is missing)
 #
 # As root the missing packages are installed with apt-get (one `apt-get update` first); otherwise the
@@ -58,6 +59,12 @@ for need in "$@"; do
             packages+=(gettext)
         fi
         ;;
+    npm)
+        if ! command -v npm >/dev/null 2>&1; then
+            missing+=("npm (Node.js)")
+            packages+=(nodejs npm)
+        fi
+        ;;
     pip)
         if ! python3 -m pip --version >/dev/null 2>&1; then
             missing+=("pip (python3 -m pip)")
@@ -65,7 +72,7 @@ for need in "$@"; do
         fi
         ;;
     *)
-        echo "$0: unknown requirement '$need' (known: postgres redis chromium gettext pip)" >&2
+        echo "$0: unknown requirement '$need' (known: postgres redis chromium gettext npm pip)" >&2
         exit 2
         ;;
     esac
