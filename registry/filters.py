@@ -80,6 +80,17 @@ class ResidentFilter(django_filters.FilterSet):
             }
         )
 
+    def is_valid(self) -> bool:
+        """The form's checks plus the free text's: digits that cannot be a NIK/KK, or a name too short."""
+        valid = super().is_valid()
+        if valid:
+            try:
+                clean_search_text(self.form.cleaned_data.get("q") or "")
+            except forms.ValidationError as error:
+                self.form.add_error("q", error)
+                return False
+        return valid
+
     @property
     def searched_number(self) -> str | None:
         """The 16-digit NIK/KK searched for, if the free text is one (for the access log)."""

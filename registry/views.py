@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from registry.filters import ResidentFilter, clean_search_text, desa_choices_for
+from registry.filters import ResidentFilter, desa_choices_for
 from registry.health import health_report
-from registry.models import AccessLog, Resident, SavedSearch
+from registry.models import AccessLog, Resident, SavedSearch, mask_number
 from registry.nik import compare_nik_with_record, parse_nik
 from registry.pagination import keyset_page
 from registry.regions import region_exists
@@ -72,12 +72,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         data = {k: v for k, v in request.POST.items() if k in ResidentFilter.base_filters and v}
         resident_filter = ResidentFilter(data, queryset=base, user=user)
-        text_error = None
-        try:
-            clean_search_text(data.get("q", ""))
-        except Exception as exc:  # ValidationError: shown on the field, nothing stored
-            text_error = exc
-        if resident_filter.is_valid() and text_error is None:
+        if resident_filter.is_valid():
             token = _save_search(request, data)
             if number := resident_filter.searched_number:
                 found = list(resident_filter.qs.values_list("id", flat=True)[:20])
@@ -88,14 +83,12 @@ def resident_list(request: HttpRequest) -> HttpResponse:
                             action=AccessLog.Action.SEARCH_NIK,
                             resident_id=resident_id,
                             ip_address=client_ip(request),
-                            detail=_("Pencarian NIK/KK %(masked)s") % {"masked": f"{number[:4]}********{number[-4:]}"},
+                            detail=_("Pencarian NIK/KK %(masked)s") % {"masked": mask_number(number)},
                         )
                         for resident_id in (found or [None])
                     ]
                 )
             return HttpResponseRedirect(f"{reverse('registry:resident_list')}?s={token}")
-        if text_error is not None:
-            resident_filter.form.add_error("q", text_error)
         return render(
             request,
             "registry/resident_list.html",
