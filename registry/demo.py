@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -97,97 +98,101 @@ def _birth_date(rng: random.Random, today: date, min_age: int, max_age: int) -> 
     return start + timedelta(days=rng.randrange(max((end - start).days, 1)))
 
 
-def residents_generate(*, count: int, seed: int = 2026, batch_size: int = 5000, progress=None) -> int:
-    """Create `count` synthetic residents of Ponorogo grouped into families of one to six people."""
-    rng = random.Random(seed)
+def households_generate(
+    *, count: int, rng: random.Random, kabupaten: str = DEMO_KABUPATEN, nik_serials=None, kk_serials=None
+) -> Iterator[tuple[Family, list[Resident]]]:
+    """Synthetic, valid households of a kabupaten (unsaved Family + its Residents), `count` people in all.
+
+    NIK and KK serials continue after the numbers already in the database unless serial counters are given.
+    """
     today = date.today()
-    kecamatan_list = list(Region.objects.filter(parent_id=DEMO_KABUPATEN).order_by("code"))
+    kecamatan_list = list(Region.objects.filter(parent_id=kabupaten).order_by("code"))
     desa_by_kecamatan = {
         k.code: list(Region.objects.filter(parent=k).values_list("code", flat=True)) for k in kecamatan_list
     }
-    nik_serials = _NikSerials(Resident.objects.values_list("nik", flat=True).iterator())
-    kk_serials = _NikSerials(Family.objects.values_list("kk_number", flat=True).iterator())
-
-    created = 0
-    while created < count:
-        families: list[Family] = []
-        members: list[list[Resident]] = []
-        while created + sum(len(m) for m in members) < count and len(families) < batch_size // 3:
-            kecamatan = rng.choice(kecamatan_list).code
-            desa = rng.choice(desa_by_kecamatan[kecamatan])
-            registered = _birth_date(rng, today, 0, 20)
-            kk_prefix = make_kk(kecamatan_code=kecamatan, registered_on=registered, serial=1)[:12]
-            family_name = rng.choice(SURNAMES)
-            rt, rw = f"{rng.randint(1, 12):03d}", f"{rng.randint(1, 6):03d}"
-            if rng.random() < 0.5:
-                address = f"{rng.choice(STREETS)} No. {rng.randint(1, 200)}"
-            else:
-                address = f"Dusun {rng.choice(HAMLETS)}"
-            family = Family(
-                kk_number=make_kk(
-                    kecamatan_code=kecamatan, registered_on=registered, serial=kk_serials.take(kk_prefix)
-                ),
-                address=address,
-                rt=rt,
-                rw=rw,
-                desa_id=desa,
+    if nik_serials is None:
+        nik_serials = _NikSerials(Resident.objects.values_list("nik", flat=True).iterator())
+    if kk_serials is None:
+        kk_serials = _NikSerials(Family.objects.values_list("kk_number", flat=True).iterator())
+    produced = 0
+    while produced < count:
+        kecamatan = rng.choice(kecamatan_list).code
+        desa = rng.choice(desa_by_kecamatan[kecamatan])
+        registered = _birth_date(rng, today, 0, 20)
+        kk_prefix = make_kk(kecamatan_code=kecamatan, registered_on=registered, serial=1)[:12]
+        family_name = rng.choice(SURNAMES)
+        rt, rw = f"{rng.randint(1, 12):03d}", f"{rng.randint(1, 6):03d}"
+        if rng.random() < 0.5:
+            address = f"{rng.choice(STREETS)} No. {rng.randint(1, 200)}"
+        else:
+            address = f"Dusun {rng.choice(HAMLETS)}"
+        family = Family(
+            kk_number=make_kk(kecamatan_code=kecamatan, registered_on=registered, serial=kk_serials.take(kk_prefix)),
+            address=address,
+            rt=rt,
+            rw=rw,
+            desa_id=desa,
+        )
+        religion = _pick_religion(rng)
+        size = min(rng.choice((1, 2, 3, 3, 4, 4, 4, 5, 5, 6)), count - produced)
+        head_sex = Sex.MALE if rng.random() < 0.85 else Sex.FEMALE
+        head_birth = _birth_date(rng, today, 25, 80)
+        people = [(FamilyRelation.HEAD, head_sex, head_birth)]
+        if size > 1:
+            spouse_sex = Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE
+            spouse_relation = FamilyRelation.WIFE if spouse_sex == Sex.FEMALE else FamilyRelation.HUSBAND
+            people.append((spouse_relation, spouse_sex, head_birth + timedelta(days=rng.randint(-2000, 3000))))
+        youngest_parent_age = (today - max(p[2] for p in people)).days // 365
+        for _ in range(size - len(people)):
+            max_age = max(youngest_parent_age - 18, 0)
+            people.append(
+                (FamilyRelation.CHILD, rng.choice((Sex.MALE, Sex.FEMALE)), _birth_date(rng, today, 0, max_age))
             )
-            religion = _pick_religion(rng)
-            size = min(rng.choice((1, 2, 3, 3, 4, 4, 4, 5, 5, 6)), count - created - sum(len(m) for m in members))
-            head_sex = Sex.MALE if rng.random() < 0.85 else Sex.FEMALE
-            head_birth = _birth_date(rng, today, 25, 80)
-            people = [(FamilyRelation.HEAD, head_sex, head_birth)]
-            if size > 1:
-                spouse_sex = Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE
-                spouse_relation = FamilyRelation.WIFE if spouse_sex == Sex.FEMALE else FamilyRelation.HUSBAND
-                people.append((spouse_relation, spouse_sex, head_birth + timedelta(days=rng.randint(-2000, 3000))))
-            youngest_parent_age = (today - max(p[2] for p in people)).days // 365
-            for _ in range(size - len(people)):
-                max_age = max(youngest_parent_age - 18, 0)
-                people.append(
-                    (
-                        FamilyRelation.CHILD,
-                        rng.choice((Sex.MALE, Sex.FEMALE)),
-                        _birth_date(rng, today, 0, max_age),
-                    )
+        family_members = []
+        for relation, sex, birth in people:
+            if birth > today:
+                birth = today - timedelta(days=1)
+            nik_prefix = make_nik(kecamatan_code=kecamatan, birth_date=birth, sex=sex, serial=1)[:12]
+            given = rng.choice(MALE_NAMES if sex == Sex.MALE else FEMALE_NAMES)
+            full_name = (
+                f"{given} {family_name}" if relation != FamilyRelation.WIFE else f"{given} {rng.choice(SURNAMES)}"
+            )
+            age = (today - birth).days // 365
+            family_members.append(
+                Resident(
+                    nik=make_nik(
+                        kecamatan_code=kecamatan, birth_date=birth, sex=sex, serial=nik_serials.take(nik_prefix)
+                    ),
+                    full_name=full_name.upper(),
+                    birth_place=rng.choice(BIRTH_PLACES).upper(),
+                    birth_date=birth,
+                    sex=sex,
+                    religion=religion,
+                    address=address,
+                    rt=rt,
+                    rw=rw,
+                    desa_id=desa,
+                    kecamatan_id=kecamatan,
+                    whatsapp=f"628{rng.randint(1, 9)}{rng.randint(10**8, 10**9 - 1)}"
+                    if age >= 17 and rng.random() < 0.6
+                    else "",
+                    relation_to_head=relation,
+                    biometric_recorded=age >= 17 and rng.random() < 0.9,
                 )
-            family_members = []
-            for relation, sex, birth in people:
-                if birth > today:
-                    birth = today - timedelta(days=1)
-                nik_prefix = make_nik(kecamatan_code=kecamatan, birth_date=birth, sex=sex, serial=1)[:12]
-                given = rng.choice(MALE_NAMES if sex == Sex.MALE else FEMALE_NAMES)
-                full_name = (
-                    f"{given} {family_name}" if relation != FamilyRelation.WIFE else f"{given} {rng.choice(SURNAMES)}"
-                )
-                age = (today - birth).days // 365
-                family_members.append(
-                    Resident(
-                        nik=make_nik(
-                            kecamatan_code=kecamatan,
-                            birth_date=birth,
-                            sex=sex,
-                            serial=nik_serials.take(nik_prefix),
-                        ),
-                        full_name=full_name.upper(),
-                        birth_place=rng.choice(BIRTH_PLACES).upper(),
-                        birth_date=birth,
-                        sex=sex,
-                        religion=religion,
-                        address=address,
-                        rt=rt,
-                        rw=rw,
-                        desa_id=desa,
-                        kecamatan_id=kecamatan,
-                        whatsapp=f"628{rng.randint(1, 9)}{rng.randint(10**8, 10**9 - 1)}"
-                        if age >= 17 and rng.random() < 0.6
-                        else "",
-                        relation_to_head=relation,
-                        biometric_recorded=age >= 17 and rng.random() < 0.9,
-                    )
-                )
-            families.append(family)
-            members.append(family_members)
+            )
+        produced += len(family_members)
+        yield family, family_members
+
+
+def residents_generate(*, count: int, seed: int = 2026, batch_size: int = 5000, progress=None) -> int:
+    """Create `count` synthetic residents of Ponorogo grouped into families of one to six people."""
+    households = households_generate(count=count, rng=random.Random(seed))
+    created = 0
+    while True:
+        batch = list(islice(households, batch_size // 3))
+        if not batch:
+            break
+        families = [family for family, _members in batch]
         with transaction.atomic():
             Family.objects.bulk_create(families, batch_size=batch_size)
             if families[0].pk is None:  # backends without RETURNING: read the ids back by KK number
@@ -197,7 +202,7 @@ def residents_generate(*, count: int, seed: int = 2026, batch_size: int = 5000, 
                 for family in families:
                     family.pk = ids[family.kk_number]
             residents = []
-            for family, family_members in zip(families, members, strict=True):
+            for family, family_members in batch:
                 for resident in family_members:
                     resident.family_id = family.pk
                     residents.append(resident)

@@ -412,3 +412,128 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+
+class ResidentImportQuerySet(ScopedQuerySet):
+    scope_field = "office__region__code"
+
+    def active(self) -> ResidentImportQuerySet:
+        return self.filter(status__in=[ResidentImport.Status.QUEUED, ResidentImport.Status.RUNNING])
+
+
+class ResidentImport(models.Model):
+    """One import of a population-register export (SIAK CSV/XLSX): its file, its progress and its outcome.
+
+    The uploaded file is deleted once the import ends (it is full of NIKs); its name, size and SHA-256
+    stay. The refused rows are in ImportRowError, the changes it made in ResidentChange.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Menunggu")
+        RUNNING = "running", _("Berjalan")
+        DONE = "done", _("Selesai")
+        FAILED = "failed", _("Gagal")
+        CANCELLED = "cancelled", _("Dibatalkan")
+
+    class Phase(models.TextChoices):
+        WAITING = "waiting", _("Menunggu giliran")
+        READING = "reading", _("Membaca dan memeriksa baris")
+        CHECKING = "checking", _("Mencari NIK ganda")
+        MERGING = "merging", _("Menyimpan ke data penduduk")
+        FINISHED = "finished", _("Selesai")
+
+    office = models.ForeignKey(Office, verbose_name=_("kantor"), null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        User, verbose_name=_("diunggah oleh"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("diunggah"), default=timezone.now, db_index=True)
+    file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/", blank=True)
+    file_name = models.CharField(_("nama berkas"), max_length=255)
+    file_size = models.BigIntegerField(_("ukuran berkas"), default=0)
+    file_sha256 = models.CharField(_("SHA-256 berkas"), max_length=64, blank=True)
+    file_format = models.CharField(_("format"), max_length=40, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(_("tahap"), max_length=10, choices=Phase.choices, default=Phase.WAITING)
+    cancel_requested = models.BooleanField(_("diminta batal"), default=False)
+    rows_total = models.PositiveIntegerField(_("perkiraan jumlah baris"), null=True, blank=True)
+    rows_read = models.PositiveIntegerField(_("baris dibaca"), default=0)
+    rows_merged = models.PositiveIntegerField(_("baris sudah disimpan"), default=0)
+    rows_inserted = models.PositiveIntegerField(_("penduduk baru"), default=0)
+    rows_updated = models.PositiveIntegerField(_("penduduk diubah"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("penduduk tidak berubah"), default=0)
+    rows_refused = models.PositiveIntegerField(_("baris ditolak"), default=0)
+    families_created = models.PositiveIntegerField(_("keluarga baru"), default=0)
+    ignored_columns = models.JSONField(_("kolom diabaikan"), default=list, blank=True)
+    message = models.TextField(_("pesan"), blank=True)
+    started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+
+    objects = ResidentImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("impor data penduduk")
+        verbose_name_plural = _("impor data penduduk")
+        ordering = ["-created_at", "-id"]
+        permissions = [("import_resident", _("Boleh mengimpor data penduduk"))]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_inserted + self.rows_updated + self.rows_unchanged
+
+    @property
+    def percent(self) -> int:
+        """Overall progress: reading is the first half of the work, merging the second."""
+        if self.status == self.Status.DONE:
+            return 100
+        total = self.rows_total or 0
+        if not total:
+            return 0
+        read = min(self.rows_read / total, 1.0)
+        to_merge = max(self.rows_read - self.rows_refused, 1)
+        merged = min(self.rows_merged / to_merge, 1.0) if self.phase == self.Phase.MERGING else 0.0
+        return int(50 * read + 50 * merged)
+
+
+class ImportRowError(models.Model):
+    """A refused row of an import: which row, which column, what was there and why (in Indonesian)."""
+
+    resident_import = models.ForeignKey(ResidentImport, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField(_("baris"))
+    column_name = models.CharField(_("kolom"), max_length=60, blank=True)
+    value = models.CharField(_("isi"), max_length=255, blank=True)
+    reason = models.CharField(_("alasan"), max_length=500)
+
+    class Meta:
+        verbose_name = _("baris impor ditolak")
+        verbose_name_plural = _("baris impor ditolak")
+        indexes = [models.Index(fields=["resident_import", "row_number"], name="importerror_import_row")]
+
+    def __str__(self) -> str:
+        return f"{self.row_number}: {self.reason}"
+
+
+class ResidentChange(models.Model):
+    """What an import (or later another source) changed on a resident: {field: [old, new]}."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="changes")
+    resident_import = models.ForeignKey(
+        ResidentImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    changed_at = models.DateTimeField(_("waktu"), default=timezone.now)
+    changes = models.JSONField(_("perubahan"))
+
+    class Meta:
+        verbose_name = _("riwayat perubahan penduduk")
+        verbose_name_plural = _("riwayat perubahan penduduk")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["resident", "changed_at"], name="residentchange_resident_at")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.changed_at:%Y-%m-%d %H:%M}"

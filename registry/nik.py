@@ -264,3 +264,54 @@ def make_kk(*, kecamatan_code: str, registered_on: date, serial: int) -> str:
     """The KK number for a family registered in a kecamatan on a date; the inverse of parse_kk."""
     _check_serial(serial)
     return f"{_region_digits(kecamatan_code)}{registered_on:%d%m%y}{serial:04d}"
+
+
+class BulkNumberChecker:
+    """parse_nik / parse_kk for a million rows: the same rules, with the verdict on each part cached.
+
+    A NIK's or KK's verdict depends only on its region head (digits 1-6), its date part (digits 7-12) and
+    whether the serial is 0000, so each distinct head and date is parsed once, through parse_nik /
+    parse_kk themselves, and a number whose parts are all clean costs two dictionary lookups. Anything
+    else (a separator, a bad part, an old region code) goes through the full parser, which explains it.
+    """
+
+    _CLEAN_DATE = "010100"  # 1 January 2000: a date every rule accepts, to test a region head alone
+    _CLEAN_HEAD = "350201"  # parsed without a region table, to test a date part alone
+
+    def __init__(self, *, region_exists: RegionExists | None, today: date | None = None) -> None:
+        self.region_exists = region_exists
+        self.today = today or date.today()
+        self._heads: dict[str, bool] = {}
+        self._nik_dates: dict[str, tuple[date, str] | None] = {}
+        self._kk_dates: dict[str, bool] = {}
+
+    def _head_is_clean(self, head: str) -> bool:
+        clean = self._heads.get(head)
+        if clean is None:
+            parsed = parse_nik(f"{head}{self._CLEAN_DATE}0001", region_exists=self.region_exists, today=self.today)
+            clean = self._heads[head] = not parsed.errors and not parsed.warnings
+        return clean
+
+    def nik(self, raw: str) -> ParsedNumber | tuple[str, date, str]:
+        """(number, birth date, sex) for a clean NIK, else the full ParsedNumber with its errors/warnings."""
+        if len(raw) == 16 and raw.isdigit() and raw.isascii() and raw[12:] != "0000" and self._head_is_clean(raw[:6]):
+            part = raw[6:12]
+            if part not in self._nik_dates:
+                parsed = parse_nik(f"{self._CLEAN_HEAD}{part}0001", today=self.today)
+                self._nik_dates[part] = None if parsed.errors else (parsed.date, parsed.sex)
+            known = self._nik_dates[part]
+            if known is not None:
+                return raw, known[0], known[1]
+        return parse_nik(raw, region_exists=self.region_exists, today=self.today)
+
+    def kk(self, raw: str) -> ParsedNumber | str:
+        """The number of a clean KK, else the full ParsedNumber with its errors/warnings."""
+        if len(raw) == 16 and raw.isdigit() and raw.isascii() and raw[12:] != "0000" and self._head_is_clean(raw[:6]):
+            part = raw[6:12]
+            clean = self._kk_dates.get(part)
+            if clean is None:
+                parsed = parse_kk(f"{self._CLEAN_HEAD}{part}0001", today=self.today)
+                clean = self._kk_dates[part] = not parsed.errors and not parsed.warnings
+            if clean:
+                return raw
+        return parse_kk(raw, region_exists=self.region_exists, today=self.today)

@@ -9,7 +9,14 @@ from registry.models import Office, Role, User
 
 _READ = ["registry.view_resident", "registry.view_family", "registry.view_region", "registry.reveal_nik"]
 _CLERK = [*_READ, "registry.change_resident", "registry.change_family", "registry.view_office"]
-_SUPERVISOR = [*_CLERK, "registry.export_resident", "registry.view_accesslog", "registry.view_user"]
+_SUPERVISOR = [
+    *_CLERK,
+    "registry.export_resident",
+    "registry.view_accesslog",
+    "registry.view_user",
+    "registry.import_resident",
+    "registry.view_residentimport",
+]
 _ADMINISTRATOR = [
     *_SUPERVISOR,
     "registry.add_office",

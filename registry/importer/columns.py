@@ -1,0 +1,497 @@
+"""The columns of a SIAK population export, their aliases, and turning one row into clean values or errors.
+
+Headers are matched after normalisation (upper case, runs of anything but letters and digits become "_"),
+so "Nama Lengkap", "NAMA_LGKP" and "nama.lengkap" all find the same field. docs/import-format.md is the
+reference for staff; COLUMNS below is the single source of both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import lokal
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from registry.importer.regions import RegionIndex
+from registry.models import FamilyRelation, Religion, Sex
+from registry.nik import BulkNumberChecker
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    label: str  # the canonical header written in the sample file and the reference
+    aliases: tuple[str, ...]
+    description: object  # lazy Indonesian text for the reference page
+    required: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("nik", "NIK", ("NIK", "NO_NIK", "NOMOR_NIK", "NIK_PENDUDUK"), gettext_lazy("NIK, 16 digit."), True),
+    Column(
+        "kk_number",
+        "NO_KK",
+        ("NO_KK", "NOKK", "NOMOR_KK", "KK", "NO_KARTU_KELUARGA", "NOMOR_KARTU_KELUARGA"),
+        gettext_lazy("Nomor KK, 16 digit. Kosong: penduduk tanpa keluarga."),
+    ),
+    Column(
+        "full_name",
+        "NAMA_LGKP",
+        ("NAMA_LGKP", "NAMA_LENGKAP", "NAMA", "NAMA_PENDUDUK"),
+        gettext_lazy("Nama lengkap, paling panjang 150 huruf."),
+        True,
+    ),
+    Column("birth_place", "TMPT_LHR", ("TMPT_LHR", "TEMPAT_LAHIR", "TMP_LAHIR"), gettext_lazy("Tempat lahir.")),
+    Column(
+        "birth_date",
+        "TGL_LHR",
+        ("TGL_LHR", "TANGGAL_LAHIR", "TGL_LAHIR"),
+        gettext_lazy("Tanggal lahir: DD-MM-YYYY, DD/MM/YYYY atau YYYY-MM-DD (sel tanggal di XLSX juga diterima)."),
+        True,
+    ),
+    Column(
+        "sex",
+        "JENIS_KLMIN",
+        ("JENIS_KLMIN", "JENIS_KELAMIN", "JNS_KLMIN", "JK", "KELAMIN"),
+        gettext_lazy("L / P, LAKI-LAKI / PEREMPUAN, atau kode SIAK 1 / 2."),
+        True,
+    ),
+    Column(
+        "religion",
+        "AGAMA",
+        ("AGAMA",),
+        gettext_lazy("ISLAM, KRISTEN, KATHOLIK, HINDU, BUDHA, KHONGHUCU, KEPERCAYAAN, atau kode SIAK 1-7."),
+    ),
+    Column("address", "ALAMAT", ("ALAMAT", "ALAMAT_LENGKAP"), gettext_lazy("Alamat (jalan, dusun).")),
+    Column("rt", "NO_RT", ("NO_RT", "RT"), gettext_lazy("Nomor RT, sampai 3 digit.")),
+    Column("rw", "NO_RW", ("NO_RW", "RW"), gettext_lazy("Nomor RW, sampai 3 digit.")),
+    Column(
+        "desa_code",
+        "KODE_DESA",
+        ("KODE_DESA", "KD_DESA", "KODE_KEL", "KD_KEL", "KODE_KELURAHAN", "KODE_WILAYAH"),
+        gettext_lazy("Kode desa/kelurahan Kemendagri: 35.02.01.2001 atau 3502012001."),
+    ),
+    Column(
+        "desa_name",
+        "NAMA_DESA",
+        ("NAMA_DESA", "NAMA_KEL", "NAMA_KELURAHAN", "DESA", "KELURAHAN", "DESA_KELURAHAN"),
+        gettext_lazy("Nama desa/kelurahan; dipakai bila tidak ada kode desa, bersama kecamatan."),
+    ),
+    Column(
+        "kecamatan_code",
+        "KODE_KEC",
+        ("KODE_KEC", "KD_KEC", "KODE_KECAMATAN"),
+        gettext_lazy("Kode kecamatan: 35.02.01 atau 350201."),
+    ),
+    Column(
+        "kecamatan_name",
+        "NAMA_KEC",
+        ("NAMA_KEC", "NAMA_KECAMATAN", "KECAMATAN"),
+        gettext_lazy("Nama kecamatan."),
+    ),
+    Column("prop_part", "NO_PROP", ("NO_PROP", "NO_PROV"), gettext_lazy("Kode provinsi SIAK (35).")),
+    Column("kab_part", "NO_KAB", ("NO_KAB", "NO_KOTA"), gettext_lazy("Kode kabupaten SIAK (2 atau 02).")),
+    Column("kec_part", "NO_KEC", ("NO_KEC",), gettext_lazy("Kode kecamatan SIAK (1 atau 01).")),
+    Column("kel_part", "NO_KEL", ("NO_KEL", "NO_DESA"), gettext_lazy("Kode desa/kelurahan SIAK (2001).")),
+    Column(
+        "relation_to_head",
+        "STAT_HBKEL",
+        ("STAT_HBKEL", "SHDK", "HUBUNGAN_KELUARGA", "STATUS_HUBUNGAN", "HUB_KELUARGA"),
+        gettext_lazy("Hubungan dalam keluarga: KEPALA KELUARGA, SUAMI, ISTRI, ANAK, ... atau kode SIAK 1-11."),
+    ),
+    Column(
+        "whatsapp",
+        "NO_HP",
+        ("NO_HP", "NOMOR_HP", "HP", "TELP", "NO_TELP", "TELEPON", "NO_TELEPON", "WHATSAPP", "NO_WA"),
+        gettext_lazy("Nomor ponsel/WhatsApp: 0812..., 62812... atau +62812..."),
+    ),
+)
+
+_ALIASES = {alias: column for column in COLUMNS for alias in column.aliases}
+_NON_ALNUM = re.compile(r"[^0-9A-Z]+")
+_SPACES = re.compile(r"\s+")
+
+# Columns of the staging table, in order; `row_no` first. Optional ones are only merged when the file
+# has a column that feeds them, so a file without phone numbers does not erase the phones on record.
+STAGED_FIELDS = (
+    "nik",
+    "kk_number",
+    "full_name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "religion",
+    "address",
+    "rt",
+    "rw",
+    "desa_id",
+    "kecamatan_id",
+    "whatsapp",
+    "relation_to_head",
+)
+
+_SEX = {"L": Sex.MALE, "LAKI-LAKI": Sex.MALE, "LAKI LAKI": Sex.MALE, "LAKI": Sex.MALE, "PRIA": Sex.MALE, "1": Sex.MALE}
+_SEX |= {"P": Sex.FEMALE, "PEREMPUAN": Sex.FEMALE, "WANITA": Sex.FEMALE, "2": Sex.FEMALE}
+_RELIGION = {
+    "ISLAM": Religion.ISLAM,
+    "KRISTEN": Religion.KRISTEN,
+    "KRISTEN PROTESTAN": Religion.KRISTEN,
+    "PROTESTAN": Religion.KRISTEN,
+    "KATHOLIK": Religion.KATOLIK,
+    "KATOLIK": Religion.KATOLIK,
+    "HINDU": Religion.HINDU,
+    "BUDHA": Religion.BUDDHA,
+    "BUDDHA": Religion.BUDDHA,
+    "KHONGHUCU": Religion.KHONGHUCU,
+    "KONGHUCU": Religion.KHONGHUCU,
+    "KONG HU CU": Religion.KHONGHUCU,
+    "KEPERCAYAAN": Religion.KEPERCAYAAN,
+    "KEPERCAYAAN TERHADAP TUHAN YME": Religion.KEPERCAYAAN,
+    "ALIRAN KEPERCAYAAN": Religion.KEPERCAYAAN,
+}
+_RELIGION |= {str(i): v for i, v in enumerate(Religion.values, start=1)}  # SIAK's codes are in this order
+_RELIGION = {k: str(v) for k, v in _RELIGION.items()}
+_RELATION = {
+    "KEPALA KELUARGA": FamilyRelation.HEAD,
+    "KEPALA": FamilyRelation.HEAD,
+    "SUAMI": FamilyRelation.HUSBAND,
+    "ISTRI": FamilyRelation.WIFE,
+    "ANAK": FamilyRelation.CHILD,
+    "MENANTU": FamilyRelation.CHILD_IN_LAW,
+    "CUCU": FamilyRelation.GRANDCHILD,
+    "ORANG TUA": FamilyRelation.PARENT,
+    "ORANGTUA": FamilyRelation.PARENT,
+    "MERTUA": FamilyRelation.PARENT_IN_LAW,
+    "FAMILI LAIN": FamilyRelation.OTHER_RELATIVE,
+    "FAMILY LAIN": FamilyRelation.OTHER_RELATIVE,
+    "PEMBANTU": FamilyRelation.HOUSEHOLD_HELP,
+    "LAINNYA": FamilyRelation.OTHER,
+    "LAIN-LAIN": FamilyRelation.OTHER,
+}
+_RELATION |= {str(i): v for i, v in enumerate(FamilyRelation.values, start=1)}  # SIAK's codes 1-11
+_RELATION = {k: str(v) for k, v in _RELATION.items()}
+_SEX = {k: str(v) for k, v in _SEX.items()}
+
+_DATE_FORMATS = (
+    (re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})"), (3, 2, 1)),
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), (3, 2, 1)),
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (1, 2, 3)),
+)
+_TIME_SUFFIX = re.compile(r"[ T]00:00(:00(\.0+)?)?$")
+_RT_RW = re.compile(r"[0-9]{1,3}")
+_MAX_EXACT_FLOAT = 2**53  # a 16-digit number above this lost digits when a spreadsheet stored it as a number
+
+MAX_LENGTHS = {"full_name": 150, "birth_place": 100, "address": 255}
+
+
+def normalize_header(text: object) -> str:
+    return _NON_ALNUM.sub("_", str(text or "").strip().upper()).strip("_")
+
+
+def normalize_name(text: str) -> str:
+    return _SPACES.sub(" ", text).strip().upper()
+
+
+class HeaderError(ValueError):
+    """The file cannot be imported at all (no row is read); the message is for the supervisor."""
+
+
+@dataclass
+class HeaderMap:
+    indexes: dict[str, int]  # field -> position in the row
+    labels: dict[str, str]  # field -> the header as written in the file
+    ignored: list[str]  # headers that match no column
+
+    @property
+    def fields(self) -> set[str]:
+        return set(self.indexes)
+
+    def merged_fields(self) -> list[str]:
+        """Staged fields this file supplies: required ones, present optional ones, desa/kecamatan."""
+        given = self.fields
+        merged = [f for f in STAGED_FIELDS if f in given or f in ("desa_id", "kecamatan_id")]
+        return merged
+
+
+def map_header(header: Sequence[object]) -> HeaderMap:
+    indexes: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    ignored: list[str] = []
+    duplicates: list[str] = []
+    for position, text in enumerate(header):
+        column = _ALIASES.get(normalize_header(text))
+        if column is None:
+            if str(text or "").strip():
+                ignored.append(str(text).strip())
+            continue
+        if column.field in indexes:
+            duplicates.append(str(text).strip())
+            continue
+        indexes[column.field] = position
+        labels[column.field] = str(text).strip()
+    missing = [c.label for c in COLUMNS if c.required and c.field not in indexes]
+    has_desa = (
+        "desa_code" in indexes
+        or {"prop_part", "kab_part", "kec_part", "kel_part"} <= indexes.keys()
+        or ("desa_name" in indexes and ({"kecamatan_code", "kecamatan_name"} & indexes.keys()))
+    )
+    if not has_desa:
+        missing.append(_("KODE_DESA (atau NAMA_DESA dengan KODE_KEC/NAMA_KEC, atau NO_PROP/NO_KAB/NO_KEC/NO_KEL)"))
+    if missing:
+        raise HeaderError(
+            _("Kolom wajib tidak ditemukan: %(missing)s. Baris judul berkas: %(header)s.")
+            % {"missing": ", ".join(missing), "header": ", ".join(str(h or "") for h in header)}
+        )
+    if duplicates:
+        raise HeaderError(_("Kolom muncul dua kali: %(columns)s.") % {"columns": ", ".join(duplicates)})
+    return HeaderMap(indexes=indexes, labels=labels, ignored=ignored)
+
+
+RowError = tuple[str, str, str]  # (column as in the file, value, reason)
+
+
+def _text(value: object) -> str:
+    """A cell as text: XLSX numbers without a trailing .0, dates as DD-MM-YYYY, None as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return f"{value:%d-%m-%Y}"
+    if isinstance(value, date):
+        return f"{value:%d-%m-%Y}"
+    return str(value)
+
+
+class RowParser:
+    """Turns one row (a sequence of cells) into the staged tuple, or the list of what is wrong with it.
+
+    Every problem of a row is listed, one per column. Lookups that repeat (dates, region codes, names)
+    are cached so a million rows cost a few seconds.
+    """
+
+    def __init__(self, header: HeaderMap, regions: RegionIndex, numbers: BulkNumberChecker) -> None:
+        self.header = header
+        self.regions = regions
+        self.numbers = numbers
+        self.today = numbers.today
+        self._dates: dict[str, date | str] = {}
+        self.width = max(header.indexes.values()) + 1
+        self.parse: Callable[[int, Sequence[object]], tuple | list[RowError]] = self._build()
+
+    # -- single values -----------------------------------------------------------------------------
+
+    def _date(self, text: str) -> date | str:
+        """The date, or the reason it is refused."""
+        known = self._dates.get(text)
+        if known is not None:
+            return known
+        cleaned = _TIME_SUFFIX.sub("", text)
+        result: date | str = _("format tanggal tidak dikenal; pakai DD-MM-YYYY, DD/MM/YYYY atau YYYY-MM-DD")
+        for pattern, (y, m, d) in _DATE_FORMATS:
+            match = pattern.fullmatch(cleaned)
+            if match:
+                try:
+                    result = date(int(match[y]), int(match[m]), int(match[d]))
+                except ValueError:
+                    result = _("tanggal tidak ada di kalender")
+                else:
+                    if result > self.today:
+                        result = _("tanggal lahir di masa depan")
+                    elif result.year < 1850:
+                        result = _("tahun lahir sebelum 1850")
+                break
+        if len(self._dates) < 200_000:
+            self._dates[text] = result
+        return result
+
+    @staticmethod
+    def _spreadsheet_number_problem(value: object) -> str | None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > _MAX_EXACT_FLOAT:
+            return _(
+                "tersimpan sebagai angka di spreadsheet sehingga digit terakhirnya bisa berubah; "
+                "format kolom ini sebagai teks lalu ekspor ulang"
+            )
+        return None
+
+    # -- the row ---------------------------------------------------------------------------------------
+
+    def _build(self):  # noqa: C901 - one flat function on purpose: it runs a million times
+        idx = self.header.indexes
+        labels = self.header.labels
+        regions = self.regions
+        numbers = self.numbers
+        width = self.width
+
+        def at(field):
+            return idx.get(field)
+
+        i_nik, i_kk, i_name, i_place = at("nik"), at("kk_number"), at("full_name"), at("birth_place")
+        i_birth, i_sex, i_religion, i_address = at("birth_date"), at("sex"), at("religion"), at("address")
+        i_rt, i_rw, i_relation, i_phone = at("rt"), at("rw"), at("relation_to_head"), at("whatsapp")
+        i_desa, i_desa_name = at("desa_code"), at("desa_name")
+        i_kec, i_kec_name = at("kecamatan_code"), at("kecamatan_name")
+        parts = [at(f) for f in ("prop_part", "kab_part", "kec_part", "kel_part")]
+        use_parts = i_desa is None and None not in parts
+        label = labels.get
+
+        def cell(row, i):
+            return "" if i is None else _text(row[i])
+
+        def parse(row_no: int, row: Sequence[object]):
+            if len(row) < width:
+                row = [*row, *([None] * (width - len(row)))]
+            errors: list[RowError] = []
+
+            raw = row[i_nik]
+            problem = self._spreadsheet_number_problem(raw)
+            nik_text = _text(raw)
+            birth = sex = None
+            if problem:
+                errors.append((label("nik"), nik_text, problem))
+                nik = ""
+            else:
+                checked = numbers.nik(nik_text)
+                if isinstance(checked, tuple):
+                    nik = checked[0]
+                else:
+                    nik = checked.number
+                    if checked.errors:
+                        errors.append((label("nik"), nik_text, " ".join(checked.errors)))
+
+            kk = ""
+            if i_kk is not None:
+                raw = row[i_kk]
+                kk_text = _text(raw)
+                problem = self._spreadsheet_number_problem(raw)
+                if problem:
+                    errors.append((label("kk_number"), kk_text, problem))
+                elif kk_text:
+                    checked = numbers.kk(kk_text)
+                    if isinstance(checked, str):
+                        kk = checked
+                    elif checked.errors:
+                        errors.append((label("kk_number"), kk_text, " ".join(checked.errors)))
+                    else:
+                        kk = checked.number
+
+            name = _SPACES.sub(" ", cell(row, i_name))
+            if not name:
+                errors.append((label("full_name"), "", _("nama wajib diisi")))
+            elif len(name) > 150:
+                errors.append((label("full_name"), name[:255], _("nama lebih dari 150 huruf")))
+
+            place = cell(row, i_place)
+            if len(place) > 100:
+                errors.append((label("birth_place"), place[:255], _("tempat lahir lebih dari 100 huruf")))
+
+            raw = row[i_birth]
+            if isinstance(raw, datetime):
+                birth = raw.date()
+            elif isinstance(raw, date):
+                birth = raw
+            else:
+                text = _text(raw)
+                parsed_date = self._date(text) if text else _("tanggal lahir wajib diisi")
+                if isinstance(parsed_date, date):
+                    birth = parsed_date
+                else:
+                    errors.append((label("birth_date"), text, parsed_date))
+
+            text = cell(row, i_sex)
+            sex = _SEX.get(text.upper())
+            if sex is None:
+                errors.append((label("sex"), text, _("jenis kelamin harus L atau P")))
+
+            religion = ""
+            if i_religion is not None:
+                text = cell(row, i_religion)
+                if text:
+                    religion = _RELIGION.get(_SPACES.sub(" ", text.upper()))
+                    if religion is None:
+                        errors.append((label("religion"), text, _("agama tidak dikenal")))
+                        religion = ""
+
+            address = cell(row, i_address)
+            if len(address) > 255:
+                errors.append((label("address"), address[:255], _("alamat lebih dari 255 huruf")))
+
+            rt = rw = ""
+            for i, field in ((i_rt, "rt"), (i_rw, "rw")):
+                if i is None:
+                    continue
+                text = cell(row, i)
+                if text and not _RT_RW.fullmatch(text):
+                    errors.append((label(field), text, _("harus angka, sampai 3 digit")))
+                elif text:
+                    if field == "rt":
+                        rt = text.zfill(3)
+                    else:
+                        rw = text.zfill(3)
+
+            relation = ""
+            if i_relation is not None:
+                text = cell(row, i_relation)
+                if text:
+                    relation = _RELATION.get(_SPACES.sub(" ", text.upper()))
+                    if relation is None:
+                        errors.append((label("relation_to_head"), text, _("hubungan keluarga tidak dikenal")))
+                        relation = ""
+
+            phone = ""
+            if i_phone is not None:
+                text = cell(row, i_phone)
+                if text:
+                    info = lokal.parse_phone(text)
+                    if not info.valid:
+                        reason = "; ".join(issue.message for issue in info.errors) or _("nomor tidak valid")
+                        errors.append((label("whatsapp"), text, reason))
+                    elif info.type != "mobile":
+                        errors.append((label("whatsapp"), text, _("bukan nomor ponsel, tidak bisa WhatsApp")))
+                    else:
+                        phone = info.whatsapp
+
+            if use_parts:
+                found = regions.desa_from_parts(*(cell(row, i) for i in parts))
+                column = "/".join(label(f) for f in ("prop_part", "kab_part", "kec_part", "kel_part"))
+            elif i_desa is not None and cell(row, i_desa):
+                found = regions.desa_from_code(cell(row, i_desa), cell(row, i_kec))
+                column = label("desa_code")
+            else:
+                found = regions.desa_from_names(cell(row, i_desa_name), cell(row, i_kec), cell(row, i_kec_name))
+                column = label("desa_name") or label("desa_code")
+            if found[0] is None:
+                errors.append((column, found[1], found[2]))
+                desa = kecamatan = ""
+            else:
+                desa, kecamatan = found
+
+            if errors:
+                return errors
+            return (
+                row_no,
+                nik,
+                kk,
+                name,
+                place,
+                birth,
+                sex,
+                religion,
+                address,
+                rt,
+                rw,
+                desa,
+                kecamatan,
+                phone,
+                relation,
+            )
+
+        return parse

@@ -1,0 +1,385 @@
+"""The import itself, the same for the command line and the Celery task.
+
+1. Read: stream the file; each row is checked in Python (NIK/KK validator, dates, region table) and
+   either streamed into a session-private staging table (COPY on PostgreSQL, executemany on SQLite) or
+   written to ImportRowError. Progress and a cancel check every `block_rows` rows.
+2. Check: NIKs that appear more than once in the file are refused, every occurrence (set-based).
+3. Merge: in chunks of `merge_rows`, one transaction each, set-based SQL: new families by KK, a
+   ResidentChange for every resident whose values differ (before overwriting them), then
+   INSERT ... ON CONFLICT (nik) DO UPDATE ... WHERE something differs, then family heads. A cancelled or
+   crashed import leaves whole chunks merged and nothing half-written; running it again is harmless,
+   since an unchanged row writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from registry.importer.columns import STAGED_FIELDS, HeaderError, HeaderMap, RowParser, map_header
+from registry.importer.reader import open_table
+from registry.importer.regions import RegionIndex
+from registry.models import FamilyRelation, ImportRowError, ResidentImport
+from registry.nik import BulkNumberChecker
+from registry.regions import region_codes, region_exists
+
+logger = logging.getLogger(__name__)
+
+BLOCK_ROWS = 50_000
+MERGE_ROWS = 100_000
+ProgressCallback = Callable[[ResidentImport], None]
+
+_STAGING_TYPES = {
+    "row_no": "INTEGER NOT NULL",
+    "birth_date": "DATE NOT NULL",
+}
+# Fields whose change is recorded, in the order they appear in a ResidentChange.
+_TRACKED = (
+    "full_name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "religion",
+    "address",
+    "rt",
+    "rw",
+    "desa_id",
+    "kecamatan_id",
+    "whatsapp",
+    "relation_to_head",
+)
+
+
+class ImportCancelled(Exception):
+    pass
+
+
+class _Dialect:
+    """The few places where PostgreSQL and SQLite SQL differ."""
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+
+    def json_object(self, pairs: Iterable[str]) -> str:
+        body = ", ".join(pairs)
+        return (
+            f"jsonb_strip_nulls(jsonb_build_object({body}))"
+            if self.postgres
+            else f"json_patch('{{}}', json_object({body}))"
+        )
+
+    def json_array(self, *items: str) -> str:
+        return f"{'jsonb_build_array' if self.postgres else 'json_array'}({', '.join(items)})"
+
+    def create_staging(self, cursor, table: str) -> None:
+        columns = ", ".join(f"{c} {_STAGING_TYPES.get(c, 'TEXT NOT NULL')}" for c in ("row_no", *STAGED_FIELDS))
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
+
+    def copy_rows(self, cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+        names = ", ".join(columns)
+        if self.postgres:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Run:
+    def __init__(self, job: ResidentImport, path: str, on_progress, block_rows: int, merge_rows: int) -> None:
+        self.job = job
+        self.path = path
+        self.on_progress = on_progress or (lambda job: None)
+        self.block_rows = block_rows
+        self.merge_rows = merge_rows
+        self.dialect = _Dialect()
+        self.staging = f"import_staging_{job.pk}"
+        self.now = connection.ops.adapt_datetimefield_value(timezone.now())
+
+    # -- bookkeeping ---------------------------------------------------------------------------------
+
+    def save(self, **fields) -> None:
+        """Write counters/state to the row (an UPDATE, so a concurrent cancel request is not overwritten)."""
+        ResidentImport.objects.filter(pk=self.job.pk).update(**fields)
+        self.job.refresh_from_db()
+        self.on_progress(self.job)
+
+    def check_cancel(self) -> None:
+        if ResidentImport.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+            raise ImportCancelled
+
+    # -- 1. read -------------------------------------------------------------------------------------
+
+    def read(self, cursor) -> HeaderMap:
+        with open_table(self.path) as table:
+            header = map_header(table.header)
+            self.save(file_format=table.description, ignored_columns=header.ignored, rows_total=table.rows_total)
+            region_codes()  # load the cached code set now: rows stream into COPY, when no query can run
+            parser = RowParser(
+                header,
+                RegionIndex(self.job.office.region_id if self.job.office_id else None),
+                BulkNumberChecker(region_exists=region_exists),
+            )
+            self.dialect.create_staging(cursor, self.staging)
+            numbered = (
+                (row_no, row) for row_no, row in enumerate(table.rows, start=2) if any(c not in ("", None) for c in row)
+            )
+            while True:
+                block = list(islice(numbered, self.block_rows))
+                if not block:
+                    break
+                refused = self._stage_block(cursor, parser.parse, block)
+                self.save(rows_read=F("rows_read") + len(block), rows_refused=F("rows_refused") + refused)
+                self.check_cancel()
+        return header
+
+    def _stage_block(self, cursor, parse, block: list[tuple[int, Sequence[object]]]) -> int:
+        errors: list[ImportRowError] = []
+        job_id = self.job.pk
+
+        def good():
+            for row_no, row in block:
+                result = parse(row_no, row)
+                if type(result) is tuple:
+                    yield result
+                else:
+                    for column, value, reason in result:
+                        errors.append(
+                            ImportRowError(
+                                resident_import_id=job_id,
+                                row_number=row_no,
+                                column_name=(column or "")[:60],
+                                value=str(value)[:255],
+                                reason=reason[:500],
+                            )
+                        )
+                    refused_rows.add(row_no)
+
+        refused_rows: set[int] = set()
+        self.dialect.copy_rows(cursor, self.staging, ("row_no", *STAGED_FIELDS), good())
+        ImportRowError.objects.bulk_create(errors, batch_size=5000)
+        return len(refused_rows)
+
+    # -- 2. duplicates -------------------------------------------------------------------------------
+
+    def refuse_duplicates(self, cursor, header: HeaderMap) -> None:
+        self.save(phase=ResidentImport.Phase.CHECKING)
+        stg = self.staging
+        if self.dialect.postgres:
+            cursor.execute(f"CREATE INDEX ON {stg} (nik)")
+            cursor.execute(f"CREATE INDEX ON {stg} (row_no)")
+            cursor.execute(f"ANALYZE {stg}")
+        else:
+            cursor.execute(f"CREATE INDEX {stg}_nik ON {stg} (nik)")
+            cursor.execute(f"CREATE INDEX {stg}_row ON {stg} (row_no)")
+        reason = _("NIK ganda dalam berkas: ada di {rows} baris (pertama di baris {first}); semua baris ini ditolak.")
+        duplicates = f"SELECT nik, COUNT(*) AS n, MIN(row_no) AS first_row FROM {stg} GROUP BY nik HAVING COUNT(*) > 1"
+        cursor.execute(
+            f"""INSERT INTO registry_importrowerror (resident_import_id, row_number, column_name, value, reason)
+                SELECT %s, s.row_no, %s, s.nik,
+                       REPLACE(REPLACE(%s, '{{rows}}', CAST(d.n AS TEXT)), '{{first}}', CAST(d.first_row AS TEXT))
+                FROM {stg} s JOIN ({duplicates}) d ON d.nik = s.nik""",
+            [self.job.pk, header.labels["nik"], reason],
+        )
+        refused = cursor.rowcount
+        if refused:
+            cursor.execute(f"DELETE FROM {stg} WHERE nik IN (SELECT nik FROM ({duplicates}) d)")
+        self.save(rows_refused=F("rows_refused") + refused)
+
+    # -- 3. merge ------------------------------------------------------------------------------------
+
+    def merge(self, cursor, header: HeaderMap) -> None:
+        self.save(phase=ResidentImport.Phase.MERGING)
+        cursor.execute(f"SELECT MIN(row_no), MAX(row_no) FROM {self.staging}")
+        low, high = cursor.fetchone()
+        if low is None:
+            return
+        statements = self._merge_statements(header.fields)
+        for start in range(low, high + 1, self.merge_rows):
+            bounds = [start, start + self.merge_rows - 1]
+            with transaction.atomic():
+                counts = self._merge_chunk(cursor, statements, bounds)
+                self.save(
+                    rows_merged=F("rows_merged") + counts["staged"],
+                    rows_inserted=F("rows_inserted") + counts["inserted"],
+                    rows_updated=F("rows_updated") + counts["updated"],
+                    rows_unchanged=F("rows_unchanged") + counts["staged"] - counts["inserted"] - counts["updated"],
+                    families_created=F("families_created") + counts["families"],
+                )
+            self.check_cancel()
+        if self.dialect.postgres and self.job.rows_inserted > 10_000:
+            cursor.execute("ANALYZE registry_resident, registry_family")  # fresh statistics after a big load
+
+    def _merge_chunk(self, cursor, statements: dict[str, str | None], bounds: list[int]) -> dict[str, int]:
+        now = self.now
+        cursor.execute(statements["count"], bounds)
+        staged = cursor.fetchone()[0]
+        families = 0
+        if statements["families"]:
+            cursor.execute(statements["families"], [now, now, *bounds])
+            families = cursor.rowcount
+        cursor.execute(statements["history"], [self.job.pk, now, *bounds])
+        updated = cursor.rowcount
+        cursor.execute(statements["residents"], [now, now, *bounds])
+        inserted = cursor.rowcount - updated
+        if statements["heads"]:
+            cursor.execute(statements["heads"], [now, *bounds])
+        return {"staged": staged, "inserted": inserted, "updated": updated, "families": families}
+
+    def _merge_statements(self, given: set[str]) -> dict[str, str | None]:
+        """The chunk's SQL, written for the columns this file supplies (absent ones are never overwritten)."""
+        stg = self.staging
+        d = self.dialect
+        in_chunk = "s.row_no BETWEEN %s AND %s"
+        has_kk = "kk_number" in given
+        supplied = [f for f in _TRACKED if f in given or f in ("desa_id", "kecamatan_id")]
+        distinct = [f"r.{f} IS DISTINCT FROM s.{f}" for f in supplied]
+        changes = [
+            f"'{f}', CASE WHEN r.{f} IS DISTINCT FROM s.{f} THEN {d.json_array(f'r.{f}', f's.{f}')} END"
+            for f in supplied
+        ]
+        family_join = ""
+        if has_kk:
+            family_join = "LEFT JOIN registry_family f ON f.kk_number = s.kk_number AND s.kk_number <> ''"
+            distinct.append("r.family_id IS DISTINCT FROM f.id")
+            kk_change = d.json_array("fo.kk_number", "f.kk_number")
+            changes.append(f"'kk_number', CASE WHEN r.family_id IS DISTINCT FROM f.id THEN {kk_change} END")
+        any_difference = " OR ".join(distinct)
+
+        families = None
+        if has_kk:
+            head_first = f"CASE WHEN s.relation_to_head = '{FamilyRelation.HEAD.value}' THEN 0 ELSE 1 END"
+            families = f"""
+                INSERT INTO registry_family (kk_number, address, rt, rw, desa_id, created_at, updated_at)
+                SELECT c.kk_number, c.address, c.rt, c.rw, c.desa_id, %s, %s FROM (
+                    SELECT s.kk_number, s.address, s.rt, s.rw, s.desa_id,
+                           ROW_NUMBER() OVER (PARTITION BY s.kk_number ORDER BY {head_first}, s.row_no) AS pick
+                    FROM {stg} s WHERE {in_chunk} AND s.kk_number <> ''
+                ) c WHERE c.pick = 1
+                ON CONFLICT (kk_number) DO NOTHING"""
+
+        old_family = "LEFT JOIN registry_family fo ON fo.id = r.family_id" if has_kk else ""
+        history = f"""
+            INSERT INTO registry_residentchange (resident_id, resident_import_id, changed_at, changes)
+            SELECT r.id, %s, %s, {d.json_object(changes)}
+            FROM {stg} s JOIN registry_resident r ON r.nik = s.nik {family_join} {old_family}
+            WHERE {in_chunk} AND ({any_difference})"""
+
+        columns = ["nik", *STAGED_FIELDS[2:]]  # every resident column the staging table has, kk_number aside
+        targets = [*columns, "family_id", "biometric_recorded", "created_at", "updated_at"]
+        sources = [f"s.{c}" for c in columns] + ["f.id" if has_kk else "NULL", "FALSE", "%s", "%s"]
+        updates = [f"{f} = excluded.{f}" for f in supplied]
+        if has_kk:
+            updates.append("family_id = excluded.family_id")
+        updates.append("updated_at = excluded.updated_at")
+        excluded_difference = " OR ".join(
+            f"registry_resident.{f} IS DISTINCT FROM excluded.{f}"
+            for f in [*supplied, *(["family_id"] if has_kk else [])]
+        )
+        residents = f"""
+            INSERT INTO registry_resident ({", ".join(targets)})
+            SELECT {", ".join(sources)}
+            FROM {stg} s {family_join}
+            WHERE {in_chunk}
+            ORDER BY s.nik
+            ON CONFLICT (nik) DO UPDATE SET {", ".join(updates)}
+            WHERE {excluded_difference}"""
+
+        heads = None
+        if has_kk and "relation_to_head" in given:
+            family_fields = [f for f in ("address", "rt", "rw", "desa_id") if f in given or f == "desa_id"]
+            sets = ", ".join(f"{f} = h.{f}" for f in family_fields)
+            differs = " OR ".join(f"registry_family.{f} IS DISTINCT FROM h.{f}" for f in family_fields)
+            heads = f"""
+                UPDATE registry_family SET head_id = h.resident_id, {sets}, updated_at = %s
+                FROM (
+                    SELECT s.kk_number, r.id AS resident_id, {", ".join(f"s.{f}" for f in family_fields)}
+                    FROM {stg} s JOIN registry_resident r ON r.nik = s.nik
+                    WHERE {in_chunk} AND s.relation_to_head = '{FamilyRelation.HEAD.value}' AND s.kk_number <> ''
+                ) h
+                WHERE registry_family.kk_number = h.kk_number
+                  AND (registry_family.head_id IS DISTINCT FROM h.resident_id OR {differs})"""
+
+        return {
+            "count": f"SELECT COUNT(*) FROM {stg} s WHERE {in_chunk}",
+            "families": families,
+            "history": history,
+            "residents": residents,
+            "heads": heads,
+        }
+
+
+def import_residents(
+    job: ResidentImport,
+    path: str,
+    *,
+    on_progress: ProgressCallback | None = None,
+    block_rows: int = BLOCK_ROWS,
+    merge_rows: int = MERGE_ROWS,
+) -> ResidentImport:
+    """Run `job` on the file at `path` to its end (done, failed or cancelled) and return it refreshed.
+
+    Safe to run again on the same job (a redelivered task): it starts over, and what was already merged
+    is found unchanged.
+    """
+    run = _Run(job, path, on_progress, block_rows, merge_rows)
+    ImportRowError.objects.filter(resident_import=job).delete()
+    run.save(
+        status=ResidentImport.Status.RUNNING,
+        phase=ResidentImport.Phase.READING,
+        started_at=timezone.now(),
+        finished_at=None,
+        message="",
+        **dict.fromkeys(
+            ("rows_read", "rows_merged", "rows_inserted", "rows_updated", "rows_unchanged", "rows_refused"), 0
+        ),
+        families_created=0,
+    )
+    outcome: dict[str, object] = {"status": ResidentImport.Status.DONE, "phase": ResidentImport.Phase.FINISHED}
+    with translation.override("id"), connection.cursor() as cursor:
+        try:
+            if not job.file_sha256:
+                run.save(file_sha256=file_sha256(path))
+            header = run.read(cursor)
+            run.refuse_duplicates(cursor, header)
+            run.check_cancel()
+            run.merge(cursor, header)
+        except HeaderError as exc:
+            outcome = {"status": ResidentImport.Status.FAILED, "message": str(exc)}
+        except ImportCancelled:
+            outcome = {"status": ResidentImport.Status.CANCELLED, "message": _("Dibatalkan oleh petugas.")}
+        except Exception as exc:
+            # The exception text may quote a row (a NIK): only its type goes to the log and the page.
+            logger.error("resident import %s failed: %s", job.pk, type(exc).__name__)
+            outcome = {
+                "status": ResidentImport.Status.FAILED,
+                "message": _(
+                    "Impor berhenti karena kesalahan sistem (%(error)s). Bagian yang sudah tersimpan tetap utuh; "
+                    "impor ulang berkas yang sama aman."
+                )
+                % {"error": type(exc).__name__},
+            }
+        finally:
+            try:
+                cursor.execute(f"DROP TABLE IF EXISTS {run.staging}")
+            except Exception:  # a broken connection drops its temporary tables itself
+                logger.warning("resident import %s: staging table not dropped", job.pk)
+    run.save(finished_at=timezone.now(), **outcome)
+    return run.job
