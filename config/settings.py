@@ -198,7 +198,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private"))
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private"))  # uploads; never served as static
+# Resident imports: the largest upload accepted. Uploads stream to a temporary file, not into memory; with
+# several web hosts, MEDIA_ROOT must be storage the Celery workers share.
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=1024)
 
 # --- Celery --------------------------------------------------------------------------------------
 # Embedded default: the filesystem broker (no server) with its folders under var/celery. Production:

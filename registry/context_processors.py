@@ -13,6 +13,8 @@ def navigation(request: HttpRequest) -> dict:
     items = [("home", reverse("home"), _("Beranda"), "house")]
     if user.has_perm("registry.view_resident"):
         items.append(("resident_list", reverse("registry:resident_list"), _("Penduduk"), "people"))
+    if user.has_perm("registry.import_resident"):
+        items.append(("import_list", reverse("registry:import_list"), _("Impor data"), "cloud-upload"))
     if user.has_perm("registry.view_accesslog"):
         items.append(("accesslog_list", reverse("registry:accesslog_list"), _("Log akses"), "shield-lock"))
     if user.is_staff:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry import views
+from registry import import_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("penduduk/<int:pk>/nik/", views.resident_reveal_nik, name="resident_reveal_nik"),
     path("wilayah/desa/", views.region_desa_options, name="region_desa_options"),
     path("audit/akses/", views.accesslog_list, name="accesslog_list"),
+    path("penduduk/impor/", import_views.import_list, name="import_list"),
+    path("penduduk/impor/contoh.csv", import_views.import_sample, name="import_sample"),
+    path("penduduk/impor/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("penduduk/impor/<int:pk>/batal/", import_views.import_cancel, name="import_cancel"),
+    path("penduduk/impor/<int:pk>/laporan.<str:fmt>", import_views.import_report, name="import_report"),
 ]

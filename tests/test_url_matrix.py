@@ -54,6 +54,18 @@ CASES = [
     ),
     Case("registry:region_desa_options", "/wilayah/desa/?kecamatan=35.02.01"),
     Case("registry:accesslog_list", "/audit/akses/", allowed=("supervisor", "administrator")),
+    Case("registry:import_list", "/penduduk/impor/", allowed=("supervisor", "administrator")),
+    Case("registry:import_sample", "/penduduk/impor/contoh.csv", allowed=("supervisor", "administrator")),
+    Case("registry:import_detail", "/penduduk/impor/{i}/", allowed=("supervisor", "administrator")),
+    Case(
+        "registry:import_cancel",
+        "/penduduk/impor/{i}/batal/",
+        method="post",
+        allowed=("supervisor", "administrator"),
+        ok_status=302,
+        wrong_method="get",
+    ),
+    Case("registry:import_report", "/penduduk/impor/{i}/laporan.csv", allowed=("supervisor", "administrator")),
     Case("admin:index", "/admin/", allowed=("administrator",), denied_status=302, wrong_method=None),
 ]
 
@@ -85,8 +97,20 @@ def test_every_url_pattern_is_in_the_matrix():
     assert not missing, f"URL patterns without a row in the role × URL matrix: {sorted(missing)}"
 
 
-def _request(client, case: Case, resident_id: int, method: str | None = None):
-    path = case.path.format(a=resident_id)
+@pytest.fixture
+def an_import(supervisor):
+    """A finished import of the supervisor's office, with one refused row."""
+    from registry.models import ImportRowError, ResidentImport
+
+    job = ResidentImport.objects.create(
+        office=supervisor.office, created_by=supervisor, file_name="siak.csv", status="done", rows_refused=1
+    )
+    ImportRowError.objects.create(resident_import=job, row_number=2, column_name="NIK", value="1", reason="x")
+    return job
+
+
+def _request(client, case: Case, resident_id: int, method: str | None = None, import_id: int = 0):
+    path = case.path.format(a=resident_id, i=import_id)
     return getattr(client, method or case.method)(path, data=case.data or None)
 
 
@@ -95,10 +119,10 @@ ROLES = (ANONYMOUS, "clerk", "supervisor", "administrator", "uptd_a", "uptd_b")
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_role_url_matrix(case: Case, role: str, client, request, resident_a, ponorogo):
+def test_role_url_matrix(case: Case, role: str, client, request, resident_a, ponorogo, an_import):
     if role != ANONYMOUS:
         client.force_login(request.getfixturevalue(role))
-    response = _request(client, case, resident_a.pk)
+    response = _request(client, case, resident_a.pk, import_id=an_import.pk)
 
     if role == ANONYMOUS and not case.public:
         assert response.status_code == 302
@@ -115,8 +139,8 @@ def test_role_url_matrix(case: Case, role: str, client, request, resident_a, pon
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.wrong_method], ids=lambda c: c.name)
-def test_wrong_method_is_405(case: Case, client, clerk, supervisor, resident_a):
+def test_wrong_method_is_405(case: Case, client, clerk, supervisor, resident_a, an_import):
     if not case.public:
         client.force_login(supervisor if "clerk" not in case.allowed else clerk)
-    response = _request(client, case, resident_a.pk, method=case.wrong_method)
+    response = _request(client, case, resident_a.pk, method=case.wrong_method, import_id=an_import.pk)
     assert response.status_code == 405
