@@ -90,9 +90,9 @@ def step_import(path: str) -> dict:
 
 
 def _child(step: str, path: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--step", step, "--file", path], check=True, capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, __file__, "--step", step, "--file", path], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"step {step} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -182,7 +182,6 @@ _DATE_FORMATS = (
     (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (1, 2, 3)),
 )
 _TIME_SUFFIX = re.compile(r"[ T]00:00(:00(\.0+)?)?$")
-_RT_RW = re.compile(r"[0-9]{1,3}")
 _MAX_EXACT_FLOAT = 2**53  # a 16-digit number above this lost digits when a spreadsheet stored it as a number
 
 MAX_LENGTHS = {"full_name": 150, "birth_place": 100, "address": 255}
@@ -278,7 +277,11 @@ class RowParser:
     are cached so a million rows cost a few seconds.
     """
 
-    def __init__(self, header: HeaderMap, regions: RegionIndex, numbers: BulkNumberChecker) -> None:
+    def __init__(
+        self, header: HeaderMap, regions: RegionIndex, numbers: BulkNumberChecker, *, typed: bool = False
+    ) -> None:
+        """typed=False: every cell is a str (CSV); True: cells are XLSX values (numbers, dates, None)."""
+        self.typed = typed
         self.header = header
         self.regions = regions
         self.numbers = numbers
@@ -295,7 +298,7 @@ class RowParser:
         if known is not None:
             return known
         cleaned = _TIME_SUFFIX.sub("", text)
-        result: date | str = _("format tanggal tidak dikenal; pakai DD-MM-YYYY, DD/MM/YYYY atau YYYY-MM-DD")
+        result: date | str | None = None
         for pattern, (y, m, d) in _DATE_FORMATS:
             match = pattern.fullmatch(cleaned)
             if match:
@@ -309,6 +312,8 @@ class RowParser:
                     elif result.year < 1850:
                         result = _("tahun lahir sebelum 1850")
                 break
+        if result is None:
+            result = _("format tanggal tidak dikenal; pakai DD-MM-YYYY, DD/MM/YYYY atau YYYY-MM-DD")
         if len(self._dates) < 200_000:
             self._dates[text] = result
         return result
@@ -330,6 +335,10 @@ class RowParser:
         regions = self.regions
         numbers = self.numbers
         width = self.width
+        typed = self.typed
+        number_problem = self._spreadsheet_number_problem
+        parse_date = self._date
+        parse_phone = lokal.parse_phone
 
         def at(field):
             return idx.get(field)
@@ -341,132 +350,125 @@ class RowParser:
         i_kec, i_kec_name = at("kecamatan_code"), at("kecamatan_name")
         parts = [at(f) for f in ("prop_part", "kab_part", "kec_part", "kel_part")]
         use_parts = i_desa is None and None not in parts
+        parts_label = "/".join(labels.get(f, "") for f in ("prop_part", "kab_part", "kec_part", "kel_part"))
         label = labels.get
 
-        def cell(row, i):
-            return "" if i is None else _text(row[i])
+        def normalized(text: str) -> str:
+            return " ".join(text.upper().split())
 
         def parse(row_no: int, row: Sequence[object]):
             if len(row) < width:
-                row = [*row, *([None] * (width - len(row)))]
+                row = [*row, *([None if typed else ""] * (width - len(row)))]
+            cells = [_text(c) for c in row] if typed else [c.strip() for c in row]
             errors: list[RowError] = []
 
-            raw = row[i_nik]
-            problem = self._spreadsheet_number_problem(raw)
-            nik_text = _text(raw)
-            birth = sex = None
+            nik = cells[i_nik]
+            problem = number_problem(row[i_nik]) if typed else None
             if problem:
-                errors.append((label("nik"), nik_text, problem))
-                nik = ""
+                errors.append((label("nik"), nik, problem))
             else:
-                checked = numbers.nik(nik_text)
-                if isinstance(checked, tuple):
-                    nik = checked[0]
-                else:
-                    nik = checked.number
+                checked = numbers.nik(nik)
+                if type(checked) is not tuple:
                     if checked.errors:
-                        errors.append((label("nik"), nik_text, " ".join(checked.errors)))
+                        errors.append((label("nik"), nik, " ".join(checked.errors)))
+                    nik = checked.number
 
             kk = ""
-            if i_kk is not None:
-                raw = row[i_kk]
-                kk_text = _text(raw)
-                problem = self._spreadsheet_number_problem(raw)
+            if i_kk is not None and cells[i_kk]:
+                kk = cells[i_kk]
+                problem = number_problem(row[i_kk]) if typed else None
                 if problem:
-                    errors.append((label("kk_number"), kk_text, problem))
-                elif kk_text:
-                    checked = numbers.kk(kk_text)
-                    if isinstance(checked, str):
-                        kk = checked
-                    elif checked.errors:
-                        errors.append((label("kk_number"), kk_text, " ".join(checked.errors)))
-                    else:
+                    errors.append((label("kk_number"), kk, problem))
+                else:
+                    checked = numbers.kk(kk)
+                    if type(checked) is not str:
+                        if checked.errors:
+                            errors.append((label("kk_number"), kk, " ".join(checked.errors)))
                         kk = checked.number
 
-            name = _SPACES.sub(" ", cell(row, i_name))
+            name = cells[i_name]
+            if "  " in name or "\t" in name or "\n" in name:
+                name = " ".join(name.split())
             if not name:
                 errors.append((label("full_name"), "", _("nama wajib diisi")))
             elif len(name) > 150:
                 errors.append((label("full_name"), name[:255], _("nama lebih dari 150 huruf")))
 
-            place = cell(row, i_place)
+            place = cells[i_place] if i_place is not None else ""
             if len(place) > 100:
                 errors.append((label("birth_place"), place[:255], _("tempat lahir lebih dari 100 huruf")))
 
             raw = row[i_birth]
-            if isinstance(raw, datetime):
-                birth = raw.date()
-            elif isinstance(raw, date):
-                birth = raw
+            if typed and isinstance(raw, date):
+                birth = raw.date() if isinstance(raw, datetime) else raw
             else:
-                text = _text(raw)
-                parsed_date = self._date(text) if text else _("tanggal lahir wajib diisi")
-                if isinstance(parsed_date, date):
-                    birth = parsed_date
-                else:
-                    errors.append((label("birth_date"), text, parsed_date))
+                text = cells[i_birth]
+                birth = parse_date(text) if text else _("tanggal lahir wajib diisi")
+                if type(birth) is str:
+                    errors.append((label("birth_date"), text, birth))
 
-            text = cell(row, i_sex)
-            sex = _SEX.get(text.upper())
+            text = cells[i_sex]
+            sex = _SEX.get(text) or _SEX.get(text.upper())
             if sex is None:
                 errors.append((label("sex"), text, _("jenis kelamin harus L atau P")))
 
             religion = ""
-            if i_religion is not None:
-                text = cell(row, i_religion)
-                if text:
-                    religion = _RELIGION.get(_SPACES.sub(" ", text.upper()))
-                    if religion is None:
-                        errors.append((label("religion"), text, _("agama tidak dikenal")))
-                        religion = ""
+            if i_religion is not None and cells[i_religion]:
+                text = cells[i_religion]
+                religion = _RELIGION.get(text) or _RELIGION.get(normalized(text))
+                if religion is None:
+                    errors.append((label("religion"), text, _("agama tidak dikenal")))
+                    religion = ""
 
-            address = cell(row, i_address)
+            address = cells[i_address] if i_address is not None else ""
             if len(address) > 255:
                 errors.append((label("address"), address[:255], _("alamat lebih dari 255 huruf")))
 
-            rt = rw = ""
-            for i, field in ((i_rt, "rt"), (i_rw, "rw")):
-                if i is None:
-                    continue
-                text = cell(row, i)
-                if text and not _RT_RW.fullmatch(text):
-                    errors.append((label(field), text, _("harus angka, sampai 3 digit")))
-                elif text:
-                    if field == "rt":
-                        rt = text.zfill(3)
-                    else:
-                        rw = text.zfill(3)
+            rt = cells[i_rt] if i_rt is not None else ""
+            if rt:
+                if len(rt) <= 3 and rt.isdigit() and rt.isascii():
+                    rt = rt.zfill(3)
+                else:
+                    errors.append((label("rt"), rt, _("harus angka, sampai 3 digit")))
+            rw = cells[i_rw] if i_rw is not None else ""
+            if rw:
+                if len(rw) <= 3 and rw.isdigit() and rw.isascii():
+                    rw = rw.zfill(3)
+                else:
+                    errors.append((label("rw"), rw, _("harus angka, sampai 3 digit")))
 
             relation = ""
-            if i_relation is not None:
-                text = cell(row, i_relation)
-                if text:
-                    relation = _RELATION.get(_SPACES.sub(" ", text.upper()))
-                    if relation is None:
-                        errors.append((label("relation_to_head"), text, _("hubungan keluarga tidak dikenal")))
-                        relation = ""
+            if i_relation is not None and cells[i_relation]:
+                text = cells[i_relation]
+                relation = _RELATION.get(text) or _RELATION.get(normalized(text))
+                if relation is None:
+                    errors.append((label("relation_to_head"), text, _("hubungan keluarga tidak dikenal")))
+                    relation = ""
 
             phone = ""
-            if i_phone is not None:
-                text = cell(row, i_phone)
-                if text:
-                    info = lokal.parse_phone(text)
-                    if not info.valid:
-                        reason = "; ".join(issue.message for issue in info.errors) or _("nomor tidak valid")
-                        errors.append((label("whatsapp"), text, reason))
-                    elif info.type != "mobile":
-                        errors.append((label("whatsapp"), text, _("bukan nomor ponsel, tidak bisa WhatsApp")))
-                    else:
-                        phone = info.whatsapp
+            if i_phone is not None and cells[i_phone]:
+                text = cells[i_phone]
+                info = parse_phone(text)
+                if not info.valid:
+                    reason = "; ".join(issue.message for issue in info.errors) or _("nomor tidak valid")
+                    errors.append((label("whatsapp"), text, reason))
+                elif info.type != "mobile":
+                    errors.append((label("whatsapp"), text, _("bukan nomor ponsel, tidak bisa WhatsApp")))
+                else:
+                    phone = info.whatsapp
 
             if use_parts:
-                found = regions.desa_from_parts(*(cell(row, i) for i in parts))
-                column = "/".join(label(f) for f in ("prop_part", "kab_part", "kec_part", "kel_part"))
-            elif i_desa is not None and cell(row, i_desa):
-                found = regions.desa_from_code(cell(row, i_desa), cell(row, i_kec))
+                found = regions.desa_from_parts(*(cells[i] for i in parts))
+                column = parts_label
+            elif i_desa is not None and cells[i_desa]:
+                found = regions.desa_from_code(cells[i_desa], cells[i_kec] if i_kec is not None else "")
                 column = label("desa_code")
             else:
-                found = regions.desa_from_names(cell(row, i_desa_name), cell(row, i_kec), cell(row, i_kec_name))
+                found = regions.desa_from_names(
+                    cells[i_desa_name] if i_desa_name is not None else "",
+                    cells[i_kec] if i_kec is not None else "",
+                    cells[i_kec_name] if i_kec_name is not None else "",
+                )
                 column = label("desa_name") or label("desa_code")
             if found[0] is None:
                 errors.append((column, found[1], found[2]))

@@ -24,6 +24,7 @@ class Table:
     header: list[object]
     rows: Iterator[list[object]]
     rows_total: int | None  # an estimate good enough for a progress bar
+    typed: bool = False  # cells are XLSX values (numbers, dates, None) rather than text
 
 
 def _scan(path: str) -> tuple[str, int]:
@@ -95,7 +96,9 @@ def _xlsx_table(path: str) -> Iterator[Table]:
             raise HeaderError(_("Lembar pertama kosong: tidak ada baris judul."))
         total = (sheet.max_row - 1) if sheet.max_row else None
         description = _("XLSX, lembar %(sheet)s") % {"sheet": sheet.title}
-        yield Table(description=description, header=list(header), rows=(list(r) for r in rows), rows_total=total)
+        yield Table(
+            description=description, header=list(header), rows=(list(r) for r in rows), rows_total=total, typed=True
+        )
     finally:
         workbook.close()
 
