@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 BLOCK_ROWS = 50_000
 MERGE_ROWS = 100_000
 BULK_MIN_ROWS = 100_000  # new residents from which a first load rebuilds indexes instead of maintaining them
+_ABOVE_EVERY_NIK = "9" * 17  # sorts after every 16-digit string in any collation
 ProgressCallback = Callable[[ResidentImport], None]
 
 _STAGING_TYPES = {
@@ -189,11 +190,9 @@ class _Run:
         stg = self.staging
         if self.dialect.postgres:
             cursor.execute(f"CREATE INDEX ON {stg} (nik)")
-            cursor.execute(f"CREATE INDEX ON {stg} (row_no)")
             cursor.execute(f"ANALYZE {stg}")
         else:
             cursor.execute(f"CREATE INDEX {stg}_nik ON {stg} (nik)")
-            cursor.execute(f"CREATE INDEX {stg}_row ON {stg} (row_no)")
         reason = _("NIK ganda dalam berkas: ada di {rows} baris (pertama di baris {first}); semua baris ini ditolak.")
         duplicates = f"SELECT nik, COUNT(*) AS n, MIN(row_no) AS first_row FROM {stg} GROUP BY nik HAVING COUNT(*) > 1"
         cursor.execute(
@@ -212,20 +211,26 @@ class _Run:
 
     def merge(self, cursor, header: HeaderMap) -> None:
         self.save(phase=ResidentImport.Phase.MERGING)
-        cursor.execute(f"SELECT MIN(row_no), MAX(row_no) FROM {self.staging}")
-        low, high = cursor.fetchone()
-        if low is None:
+        # Every merge_rows-th NIK in order starts a chunk; the last chunk ends above any 16-digit number.
+        cursor.execute(
+            f"SELECT nik FROM (SELECT nik, ROW_NUMBER() OVER (ORDER BY nik) AS n FROM {self.staging}) x "
+            "WHERE x.n %% %s = 1 ORDER BY nik",
+            [self.merge_rows],
+        )
+        starts = [nik for (nik,) in cursor.fetchall()]
+        if not starts:
             return
+        bounds = list(zip(starts, [*starts[1:], _ABOVE_EVERY_NIK], strict=True))
         statements = self._merge_statements(header.fields)
         if self._bulk_load_pays(cursor):
             with transaction.atomic():
                 rebuild = self._drop_secondary_structures(cursor)
-                self._merge_and_count(cursor, statements, [low, high])
+                self._merge_and_count(cursor, statements, [starts[0], _ABOVE_EVERY_NIK])
                 self._rebuild(cursor, rebuild)
         else:
-            for start in range(low, high + 1, self.merge_rows):
+            for low, high in bounds:
                 with transaction.atomic():
-                    self._merge_and_count(cursor, statements, [start, start + self.merge_rows - 1])
+                    self._merge_and_count(cursor, statements, [low, high])
                 self.check_cancel()
         if self.dialect.postgres:
             cursor.execute(
@@ -234,7 +239,7 @@ class _Run:
             if self.job.rows_inserted > 10_000:
                 cursor.execute("ANALYZE registry_resident, registry_family")  # fresh statistics after a big load
 
-    def _merge_and_count(self, cursor, statements: dict[str, str | None], bounds: list[int]) -> None:
+    def _merge_and_count(self, cursor, statements: dict[str, str | None], bounds: list[str]) -> None:
         counts = self._merge_chunk(cursor, statements, bounds)
         self.save(
             rows_merged=F("rows_merged") + counts["staged"],
@@ -271,9 +276,9 @@ class _Run:
     def _drop_secondary_structures(self, cursor) -> list[str]:
         """Drop the non-unique indexes and the foreign keys of residents and families; returns the DDL that
         puts them back exactly (names and definitions as the migrations made them)."""
-        cursor.execute(
-            "LOCK TABLE registry_resident, registry_family IN ACCESS EXCLUSIVE MODE",
-        )
+        # Foreign keys cannot be dropped while checks deferred earlier in the transaction are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("LOCK TABLE registry_resident, registry_family IN ACCESS EXCLUSIVE MODE")
         cursor.execute(
             """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
                FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
@@ -302,32 +307,38 @@ class _Run:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in rebuild:
             cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
-    def _merge_chunk(self, cursor, statements: dict[str, str | None], bounds: list[int]) -> dict[str, int]:
+    def _merge_chunk(self, cursor, statements: dict[str, str | None], bounds: list[str]) -> dict[str, int]:
+        """Merge the staged rows whose NIK lies in [bounds[0], bounds[1]); returns what it did."""
         now = self.now
         if self.dialect.postgres:
             # New names queue in the trigram index's pending list and are folded in by bigger, sorted batches;
             # the list is emptied at the end of the import (gin_clean_pending_list) so searches stay fast.
             cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
-        cursor.execute(statements["count"], bounds)
+        params = {"lo": bounds[0], "hi": bounds[1], "now": now, "job": self.job.pk}
+        cursor.execute(statements["count"], params)
         staged = cursor.fetchone()[0]
         families = 0
         if statements["families"]:
-            cursor.execute(statements["families"], [now, now, *bounds])
+            cursor.execute(statements["families"], params)
             families = cursor.rowcount
-        cursor.execute(statements["history"], [self.job.pk, now, *bounds])
+        cursor.execute(statements["history"], params)
         updated = cursor.rowcount
-        cursor.execute(statements["residents"], [now, now, *bounds])
+        cursor.execute(statements["residents"], params)
         inserted = cursor.rowcount - updated
         if statements["heads"]:
-            cursor.execute(statements["heads"], [now, *bounds])
+            cursor.execute(statements["heads"], params)
         return {"staged": staged, "inserted": inserted, "updated": updated, "families": families}
 
     def _merge_statements(self, given: set[str]) -> dict[str, str | None]:
         """The chunk's SQL, written for the columns this file supplies (absent ones are never overwritten)."""
         stg = self.staging
         d = self.dialect
-        in_chunk = "s.row_no BETWEEN %s AND %s"
+        # Chunks are NIK ranges: the residents joined then lie in the same range of the NIK index, so each
+        # chunk reads its own slice of the table instead of all of it.
+        in_chunk = "s.nik >= %(lo)s AND s.nik < %(hi)s"
+        r_in_chunk = "r.nik >= %(lo)s AND r.nik < %(hi)s"
         has_kk = "kk_number" in given
         supplied = [f for f in _TRACKED if f in given or f in ("desa_id", "kecamatan_id")]
         distinct = [f"r.{f} IS DISTINCT FROM s.{f}" for f in supplied]
@@ -339,7 +350,8 @@ class _Run:
         if has_kk:
             family_join = "LEFT JOIN registry_family f ON f.kk_number = s.kk_number AND s.kk_number <> ''"
             distinct.append("r.family_id IS DISTINCT FROM f.id")
-            kk_change = d.json_array("fo.kk_number", "f.kk_number")
+            old_kk = "(SELECT fo.kk_number FROM registry_family fo WHERE fo.id = r.family_id)"  # only when it differs
+            kk_change = d.json_array(old_kk, "f.kk_number")
             changes.append(f"'kk_number', CASE WHEN r.family_id IS DISTINCT FROM f.id THEN {kk_change} END")
         any_difference = " OR ".join(distinct)
 
@@ -348,23 +360,23 @@ class _Run:
             head_first = f"CASE WHEN s.relation_to_head = '{FamilyRelation.HEAD.value}' THEN 0 ELSE 1 END"
             families = f"""
                 INSERT INTO registry_family (kk_number, address, rt, rw, desa_id, created_at, updated_at)
-                SELECT c.kk_number, c.address, c.rt, c.rw, c.desa_id, %s, %s FROM (
+                SELECT c.kk_number, c.address, c.rt, c.rw, c.desa_id, %(now)s, %(now)s FROM (
                     SELECT s.kk_number, s.address, s.rt, s.rw, s.desa_id,
                            ROW_NUMBER() OVER (PARTITION BY s.kk_number ORDER BY {head_first}, s.row_no) AS pick
                     FROM {stg} s WHERE {in_chunk} AND s.kk_number <> ''
+                      AND NOT EXISTS (SELECT 1 FROM registry_family e WHERE e.kk_number = s.kk_number)
                 ) c WHERE c.pick = 1
                 ON CONFLICT (kk_number) DO NOTHING"""
 
-        old_family = "LEFT JOIN registry_family fo ON fo.id = r.family_id" if has_kk else ""
         history = f"""
             INSERT INTO registry_residentchange (resident_id, resident_import_id, changed_at, changes)
-            SELECT r.id, %s, %s, {d.json_object(changes)}
-            FROM {stg} s JOIN registry_resident r ON r.nik = s.nik {family_join} {old_family}
+            SELECT r.id, %(job)s, %(now)s, {d.json_object(changes)}
+            FROM {stg} s JOIN registry_resident r ON r.nik = s.nik AND {r_in_chunk} {family_join}
             WHERE {in_chunk} AND ({any_difference})"""
 
         columns = ["nik", *STAGED_FIELDS[2:]]  # every resident column the staging table has, kk_number aside
         targets = [*columns, "family_id", "biometric_recorded", "created_at", "updated_at"]
-        sources = [f"s.{c}" for c in columns] + ["f.id" if has_kk else "NULL", "FALSE", "%s", "%s"]
+        sources = [f"s.{c}" for c in columns] + ["f.id" if has_kk else "NULL", "FALSE", "%(now)s", "%(now)s"]
         updates = [f"{f} = excluded.{f}" for f in supplied]
         if has_kk:
             updates.append("family_id = excluded.family_id")
@@ -378,7 +390,7 @@ class _Run:
         residents = f"""
             INSERT INTO registry_resident ({", ".join(targets)})
             SELECT {", ".join(sources)}
-            FROM {stg} s LEFT JOIN registry_resident r ON r.nik = s.nik {family_join}
+            FROM {stg} s LEFT JOIN registry_resident r ON r.nik = s.nik AND {r_in_chunk} {family_join}
             WHERE {in_chunk} AND (r.id IS NULL OR {any_difference})
             ORDER BY s.nik
             ON CONFLICT (nik) DO UPDATE SET {", ".join(updates)}
@@ -390,10 +402,10 @@ class _Run:
             sets = ", ".join(f"{f} = h.{f}" for f in family_fields)
             differs = " OR ".join(f"registry_family.{f} IS DISTINCT FROM h.{f}" for f in family_fields)
             heads = f"""
-                UPDATE registry_family SET head_id = h.resident_id, {sets}, updated_at = %s
+                UPDATE registry_family SET head_id = h.resident_id, {sets}, updated_at = %(now)s
                 FROM (
                     SELECT s.kk_number, r.id AS resident_id, {", ".join(f"s.{f}" for f in family_fields)}
-                    FROM {stg} s JOIN registry_resident r ON r.nik = s.nik
+                    FROM {stg} s JOIN registry_resident r ON r.nik = s.nik AND {r_in_chunk}
                     WHERE {in_chunk} AND s.relation_to_head = '{FamilyRelation.HEAD.value}' AND s.kk_number <> ''
                 ) h
                 WHERE registry_family.kk_number = h.kk_number

@@ -310,3 +310,37 @@ def test_row_errors_of_a_rerun_job_are_not_doubled(run, tmp_path, supervisor):
     import_residents(job, str(path))
     import_residents(job, str(path))  # a redelivered task
     assert ImportRowError.objects.filter(resident_import=job).count() == 1
+
+
+def _structures():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+               WHERE indrelid IN ('registry_resident'::regclass, 'registry_family'::regclass)
+               UNION ALL
+               SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid IN ('registry_resident'::regclass, 'registry_family'::regclass)
+               ORDER BY 1, 2"""
+        )
+        return cursor.fetchall()
+
+
+def test_bulk_first_load_rebuilds_every_index_and_constraint(run, tmp_path):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the bulk path is PostgreSQL's")
+    before = _structures()
+    assert any("gin_trgm_ops" in definition for _name, definition in before)
+    with open(tmp_path / "gen.csv", "w", encoding="utf-8", newline="") as f:
+        written = export_write(f, count=120, seed=5)
+    job = run((tmp_path / "gen.csv").read_bytes(), bulk_min_rows=50)
+    assert job.status == ResidentImport.Status.DONE, job.message
+    assert job.rows_inserted == written == Resident.objects.count()
+    assert _structures() == before
+    assert not Family.objects.filter(head__isnull=True).exists()
+    # Not taken when the table already holds more residents than the file brings new.
+    again = run(csv_text([person(1)]), bulk_min_rows=1)
+    assert again.rows_inserted == 1 and _structures() == before
