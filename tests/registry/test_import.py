@@ -344,3 +344,22 @@ def test_bulk_first_load_rebuilds_every_index_and_constraint(run, tmp_path):
     # Not taken when the table already holds more residents than the file brings new.
     again = run(csv_text([person(1)]), bulk_min_rows=1)
     assert again.rows_inserted == 1 and _structures() == before
+
+
+def test_the_column_reference_in_docs_lists_every_column_and_alias():
+    from pathlib import Path
+
+    from registry.importer.columns import COLUMNS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "import-format.md").read_text(encoding="utf-8")
+    for column in COLUMNS:
+        for alias in column.aliases:
+            assert f"`{alias}`" in text, alias
+
+
+def test_the_sample_file_imports_cleanly(run):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "docs" / "samples" / "contoh-ekspor-siak.csv"
+    job = run(sample.read_bytes())
+    assert job.status == ResidentImport.Status.DONE and job.rows_refused == 0 and job.rows_inserted == 25
