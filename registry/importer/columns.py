@@ -270,6 +270,42 @@ def _text(value: object) -> str:
     return str(value)
 
 
+class PhoneChecker:
+    """lokal-id's parse_phone, with its verdict cached per shape of plain-digit numbers.
+
+    For digits only, lokal's verdict depends on the first digits and the length, and the WhatsApp form is
+    the number with 0 replaced by 62. The first number of each (first four digits, length) shape is parsed
+    by lokal. If lokal's answer equals that derivation, later numbers of the same shape reuse it;
+    otherwise every number of that shape goes to lokal. Anything that is not plain digits always does.
+    """
+
+    def __init__(self) -> None:
+        self._shapes: dict[tuple[str, int], bool] = {}
+
+    @staticmethod
+    def _whatsapp(digits: str) -> str:
+        if digits.startswith("0"):
+            return "62" + digits[1:]
+        return digits if digits.startswith("62") else "62" + digits
+
+    def check(self, text: str) -> tuple[str, str | None]:
+        """(WhatsApp number, None) for a mobile number, else ("", reason)."""
+        plain = text.isdigit() and text.isascii()
+        key = (text[:4], len(text))
+        if plain and self._shapes.get(key):
+            return self._whatsapp(text), None
+        info = lokal.parse_phone(text)
+        if not info.valid:
+            result = "", "; ".join(issue.message for issue in info.errors) or _("nomor tidak valid")
+        elif info.type != "mobile":
+            result = "", _("bukan nomor ponsel, tidak bisa WhatsApp")
+        else:
+            result = info.whatsapp, None
+        if plain and key not in self._shapes:
+            self._shapes[key] = result[1] is None and result[0] == self._whatsapp(text)
+        return result
+
+
 class RowParser:
     """Turns one row (a sequence of cells) into the staged tuple, or the list of what is wrong with it.
 
@@ -338,7 +374,7 @@ class RowParser:
         typed = self.typed
         number_problem = self._spreadsheet_number_problem
         parse_date = self._date
-        parse_phone = lokal.parse_phone
+        check_phone = PhoneChecker().check
 
         def at(field):
             return idx.get(field)
@@ -448,14 +484,9 @@ class RowParser:
             phone = ""
             if i_phone is not None and cells[i_phone]:
                 text = cells[i_phone]
-                info = parse_phone(text)
-                if not info.valid:
-                    reason = "; ".join(issue.message for issue in info.errors) or _("nomor tidak valid")
+                phone, reason = check_phone(text)
+                if reason:
                     errors.append((label("whatsapp"), text, reason))
-                elif info.type != "mobile":
-                    errors.append((label("whatsapp"), text, _("bukan nomor ponsel, tidak bisa WhatsApp")))
-                else:
-                    phone = info.whatsapp
 
             if use_parts:
                 found = regions.desa_from_parts(*(cells[i] for i in parts))

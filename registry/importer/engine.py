@@ -316,6 +316,7 @@ class _Run:
             # New names queue in the trigram index's pending list and are folded in by bigger, sorted batches;
             # the list is emptied at the end of the import (gin_clean_pending_list) so searches stay fast.
             cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+            cursor.execute("SET LOCAL work_mem = '128MB'")  # the chunk's sorts and hashes stay in memory
         params = {"lo": bounds[0], "hi": bounds[1], "now": now, "job": self.job.pk}
         cursor.execute(statements["count"], params)
         staged = cursor.fetchone()[0]

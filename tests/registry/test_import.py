@@ -363,3 +363,20 @@ def test_the_sample_file_imports_cleanly(run):
     sample = Path(__file__).resolve().parents[2] / "docs" / "samples" / "contoh-ekspor-siak.csv"
     job = run(sample.read_bytes())
     assert job.status == ResidentImport.Status.DONE and job.rows_refused == 0 and job.rows_inserted == 25
+
+
+def test_phone_checker_agrees_with_lokal_on_every_shape():
+    import lokal
+
+    from registry.importer.columns import PhoneChecker
+
+    numbers = ["081234567890", "081234567891", "6281234567890", "6281234567899", "81234567890", "0215551234"]
+    numbers += ["0215551235", "0812", "08123", "0812345678901234", "0812-3456-7890", "+6281234567890", "0890123456"]
+    numbers += ["0890123457", "12345678", "12345679", "08١٢٣٤٥٦٧٨٩٠"]
+    checker = PhoneChecker()
+    for text in numbers * 2:  # the second round answers from the shape cache
+        info = lokal.parse_phone(text)
+        expected = info.whatsapp if info.valid and info.type == "mobile" else ""
+        whatsapp, reason = checker.check(text)
+        assert whatsapp == expected, text
+        assert (reason is None) == bool(expected), text
