@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from registry.filters import ResidentFilter, desa_choices_for
 from registry.health import health_report
-from registry.models import AccessLog, Resident, SavedSearch, mask_number
+from registry.models import AccessLog, Office, Resident, SavedSearch, mask_number
 from registry.nik import compare_nik_with_record, parse_nik
 from registry.pagination import keyset_page
 from registry.regions import region_exists
@@ -190,9 +191,11 @@ def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("registry.view_accesslog", raise_exception=True)
 def accesslog_list(request: HttpRequest) -> HttpResponse:
-    """Who revealed or searched which NIK, newest first, for residents in the supervisor's scope."""
+    """Who revealed or searched which NIK, or exported personal data, newest first, within the scope."""
+    # Reads of one resident, and exports (no single resident) made by staff of offices in scope.
     logs = AccessLog.objects.select_related("user", "resident").filter(
-        resident__in=Resident.objects.visible_to(request.user)
+        Q(resident__in=Resident.objects.visible_to(request.user))
+        | Q(resident__isnull=True, user__office__in=Office.objects.visible_to(request.user))
     )
     if cursor := request.GET.get("after"):
         logs = logs.filter(id__lt=int(cursor)) if cursor.isdigit() else logs

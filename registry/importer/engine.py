@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 BLOCK_ROWS = 50_000
 MERGE_ROWS = 100_000
+MAX_CHUNKS = 10
 BULK_MIN_ROWS = 100_000  # new residents from which a first load rebuilds indexes instead of maintaining them
 _ABOVE_EVERY_NIK = "9" * 17  # sorts after every 16-digit string in any collation
 ProgressCallback = Callable[[ResidentImport], None]
@@ -211,11 +212,14 @@ class _Run:
 
     def merge(self, cursor, header: HeaderMap) -> None:
         self.save(phase=ResidentImport.Phase.MERGING)
-        # Every merge_rows-th NIK in order starts a chunk; the last chunk ends above any 16-digit number.
+        # Every chunk-th NIK in order starts a chunk; the last chunk ends above any 16-digit number. At most
+        # about MAX_CHUNKS chunks: each chunk joins the whole family table, so a big file gets bigger chunks.
+        cursor.execute(f"SELECT COUNT(*) FROM {self.staging}")
+        chunk = max(self.merge_rows, -(-cursor.fetchone()[0] // MAX_CHUNKS))
         cursor.execute(
             f"SELECT nik FROM (SELECT nik, ROW_NUMBER() OVER (ORDER BY nik) AS n FROM {self.staging}) x "
             "WHERE x.n %% %s = 1 ORDER BY nik",
-            [self.merge_rows],
+            [chunk],
         )
         starts = [nik for (nik,) in cursor.fetchall()]
         if not starts:

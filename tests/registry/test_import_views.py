@@ -172,3 +172,10 @@ def test_command_refuses_an_account_without_the_permission(clerk, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_residents", str(path), "--user", clerk.username)
     assert not Resident.objects.exists()
+
+
+def test_report_downloads_appear_in_the_access_log_page(client, supervisor, formula_job):
+    client.force_login(supervisor)
+    client.get(f"/penduduk/impor/{formula_job.pk}/laporan.csv")
+    body = client.get("/audit/akses/").content.decode()
+    assert f"Laporan baris ditolak impor #{formula_job.pk} (CSV)" in body
