@@ -91,7 +91,7 @@ def _preview_errors(job: ResidentImport) -> list[dict]:
     for error in rows:
         value = error.value
         if error.column_name.upper().replace(" ", "_").replace(".", "") in _NUMBER_COLUMNS:
-            value = mask_number(value) if len(value) == 16 else value
+            value = mask_number(value)  # a short or long "NIK" is still someone's number
         preview.append({"row": error.row_number, "column": error.column_name, "value": value, "reason": error.reason})
     return preview
 

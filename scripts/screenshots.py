@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import csv
 import sys
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -13,6 +15,18 @@ from playwright.sync_api import sync_playwright
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 ARGS = ["--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+def _spoiled_sample() -> str:
+    """docs/samples/contoh-ekspor-siak.csv with an impossible date, a short NIK and a repeated NIK."""
+    rows = list(csv.reader((OUT.parent / "samples" / "contoh-ekspor-siak.csv").open(encoding="utf-8")))
+    rows[3][4] = "31-02-1990"
+    rows[6][0] = rows[6][0][:11]
+    rows[9][0] = rows[8][0]
+    path = Path(tempfile.gettempdir()) / "ekspor-siak-ponorogo.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return str(path)
 
 
 def main() -> None:
@@ -37,6 +51,22 @@ def main() -> None:
         page.get_by_test_id("reveal-nik").click()
         page.get_by_test_id("nik-revealed").wait_for()
         page.screenshot(path=OUT / "resident-detail.png")
+
+        # A supervisor imports the sample export with three rows spoiled; the real Celery worker runs it.
+        page.get_by_role("button", name="Keluar").click()
+        page.goto(f"{BASE}/masuk/")
+        page.get_by_label("Nama pengguna").fill("kabid")
+        page.get_by_label("Kata sandi").fill("demo-ektp-2026")
+        page.get_by_role("button", name="Masuk").click()
+        page.wait_for_url(f"{BASE}/")
+        page.goto(f"{BASE}/penduduk/impor/")
+        page.get_by_label("Berkas ekspor SIAK (CSV atau XLSX)").set_input_files(_spoiled_sample())
+        page.get_by_test_id("import-submit").click()
+        page.get_by_test_id("error-preview").wait_for(timeout=60_000)
+        page.screenshot(path=OUT / "import-detail.png")
+        page.goto(f"{BASE}/penduduk/impor/")
+        page.locator("details summary").click()
+        page.screenshot(path=OUT / "import-list.png")
         browser.close()
     print(f"screenshots in {OUT}")
 
