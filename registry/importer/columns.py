@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from registry.importer.regions import RegionIndex
 from registry.models import FamilyRelation, Religion, Sex
-from registry.nik import BulkNumberChecker
+from registry.nik import BulkNumberChecker, ParsedNumber
 
 
 @dataclass(frozen=True)
@@ -389,6 +389,20 @@ class RowParser:
         parts_label = "/".join(labels.get(f, "") for f in ("prop_part", "kab_part", "kec_part", "kel_part"))
         label = labels.get
 
+        def checked_number(field, i, check, cells, row, errors) -> str:
+            """The NIK/KK as digits; appends to `errors` what the validator (or the spreadsheet) got wrong."""
+            text = cells[i]
+            problem = number_problem(row[i]) if typed else None
+            if problem:
+                errors.append((label(field), text, problem))
+                return text
+            checked = check(text)
+            if isinstance(checked, ParsedNumber):
+                if checked.errors:
+                    errors.append((label(field), text, " ".join(checked.errors)))
+                return checked.number
+            return text  # clean: the validator's fast path returned the number as given
+
         def normalized(text: str) -> str:
             return " ".join(text.upper().split())
 
@@ -398,29 +412,10 @@ class RowParser:
             cells = [_text(c) for c in row] if typed else [c.strip() for c in row]
             errors: list[RowError] = []
 
-            nik = cells[i_nik]
-            problem = number_problem(row[i_nik]) if typed else None
-            if problem:
-                errors.append((label("nik"), nik, problem))
-            else:
-                checked = numbers.nik(nik)
-                if type(checked) is not tuple:
-                    if checked.errors:
-                        errors.append((label("nik"), nik, " ".join(checked.errors)))
-                    nik = checked.number
-
+            nik = checked_number("nik", i_nik, numbers.nik, cells, row, errors)
             kk = ""
             if i_kk is not None and cells[i_kk]:
-                kk = cells[i_kk]
-                problem = number_problem(row[i_kk]) if typed else None
-                if problem:
-                    errors.append((label("kk_number"), kk, problem))
-                else:
-                    checked = numbers.kk(kk)
-                    if type(checked) is not str:
-                        if checked.errors:
-                            errors.append((label("kk_number"), kk, " ".join(checked.errors)))
-                        kk = checked.number
+                kk = checked_number("kk_number", i_kk, numbers.kk, cells, row, errors)
 
             name = cells[i_name]
             if "  " in name or "\t" in name or "\n" in name:

@@ -43,21 +43,9 @@ _STAGING_TYPES = {
     "row_no": "INTEGER NOT NULL",
     "birth_date": "DATE NOT NULL",
 }
-# Fields whose change is recorded, in the order they appear in a ResidentChange.
-_TRACKED = (
-    "full_name",
-    "birth_place",
-    "birth_date",
-    "sex",
-    "religion",
-    "address",
-    "rt",
-    "rw",
-    "desa_id",
-    "kecamatan_id",
-    "whatsapp",
-    "relation_to_head",
-)
+# Fields whose change is recorded, in the order they appear in a ResidentChange (the NIK is the key; a KK
+# change is recorded as the family's number).
+_TRACKED = tuple(f for f in STAGED_FIELDS if f not in ("nik", "kk_number"))
 
 
 class ImportCancelled(Exception):
