@@ -236,6 +236,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-saved-searches": {"task": "registry.tasks.purge_saved_searches", "schedule": 60.0 * 60},
+    "resume-resident-imports": {"task": "registry.tasks.resume_resident_imports", "schedule": 60.0},
     "worker-heartbeat": {
         "task": "delivery.tasks.record_worker_heartbeat",
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +24,7 @@ from registry.scoping import get_visible_or_404
 from registry.tasks import run_resident_import
 from registry.views import client_ip
 
+logger = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 PREVIEW_ERRORS = 20
 _NUMBER_COLUMNS = {alias for c in COLUMNS if c.field in ("nik", "kk_number") for alias in c.aliases}
@@ -47,6 +50,19 @@ class ImportUploadForm(forms.Form):
         if upload.size == 0:
             raise forms.ValidationError(_("Berkas kosong."))
         return upload
+
+
+def _dispatch(request: HttpRequest, job: ResidentImport) -> None:
+    """Send the import to a Celery worker. If the broker is down, the import stays queued (the file is
+    saved) and the beat task resume_resident_imports sends it once the broker is back."""
+    try:
+        run_resident_import.delay(job.pk)
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning("resident import %s not sent to the broker: %s", job.pk, type(exc).__name__)
+        messages.warning(
+            request,
+            _("Antrean tugas sedang tidak tersedia. Berkas sudah tersimpan; impor dimulai otomatis begitu pulih."),
+        )
 
 
 def _imports_of(user):
@@ -75,7 +91,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
                     file_name=upload.name[:255],
                     file_size=upload.size,
                 )
-                transaction.on_commit(lambda: run_resident_import.delay(job.pk))
+            # Outside the atomic block: runs at once, unless a caller holds a transaction (then at its commit).
+            transaction.on_commit(lambda: _dispatch(request, job))
             return redirect("registry:import_detail", pk=job.pk)
     context = {
         "form": form,

@@ -427,6 +427,17 @@ class ResidentImportQuerySet(ScopedQuerySet):
     def active(self) -> ResidentImportQuerySet:
         return self.filter(status__in=[ResidentImport.Status.QUEUED, ResidentImport.Status.RUNNING])
 
+    def claimable(self, *, now=None) -> ResidentImportQuerySet:
+        """Imports a worker may take: queued, or running with no sign of life for STALE_AFTER (its worker
+        died). Claiming is an UPDATE on this queryset, so two workers never run the same import."""
+        now = now or timezone.now()
+        stale = now - ResidentImport.STALE_AFTER
+        return self.filter(
+            Q(status=ResidentImport.Status.QUEUED)
+            | Q(status=ResidentImport.Status.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=ResidentImport.Status.RUNNING, heartbeat_at__isnull=True)
+        )
+
 
 class ResidentImport(models.Model):
     """One import of a population-register export (SIAK CSV/XLSX): its file, its progress and its outcome.
@@ -474,6 +485,11 @@ class ResidentImport(models.Model):
     message = models.TextField(_("pesan"), blank=True)
     started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
     finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("tanda hidup terakhir"), null=True, blank=True)
+
+    # A running import writes its progress at least every block of rows; silence this long means its
+    # worker is gone, and the import may be taken over.
+    STALE_AFTER = timedelta(minutes=10)
 
     objects = ResidentImportQuerySet.as_manager()
 

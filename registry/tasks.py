@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
 
 from registry.models import SavedSearch
 
@@ -16,24 +19,57 @@ def purge_saved_searches() -> int:
 def run_resident_import(import_id: int) -> str:
     """Run an uploaded import to its end. Takes the id only (no file content, no NIK, in the broker).
 
-    A redelivered task (worker lost mid-run) starts the import over, which is safe: merged rows are found
-    unchanged. An import that already ended is left alone. The uploaded file is deleted at the end.
+    The task first claims the import with one UPDATE (queued, or running with a dead worker), so a
+    duplicate delivery never runs it twice at once. A run taken over from a dead worker starts over, which
+    is safe: merged rows are found unchanged. The uploaded file is deleted when the import ends.
     """
     from registry.importer.engine import import_residents
     from registry.models import ResidentImport
 
     job = ResidentImport.objects.filter(pk=import_id).select_related("office").first()
-    if job is None or job.status in (ResidentImport.Status.DONE, ResidentImport.Status.FAILED):
-        return "skipped"
-    if job.status == ResidentImport.Status.CANCELLED or job.cancel_requested:
+    if job is None:
+        return "missing"
+    if job.cancel_requested and job.status == ResidentImport.Status.QUEUED:
         ResidentImport.objects.filter(pk=job.pk).update(status=ResidentImport.Status.CANCELLED)
-    elif job.file and job.file.storage.exists(job.file.name):
+        _delete_upload(job)
+        return ResidentImport.Status.CANCELLED
+    now = timezone.now()
+    claimed = (
+        ResidentImport.objects.claimable(now=now)
+        .filter(pk=job.pk)
+        .update(status=ResidentImport.Status.RUNNING, heartbeat_at=now)
+    )
+    if not claimed:
+        return "skipped"
+    if job.file and job.file.storage.exists(job.file.name):
         job = import_residents(job, job.file.path)
     else:
         ResidentImport.objects.filter(pk=job.pk).update(
-            status=ResidentImport.Status.FAILED, message="Berkas unggahan tidak ditemukan; unggah ulang."
+            status=ResidentImport.Status.FAILED,
+            message="Berkas unggahan tidak ditemukan; unggah ulang.",
+            finished_at=timezone.now(),
         )
+    _delete_upload(job)
+    return ResidentImport.objects.values_list("status", flat=True).get(pk=job.pk)
+
+
+def _delete_upload(job) -> None:
     if job.file:
         job.file.delete(save=False)
-        ResidentImport.objects.filter(pk=job.pk).update(file="")
-    return ResidentImport.objects.values_list("status", flat=True).get(pk=job.pk)
+        type(job).objects.filter(pk=job.pk).update(file="")
+
+
+@shared_task
+def resume_resident_imports() -> int:
+    """Send again the imports nobody is running: queued for over a minute (the broker was down when they
+    were uploaded) or running with a dead worker. Beat runs this every minute; returns how many were sent."""
+    from registry.models import ResidentImport
+
+    now = timezone.now()
+    waiting = ResidentImport.objects.claimable(now=now).exclude(
+        status=ResidentImport.Status.QUEUED, created_at__gte=now - timedelta(minutes=1)
+    )
+    ids = list(waiting.values_list("pk", flat=True)[:20])
+    for import_id in ids:
+        run_resident_import.delay(import_id)
+    return len(ids)

@@ -111,7 +111,7 @@ class _Run:
 
     def save(self, **fields) -> None:
         """Write counters/state to the row (an UPDATE, so a concurrent cancel request is not overwritten)."""
-        ResidentImport.objects.filter(pk=self.job.pk).update(**fields)
+        ResidentImport.objects.filter(pk=self.job.pk).update(heartbeat_at=timezone.now(), **fields)
         self.job.refresh_from_db()
         self.on_progress(self.job)
 

@@ -179,3 +179,48 @@ def test_report_downloads_appear_in_the_access_log_page(client, supervisor, form
     client.get(f"/penduduk/impor/{formula_job.pk}/laporan.csv")
     body = client.get("/audit/akses/").content.decode()
     assert f"Laporan baris ditolak impor #{formula_job.pk} (CSV)" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upload_while_the_broker_is_down_keeps_the_import_queued(client, supervisor, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(run_resident_import, "delay", broker_down)
+    client.force_login(supervisor)
+    response = upload(client, csv_text([person(1)]))
+    job = ResidentImport.objects.get()
+    assert response.status_code == 302
+    assert job.status == ResidentImport.Status.QUEUED and job.file.name  # nothing lost
+    page = client.get(response["Location"]).content.decode()
+    assert "Antrean tugas sedang tidak tersedia" in page
+
+
+def test_beat_resends_queued_and_abandoned_imports_and_each_runs_once(supervisor, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.tasks import resume_resident_imports
+
+    now = timezone.now()
+    office, upload_file = supervisor.office, SimpleUploadedFile("a.csv", csv_text([person(1)]).encode())
+    waiting = ResidentImport.objects.create(office=office, file_name="a.csv", file=upload_file)
+    ResidentImport.objects.filter(pk=waiting.pk).update(created_at=now - timedelta(minutes=5))
+    fresh = ResidentImport.objects.create(office=office, file_name="b.csv")  # just uploaded: its task is coming
+    alive = ResidentImport.objects.create(office=office, file_name="c.csv", status="running", heartbeat_at=now)
+    dead = ResidentImport.objects.create(
+        office=office, file_name="d.csv", status="running", heartbeat_at=now - timedelta(hours=1)
+    )
+    sent = []
+    monkeypatch.setattr(run_resident_import, "delay", lambda pk: sent.append(pk))
+    assert resume_resident_imports() == 2
+    assert sorted(sent) == sorted([waiting.pk, dead.pk])
+    assert fresh.pk not in sent and alive.pk not in sent
+    # A duplicate delivery for an import another worker is running does nothing.
+    assert run_resident_import(alive.pk) == "skipped"
+    assert run_resident_import(waiting.pk) == ResidentImport.Status.DONE
+    assert Resident.objects.filter(nik=nik(1)).exists()
+    assert run_resident_import(waiting.pk) == "skipped"  # and an ended one is left alone
