@@ -314,10 +314,18 @@ class RowParser:
     """
 
     def __init__(
-        self, header: HeaderMap, regions: RegionIndex, numbers: BulkNumberChecker, *, typed: bool = False
+        self,
+        header: HeaderMap,
+        regions: RegionIndex,
+        numbers: BulkNumberChecker,
+        *,
+        typed: bool = False,
+        check_nul: bool = False,
     ) -> None:
-        """typed=False: every cell is a str (CSV); True: cells are XLSX values (numbers, dates, None)."""
+        """typed=False: every cell is a str (CSV); True: cells are XLSX values (numbers, dates, None).
+        check_nul: refuse rows with a NUL character (only files that contain one pay for the check)."""
         self.typed = typed
+        self.check_nul = check_nul
         self.header = header
         self.regions = regions
         self.numbers = numbers
@@ -372,6 +380,8 @@ class RowParser:
         numbers = self.numbers
         width = self.width
         typed = self.typed
+        check_nul = self.check_nul
+        headers = {i: text for text, i in ((labels.get(f, ""), i) for f, i in idx.items())}
         number_problem = self._spreadsheet_number_problem
         parse_date = self._date
         check_phone = PhoneChecker().check
@@ -411,6 +421,12 @@ class RowParser:
                 row = [*row, *([None if typed else ""] * (width - len(row)))]
             cells = [_text(c) for c in row] if typed else [c.strip() for c in row]
             errors: list[RowError] = []
+            if check_nul and any("\x00" in c for c in cells):
+                return [
+                    (headers.get(i, ""), c.replace("\x00", "\\x00"), _("berisi karakter NUL (\\x00); berkas rusak?"))
+                    for i, c in enumerate(cells)
+                    if "\x00" in c
+                ]
 
             nik = checked_number("nik", i_nik, numbers.nik, cells, row, errors)
             kk = ""

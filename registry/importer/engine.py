@@ -131,6 +131,7 @@ class _Run:
                 RegionIndex(self.job.office.region_id if self.job.office_id else None),
                 BulkNumberChecker(region_exists=region_exists),
                 typed=table.typed,
+                check_nul=table.may_hold_nul,
             )
             self.dialect.create_staging(cursor, self.staging)
             numbered = ((row_no, row) for row_no, row in enumerate(table.rows, start=2) if any(row))

@@ -25,16 +25,20 @@ class Table:
     rows: Iterator[list[object]]
     rows_total: int | None  # an estimate good enough for a progress bar
     typed: bool = False  # cells are XLSX values (numbers, dates, None) rather than text
+    may_hold_nul: bool = False  # a cell may contain U+0000
 
 
-def _scan(path: str) -> tuple[str, int]:
-    """The encoding (UTF-8 if the whole file decodes as UTF-8, else Windows-1252) and the line count."""
+def _scan(path: str) -> tuple[str, int, bool]:
+    """The encoding (UTF-8 if the whole file decodes as UTF-8, else Windows-1252), the line count, and
+    whether a NUL byte occurs (PostgreSQL text cannot hold one, so such rows must be refused)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
     lines = 0
+    nul = False
     with open(path, "rb") as f:
         while chunk := f.read(_SCAN_CHUNK):
             lines += chunk.count(b"\n")
+            nul = nul or b"\x00" in chunk
             if utf8:
                 try:
                     decoder.decode(chunk)
@@ -45,7 +49,7 @@ def _scan(path: str) -> tuple[str, int]:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8 = False
-    return ("utf-8" if utf8 else "cp1252"), lines
+    return ("utf-8" if utf8 else "cp1252"), lines, nul
 
 
 def _delimiter(first_line: str) -> str:
@@ -57,15 +61,15 @@ def _delimiter(first_line: str) -> str:
 def _csv_table(path: str, head: bytes) -> Iterator[Table]:
     if head.startswith(codecs.BOM_UTF8):
         encoding, label = "utf-8-sig", "UTF-8 (BOM)"
-        _enc, lines = _scan(path)
+        _enc, lines, nul = _scan(path)
         if _enc != "utf-8":
             raise HeaderError(
                 _("Berkas ditandai UTF-8 tetapi berisi byte yang bukan UTF-8; simpan ulang sebagai UTF-8.")
             )
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, label, lines = "utf-16", "UTF-16", max(os.path.getsize(path) // 200, 1)
+        encoding, label, lines, nul = "utf-16", "UTF-16", max(os.path.getsize(path) // 200, 1), True
     else:
-        encoding, lines = _scan(path)
+        encoding, lines, nul = _scan(path)
         label = "UTF-8" if encoding == "utf-8" else "Windows-1252"
     errors = "strict" if encoding.startswith("utf") else "replace"
     with open(path, encoding=encoding, errors=errors, newline="") as f:
@@ -78,7 +82,25 @@ def _csv_table(path: str, head: bytes) -> Iterator[Table]:
             raise HeaderError(_("Berkas kosong: tidak ada baris judul."))
         shown = {",": ",", ";": ";", "\t": "tab"}[delimiter]
         description = _("CSV, %(encoding)s, pemisah %(delimiter)s") % {"encoding": label, "delimiter": shown}
-        yield Table(description=description, header=header, rows=reader, rows_total=max(lines - 1, 0))
+        yield Table(
+            description=description,
+            header=header,
+            rows=_guarded(reader),
+            rows_total=max(lines - 1, 0),
+            may_hold_nul=nul,
+        )
+
+
+def _guarded(reader) -> Iterator[list[str]]:
+    """The CSV rows; a file broken past repair (a NUL byte, undecodable UTF-16) stops the import before
+    anything is merged, with the line where it broke."""
+    try:
+        yield from reader
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise HeaderError(
+            _("Berkas CSV rusak di sekitar baris %(line)d (%(error)s); tidak ada data yang disimpan.")
+            % {"line": reader.line_num + 1, "error": type(exc).__name__}
+        ) from exc
 
 
 def _xlsx_table(path: str) -> Iterator[Table]:

@@ -380,3 +380,19 @@ def test_phone_checker_agrees_with_lokal_on_every_shape():
         whatsapp, reason = checker.check(text)
         assert whatsapp == expected, text
         assert (reason is None) == bool(expected), text
+
+
+def test_a_nul_character_refuses_its_row_only(run):
+    content = csv_text([person(1), person(2, NAMA_LGKP="ROSAK\x00NAMA"), person(3)]).encode()
+    job = run(content)
+    assert (job.status, job.rows_inserted, job.rows_refused) == ("done", 2, 1)
+    ((row, column, value, reason),) = errors_of(job)
+    assert (row, column, value) == (3, "NAMA_LGKP", "ROSAK\\x00NAMA") and "NUL" in reason
+
+
+def test_a_csv_broken_past_repair_stops_before_anything_is_merged(run):
+    content = csv_text([person(1), person(2, ALAMAT="X" * 200_000), person(3)])
+    job = run(content)
+    assert job.status == ResidentImport.Status.FAILED
+    assert "rusak di sekitar baris" in job.message
+    assert not Resident.objects.exists()
