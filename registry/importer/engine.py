@@ -169,8 +169,9 @@ class _Run:
                         )
                     )
 
-        self.dialect.copy_rows(cursor, self.staging, ("row_no", *STAGED_FIELDS), good())
-        ImportRowError.objects.bulk_create(errors, batch_size=5000)
+        with transaction.atomic():  # a file that breaks mid-block leaves neither the block nor its errors
+            self.dialect.copy_rows(cursor, self.staging, ("row_no", *STAGED_FIELDS), good())
+            ImportRowError.objects.bulk_create(errors, batch_size=5000)
         return counts[0], counts[1]
 
     # -- 2. duplicates -------------------------------------------------------------------------------
