@@ -215,13 +215,14 @@ class _Run:
         if not starts:
             return
         bounds = list(zip(starts, [*starts[1:], _ABOVE_EVERY_NIK], strict=True))
-        statements = self._merge_statements(header.fields)
         if self._bulk_load_pays(cursor):
             with transaction.atomic():
                 rebuild = self._drop_secondary_structures(cursor)
+                statements = self._merge_statements(header.fields, bulk=True)
                 self._merge_and_count(cursor, statements, [starts[0], _ABOVE_EVERY_NIK])
                 self._rebuild(cursor, rebuild)
         else:
+            statements = self._merge_statements(header.fields)
             for low, high in bounds:
                 with transaction.atomic():
                     self._merge_and_count(cursor, statements, [low, high])
@@ -311,23 +312,34 @@ class _Run:
             # the list is emptied at the end of the import (gin_clean_pending_list) so searches stay fast.
             cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
             cursor.execute("SET LOCAL work_mem = '128MB'")  # the chunk's sorts and hashes stay in memory
+            cursor.execute("SET LOCAL jit = off")
         params = {"lo": bounds[0], "hi": bounds[1], "now": now, "job": self.job.pk}
         cursor.execute(statements["count"], params)
         staged = cursor.fetchone()[0]
         families = 0
-        if statements["families"]:
+        if statements.get("new_families"):
+            cursor.execute(statements["new_families"], params)
+        if statements["families"] and not statements.get("new_families"):
             cursor.execute(statements["families"], params)
             families = cursor.rowcount
         cursor.execute(statements["history"], params)
         updated = cursor.rowcount
         cursor.execute(statements["residents"], params)
         inserted = cursor.rowcount - updated
+        if statements.get("new_families"):  # bulk load: the families, with their heads, once residents exist
+            cursor.execute(statements["families"], params)
+            families = cursor.rowcount
         if statements["heads"]:
             cursor.execute(statements["heads"], params)
         return {"staged": staged, "inserted": inserted, "updated": updated, "families": families}
 
-    def _merge_statements(self, given: set[str]) -> dict[str, str | None]:
-        """The chunk's SQL, written for the columns this file supplies (absent ones are never overwritten)."""
+    def _merge_statements(self, given: set[str], *, bulk: bool = False) -> dict[str, str | None]:
+        """The chunk's SQL, written for the columns this file supplies (absent ones are never overwritten).
+
+        bulk (PostgreSQL's first load, foreign keys dropped): new families get their ids from the sequence
+        first, residents point at them, and the families are inserted afterwards with their heads, instead
+        of inserting them headless and updating every one of them.
+        """
         stg = self.staging
         d = self.dialect
         # Chunks are NIK ranges: the residents joined then lie in the same range of the NIK index, so each
@@ -342,17 +354,38 @@ class _Run:
             for f in supplied
         ]
         family_join = ""
+        family_id = "f.id"
+        new_families = f"{stg}_families"
         if has_kk:
             family_join = "LEFT JOIN registry_family f ON f.kk_number = s.kk_number AND s.kk_number <> ''"
-            distinct.append("r.family_id IS DISTINCT FROM f.id")
+            if bulk:
+                family_join += f" LEFT JOIN {new_families} nf ON nf.kk_number = s.kk_number"
+                family_id = "COALESCE(nf.id, f.id)"
+            distinct.append(f"r.family_id IS DISTINCT FROM {family_id}")
             old_kk = "(SELECT fo.kk_number FROM registry_family fo WHERE fo.id = r.family_id)"  # only when it differs
-            kk_change = d.json_array(old_kk, "f.kk_number")
-            changes.append(f"'kk_number', CASE WHEN r.family_id IS DISTINCT FROM f.id THEN {kk_change} END")
+            kk_change = d.json_array(old_kk, "NULLIF(s.kk_number, '')")
+            changes.append(f"'kk_number', CASE WHEN r.family_id IS DISTINCT FROM {family_id} THEN {kk_change} END")
         any_difference = " OR ".join(distinct)
 
-        families = None
-        if has_kk:
-            head_first = f"CASE WHEN s.relation_to_head = '{FamilyRelation.HEAD.value}' THEN 0 ELSE 1 END"
+        families = prepare = None
+        head_first = f"CASE WHEN s.relation_to_head = '{FamilyRelation.HEAD.value}' THEN 0 ELSE 1 END"
+        if has_kk and bulk:
+            prepare = f"""
+                CREATE TEMPORARY TABLE {new_families} ON COMMIT DROP AS
+                SELECT nextval(pg_get_serial_sequence('registry_family', 'id')) AS id,
+                       c.kk_number, c.address, c.rt, c.rw, c.desa_id, c.head_nik
+                FROM (
+                    SELECT s.kk_number, s.address, s.rt, s.rw, s.desa_id,
+                           CASE WHEN s.relation_to_head = '{FamilyRelation.HEAD.value}' THEN s.nik END AS head_nik,
+                           ROW_NUMBER() OVER (PARTITION BY s.kk_number ORDER BY {head_first}, s.row_no) AS pick
+                    FROM {stg} s WHERE {in_chunk} AND s.kk_number <> ''
+                      AND NOT EXISTS (SELECT 1 FROM registry_family e WHERE e.kk_number = s.kk_number)
+                ) c WHERE c.pick = 1"""
+            families = f"""
+                INSERT INTO registry_family (id, kk_number, address, rt, rw, desa_id, head_id, created_at, updated_at)
+                SELECT nf.id, nf.kk_number, nf.address, nf.rt, nf.rw, nf.desa_id, r.id, %(now)s, %(now)s
+                FROM {new_families} nf LEFT JOIN registry_resident r ON r.nik = nf.head_nik"""
+        elif has_kk:
             families = f"""
                 INSERT INTO registry_family (kk_number, address, rt, rw, desa_id, created_at, updated_at)
                 SELECT c.kk_number, c.address, c.rt, c.rw, c.desa_id, %(now)s, %(now)s FROM (
@@ -371,7 +404,7 @@ class _Run:
 
         columns = ["nik", *STAGED_FIELDS[2:]]  # every resident column the staging table has, kk_number aside
         targets = [*columns, "family_id", "biometric_recorded", "created_at", "updated_at"]
-        sources = [f"s.{c}" for c in columns] + ["f.id" if has_kk else "NULL", "FALSE", "%(now)s", "%(now)s"]
+        sources = [f"s.{c}" for c in columns] + [family_id if has_kk else "NULL", "FALSE", "%(now)s", "%(now)s"]
         updates = [f"{f} = excluded.{f}" for f in supplied]
         if has_kk:
             updates.append("family_id = excluded.family_id")
@@ -392,6 +425,8 @@ class _Run:
             WHERE {excluded_difference}"""
 
         heads = None
+        not_new_family = f"AND NOT EXISTS (SELECT 1 FROM {new_families} nf WHERE nf.kk_number = s.kk_number)"
+        not_new_family = not_new_family if bulk else ""
         if has_kk and "relation_to_head" in given:
             family_fields = [f for f in ("address", "rt", "rw", "desa_id") if f in given or f == "desa_id"]
             sets = ", ".join(f"{f} = h.{f}" for f in family_fields)
@@ -402,12 +437,14 @@ class _Run:
                     SELECT s.kk_number, r.id AS resident_id, {", ".join(f"s.{f}" for f in family_fields)}
                     FROM {stg} s JOIN registry_resident r ON r.nik = s.nik AND {r_in_chunk}
                     WHERE {in_chunk} AND s.relation_to_head = '{FamilyRelation.HEAD.value}' AND s.kk_number <> ''
+                    {not_new_family}
                 ) h
                 WHERE registry_family.kk_number = h.kk_number
                   AND (registry_family.head_id IS DISTINCT FROM h.resident_id OR {differs})"""
 
         return {
             "count": f"SELECT COUNT(*) FROM {stg} s WHERE {in_chunk}",
+            "new_families": prepare,
             "families": families,
             "history": history,
             "residents": residents,
