@@ -413,8 +413,28 @@ class RowParser:
                 return checked.number
             return text  # clean: the validator's fast path returned the number as given
 
-        def normalized(text: str) -> str:
-            return " ".join(text.upper().split())
+        unknown_religion = _("agama tidak dikenal")
+        unknown_relation = _("hubungan keluarga tidak dikenal")
+        not_rt_rw = _("harus angka, sampai 3 digit")
+
+        def coded(field, i, table, unknown, cells, errors) -> str:
+            """A SIAK label or code (AGAMA, STAT_HBKEL) as the model's value; '' when empty or unknown."""
+            if i is None or not cells[i]:
+                return ""
+            text = cells[i]
+            value = table.get(text) or table.get(" ".join(text.upper().split()))
+            if value is None:
+                errors.append((label(field), text, unknown))
+                return ""
+            return value
+
+        def padded(field, i, cells, errors) -> str:
+            """RT/RW as three digits ("1" -> "001"); '' when empty or not a number."""
+            text = cells[i] if i is not None else ""
+            if not text or (len(text) <= 3 and text.isdigit() and text.isascii()):
+                return text.zfill(3) if text else ""
+            errors.append((label(field), text, not_rt_rw))
+            return ""
 
         def parse(row_no: int, row: Sequence[object]):
             if len(row) < width:
@@ -459,38 +479,15 @@ class RowParser:
             if sex is None:
                 errors.append((label("sex"), text, _("jenis kelamin harus L atau P")))
 
-            religion = ""
-            if i_religion is not None and cells[i_religion]:
-                text = cells[i_religion]
-                religion = _RELIGION.get(text) or _RELIGION.get(normalized(text))
-                if religion is None:
-                    errors.append((label("religion"), text, _("agama tidak dikenal")))
-                    religion = ""
+            religion = coded("religion", i_religion, _RELIGION, unknown_religion, cells, errors)
 
             address = cells[i_address] if i_address is not None else ""
             if len(address) > 255:
                 errors.append((label("address"), address[:255], _("alamat lebih dari 255 huruf")))
 
-            rt = cells[i_rt] if i_rt is not None else ""
-            if rt:
-                if len(rt) <= 3 and rt.isdigit() and rt.isascii():
-                    rt = rt.zfill(3)
-                else:
-                    errors.append((label("rt"), rt, _("harus angka, sampai 3 digit")))
-            rw = cells[i_rw] if i_rw is not None else ""
-            if rw:
-                if len(rw) <= 3 and rw.isdigit() and rw.isascii():
-                    rw = rw.zfill(3)
-                else:
-                    errors.append((label("rw"), rw, _("harus angka, sampai 3 digit")))
-
-            relation = ""
-            if i_relation is not None and cells[i_relation]:
-                text = cells[i_relation]
-                relation = _RELATION.get(text) or _RELATION.get(normalized(text))
-                if relation is None:
-                    errors.append((label("relation_to_head"), text, _("hubungan keluarga tidak dikenal")))
-                    relation = ""
+            rt = padded("rt", i_rt, cells, errors)
+            rw = padded("rw", i_rw, cells, errors)
+            relation = coded("relation_to_head", i_relation, _RELATION, unknown_relation, cells, errors)
 
             phone = ""
             if i_phone is not None and cells[i_phone]:
