@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 if "read" not in bars:
                     bars["read"] = tqdm(total=current.rows_total, desc="dibaca", unit=" baris", file=sys.stderr)
                 bar = bars["read"]
+                bar.total = current.rows_total  # known once the file's lines are counted
                 bar.update(current.rows_read - bar.n)
                 bar.set_postfix(ditolak=current.rows_refused, refresh=False)
             elif current.phase == ResidentImport.Phase.MERGING:
