@@ -202,6 +202,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private"))  # uploads
 # Resident imports: the largest upload accepted. Uploads stream to a temporary file, not into memory; with
 # several web hosts, MEDIA_ROOT must be storage the Celery workers share.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=1024)
+# Refused-row reports quote NIKs: they are deleted this many days after their import ended.
+IMPORT_REPORT_RETENTION_DAYS = env.int("IMPORT_REPORT_RETENTION_DAYS", default=90)
 
 # --- Celery --------------------------------------------------------------------------------------
 # Embedded default: the filesystem broker (no server) with its folders under var/celery. Production:
@@ -237,6 +239,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-saved-searches": {"task": "registry.tasks.purge_saved_searches", "schedule": 60.0 * 60},
     "resume-resident-imports": {"task": "registry.tasks.resume_resident_imports", "schedule": 60.0},
+    "purge-import-reports": {"task": "registry.tasks.purge_import_reports", "schedule": 24 * 60 * 60.0},
     "worker-heartbeat": {
         "task": "delivery.tasks.record_worker_heartbeat",
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),

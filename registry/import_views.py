@@ -119,7 +119,8 @@ def _preview_errors(job: ResidentImport) -> list[dict]:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One import: a progress card polled by htmx while it runs, then its outcome and refused rows."""
     job = get_visible_or_404(_imports_of(request.user), request.user, pk=pk)
-    context = {"job": job, "errors": _preview_errors(job) if not job.is_active else []}
+    errors = _preview_errors(job) if not job.is_active else []
+    context = {"job": job, "errors": errors, "retention_days": settings.IMPORT_REPORT_RETENTION_DAYS}
     if request.htmx:
         return render(request, "registry/_import_progress.html", context)
     return render(request, "registry/import_detail.html", context)

@@ -73,3 +73,16 @@ def resume_resident_imports() -> int:
     for import_id in ids:
         run_resident_import.delay(import_id)
     return len(ids)
+
+
+@shared_task
+def purge_import_reports() -> int:
+    """Delete the refused rows (which quote NIKs) of imports that ended more than
+    IMPORT_REPORT_RETENTION_DAYS ago; the import's counts stay. Returns the rows deleted."""
+    from django.conf import settings
+
+    from registry.models import ImportRowError
+
+    cutoff = timezone.now() - timedelta(days=settings.IMPORT_REPORT_RETENTION_DAYS)
+    deleted, _ = ImportRowError.objects.filter(resident_import__finished_at__lt=cutoff).delete()
+    return deleted

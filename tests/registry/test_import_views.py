@@ -224,3 +224,28 @@ def test_beat_resends_queued_and_abandoned_imports_and_each_runs_once(supervisor
     assert run_resident_import(waiting.pk) == ResidentImport.Status.DONE
     assert Resident.objects.filter(nik=nik(1)).exists()
     assert run_resident_import(waiting.pk) == "skipped"  # and an ended one is left alone
+
+
+def test_refused_rows_are_purged_after_the_retention_period(client, supervisor, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.tasks import purge_import_reports
+
+    settings.IMPORT_REPORT_RETENTION_DAYS = 30
+    now = timezone.now()
+    old = ResidentImport.objects.create(
+        office=supervisor.office, file_name="lama.csv", status="done", rows_refused=1, finished_at=now - timedelta(40)
+    )
+    recent = ResidentImport.objects.create(
+        office=supervisor.office, file_name="baru.csv", status="done", rows_refused=1, finished_at=now - timedelta(5)
+    )
+    for job in (old, recent):
+        ImportRowError.objects.create(resident_import=job, row_number=2, column_name="NIK", value="1", reason="x")
+    assert purge_import_reports() == 1
+    assert not old.row_errors.exists() and recent.row_errors.exists()
+    client.force_login(supervisor)
+    body = client.get(f"/penduduk/impor/{old.pk}/").content.decode()
+    assert 'data-testid="report-purged"' in body and "30 hari" in body
+    assert 'data-testid="report-xlsx"' not in body
