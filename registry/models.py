@@ -101,6 +101,9 @@ class Office(models.Model):
     address = models.CharField(_("alamat"), max_length=255, blank=True)
     phone = models.CharField(_("telepon"), max_length=20, blank=True)
     is_active = models.BooleanField(_("aktif"), default=True)
+    # Declared by the office during an outbreak (it covers the office's UPTDs too): biometric recording is
+    # then limited to approved urgent requests with the health protocol ticked.
+    health_emergency = models.BooleanField(_("keadaan darurat kesehatan"), default=False)
 
     objects = OfficeQuerySet.as_manager()
 
@@ -121,6 +124,15 @@ class Office(models.Model):
     @property
     def scope_code(self) -> str:
         return self.region_id
+
+    @property
+    def head_office(self) -> Office:
+        """The Disdukcapil office: itself, or the parent of a UPTD."""
+        return self.parent if self.parent_id else self
+
+    @property
+    def in_health_emergency(self) -> bool:
+        return self.health_emergency or bool(self.parent_id and self.parent.health_emergency)
 
 
 class Role(models.TextChoices):
@@ -393,6 +405,7 @@ class AccessLog(models.Model):
         REVEAL_NIK = "reveal_nik", _("Membuka NIK lengkap")
         SEARCH_NIK = "search_nik", _("Mencari dengan NIK/KK")
         EXPORT = "export", _("Ekspor data")
+        VIEW_ATTACHMENT = "view_attachment", _("Membuka lampiran permohonan")
 
     at = models.DateTimeField(_("waktu"), default=timezone.now, db_index=True)
     user = models.ForeignKey(User, verbose_name=_("petugas"), on_delete=models.PROTECT, related_name="+")
@@ -560,3 +573,23 @@ class ResidentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+# Card requests and their workflow live in their own module; importing them here makes them registry models.
+from registry.card_models import (  # noqa: E402, F401
+    Attachment,
+    BiometricRecording,
+    CardKind,
+    CardRequest,
+    CardRequestEvent,
+    Channel,
+    DispatchBatch,
+    DispatchItem,
+    HealthChecklist,
+    NumberLinkRequest,
+    Requirement,
+    RequirementCheck,
+    Submitter,
+    UrgentReason,
+    UrgentStatus,
+)

@@ -1,0 +1,74 @@
+"""The texts residents receive, in Bahasa Indonesia (residents are written to in Indonesian whatever the
+staff member's UI language). One template per code; `notification_write` renders and stores one row."""
+
+from __future__ import annotations
+
+from django.utils import translation
+
+from delivery.models import Notification
+
+FOOTER = "Layanan adminduk GRATIS, tidak dipungut biaya."
+
+TEMPLATES: dict[str, str] = {
+    "request_received": (
+        "Permohonan KTP-el {kind} atas nama {name} sudah kami terima dengan nomor {number}. "
+        "Kami kabari lagi setelah diverifikasi."
+    ),
+    "request_incomplete": (
+        "Permohonan KTP-el {number} atas nama {name} BELUM LENGKAP. Mohon kirimkan:\n{missing}\n"
+        "Balas pesan ini dengan foto/PDF dokumennya."
+    ),
+    "request_ready_to_print": (
+        "Permohonan KTP-el {number} atas nama {name} sudah lengkap dan masuk daftar cetak. "
+        "Tunggu undangan jadwal dari kami; tidak perlu datang sebelum diundang."
+    ),
+    "request_ready_for_pickup": (
+        "KTP-el {number} atas nama {name} sudah jadi dan dapat diambil SENDIRI di {place} "
+        "(verifikasi sidik jari dan aktivasi). Bawa KTP lama bila ada."
+    ),
+    "request_shipped": "KTP-el {number} atas nama {name} sudah dikirim lewat Pos Indonesia.",
+    "request_at_uptd": (
+        "KTP-el {number} atas nama {name} sudah tiba di {place}. Silakan ambil sendiri di sana "
+        "untuk verifikasi sidik jari dan aktivasi."
+    ),
+    "request_handed_over": "KTP-el {number} atas nama {name} sudah diserahkan. Terima kasih.",
+    "request_rejected": "Permohonan KTP-el {number} atas nama {name} ditolak. Alasan: {reason}",
+    "request_cancelled": "Permohonan KTP-el {number} atas nama {name} dibatalkan. Alasan: {reason}",
+    "urgent_approved": "Permohonan KTP-el {number} atas nama {name} disetujui sebagai PRIORITAS MENDESAK.",
+    "urgent_refused": (
+        "Permohonan prioritas mendesak untuk KTP-el {number} atas nama {name} tidak disetujui: {reason}. "
+        "Permohonan tetap diproses sesuai antrean."
+    ),
+    "number_link_confirmed": (
+        "Nomor WhatsApp ini sudah terhubung dengan data kependudukan atas nama {name}. "
+        "Pesan layanan KTP-el akan dikirim ke nomor ini."
+    ),
+    "number_link_refused": "Permohonan SINKRONISASI nomor WhatsApp tidak dapat diproses: {reason}",
+}
+
+
+def render_message(template: str, **values: object) -> str:
+    with translation.override("id"):
+        body = TEMPLATES[template].format(**{k: str(v) for k, v in values.items()})
+    return f"{body}\n\n{FOOTER}"
+
+
+def notification_write(
+    *, resident, template: str, card_request=None, recipient: str | None = None, name: str = "", **values: object
+) -> Notification:
+    """Store a message for a resident (call inside the transaction of the change it reports).
+
+    It goes by WhatsApp to the resident's number; without a number it is kept as `no_contact`, so the
+    request page shows that nobody could be told.
+    """
+    number = recipient if recipient is not None else resident.whatsapp
+    text = render_message(template, name=name or (resident.full_name if resident else ""), **values)
+    return Notification.objects.create(
+        resident=resident,
+        card_request=card_request,
+        channel=Notification.Channel.WHATSAPP,
+        recipient=number or "",
+        template=template,
+        text=text,
+        status=Notification.Status.PENDING if number else Notification.Status.NO_CONTACT,
+    )
