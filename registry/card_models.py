@@ -180,9 +180,6 @@ class CardRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(is_urgent=False) | Q(urgent_status="approved"), name="cardrequest_urgent_is_approved"
             ),
-            models.CheckConstraint(
-                condition=Q(kecamatan_id__regex=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"), name="cardrequest_kecamatan_level"
-            ),
         ]
         permissions = [
             ("verify_cardrequest", _("Boleh memverifikasi dan memproses permohonan e-KTP")),

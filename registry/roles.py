@@ -8,9 +8,24 @@ from django.db import transaction
 from registry.models import Office, Role, User
 
 _READ = ["registry.view_resident", "registry.view_family", "registry.view_region", "registry.reveal_nik"]
-_CLERK = [*_READ, "registry.change_resident", "registry.change_family", "registry.view_office"]
+# Submitting for residents and following their requests up; recording; receiving centrally printed cards.
+_REQUESTS = ["registry.view_cardrequest", "registry.add_cardrequest", "registry.record_biometrics"]
+_UPTD_OPERATOR = [*_READ, *_REQUESTS, "registry.receive_cardrequest"]
+_CLERK = [
+    *_READ,
+    *_REQUESTS,
+    "registry.change_resident",
+    "registry.change_family",
+    "registry.view_office",
+    "registry.verify_cardrequest",
+    "registry.dispatch_cardrequest",
+    "registry.view_numberlinkrequest",
+    "registry.add_numberlinkrequest",
+    "registry.decide_numberlinkrequest",
+]
 _SUPERVISOR = [
     *_CLERK,
+    "registry.approve_urgent_cardrequest",
     "registry.export_resident",
     "registry.view_accesslog",
     "registry.view_user",
@@ -25,11 +40,14 @@ _ADMINISTRATOR = [
     "registry.change_user",
     "registry.add_resident",
     "registry.add_family",
+    "registry.view_requirement",
+    "registry.add_requirement",
+    "registry.change_requirement",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: _CLERK,
-    Role.UPTD_OPERATOR: _READ,
+    Role.UPTD_OPERATOR: _UPTD_OPERATOR,
     Role.SUPERVISOR: _SUPERVISOR,
     Role.ADMINISTRATOR: _ADMINISTRATOR,
 }

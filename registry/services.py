@@ -54,7 +54,7 @@ class StaleCardRequest(CardRequestError):
 # --- who may do what ------------------------------------------------------------------------------------
 
 # A UPTD operator submits and follows up; the processing is the kabupaten office's. These are their moves.
-_UPTD_MOVES = {
+UPTD_MOVES = {
     (Status.INCOMPLETE, Status.VERIFYING),  # the missing documents are now uploaded: back to verification
     (Status.RECEIVED, Status.CANCELLED),
     (Status.VERIFYING, Status.CANCELLED),
@@ -67,7 +67,7 @@ def _check_actor(user: User | None, card_request: CardRequest, source: str, targ
     if user is None:
         return  # the resident, by message (intake), or a system job
     if user.role == Role.UPTD_OPERATOR:
-        if (source, target) not in _UPTD_MOVES:
+        if (source, target) not in UPTD_MOVES:
             raise CardRequestError(_("Operator UPTD tidak dapat memindahkan permohonan ke status ini."))
         if target == Status.CANCELLED and card_request.submitted_by_id != user.pk:
             raise CardRequestError(_("Operator UPTD hanya dapat membatalkan permohonan yang diajukannya sendiri."))
@@ -650,7 +650,7 @@ def number_link_create(
     if errors:
         raise CardRequestError(" ".join(errors))
     resident = (
-        Resident.objects.filter(kecamatan_id__startswith=f"{office.head_office.region_id}.")
+        Resident.objects.filter(kecamatan__code__startswith=f"{office.head_office.region_id}.")
         .filter(nik=parsed_nik.number, family__kk_number=parsed_kk.number)
         .first()
     )

@@ -698,13 +698,6 @@ class Migration(migrations.Migration):
                 name="cardrequest_urgent_is_approved",
             ),
         ),
-        migrations.AddConstraint(
-            model_name="cardrequest",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kecamatan_id__regex", "^[0-9]{2}\\.[0-9]{2}\\.[0-9]{2}$")),
-                name="cardrequest_kecamatan_level",
-            ),
-        ),
         migrations.AddIndex(
             model_name="cardrequestevent",
             index=models.Index(fields=["card_request", "at"], name="cardrequestevent_request_at"),

@@ -1,0 +1,638 @@
+"""Card-request pages: the work queue with bulk actions, a new request (found by NIK), the request page with
+its timeline and actions, attachments, urgent priority, biometric recording, dispatch to UPTDs, SINKRONISASI.
+
+Every lookup goes through the user's scope (404 outside it); every change goes through registry/services.py.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from registry import services
+from registry.card_models import (
+    Attachment,
+    CardRequest,
+    DispatchBatch,
+    DispatchItem,
+    HealthChecklist,
+    NumberLinkRequest,
+    Requirement,
+    UrgentStatus,
+)
+from registry.models import AccessLog, Office, Resident, Role, mask_number
+from registry.request_forms import (
+    AttachmentForm,
+    BiometricForm,
+    BulkActionForm,
+    CardRequestCreateForm,
+    DecisionForm,
+    DispatchForm,
+    NikLookupForm,
+    NumberLinkForm,
+    TransitionForm,
+    UrgentAskForm,
+)
+from registry.request_tables import (
+    QUEUE_KEYS,
+    QUEUES,
+    CardRequestFilter,
+    CardRequestTable,
+    default_queue,
+    queue_condition,
+    queue_counts,
+)
+from registry.scoping import get_visible_or_404
+from registry.services import CardRequestError, StaleCardRequest
+from registry.views import client_ip
+
+S = CardRequest.Status
+PER_PAGE = 50
+
+
+def _requests_of(user):
+    return CardRequest.objects.visible_to(user)
+
+
+# --- the work queue -------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def cardrequest_list(request: HttpRequest) -> HttpResponse:
+    """The queues (tabs with counts), filters, and the table with bulk actions; urgent first, then oldest."""
+    user = request.user
+    base = _requests_of(user)
+    queue = request.GET.get("antrean")
+    if queue not in QUEUE_KEYS:
+        queue = default_queue(user)
+    counts = queue_counts(base)
+    request_filter = CardRequestFilter(request.GET or None, queryset=base.filter(queue_condition(queue)), user=user)
+    rows = request_filter.qs.select_related("resident", "kecamatan").in_work_order()
+    table = CardRequestTable(rows)
+    if not user.has_perm("registry.verify_cardrequest"):
+        table.exclude = ("select",)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    tabs = [(key, label, counts[key.replace("-", "_")]) for key, label, _q in QUEUES]
+    context = {
+        "filter": request_filter,
+        "table": table,
+        "queue": queue,
+        "tabs": tabs,
+        "bulk_form": BulkActionForm(),
+        "can_bulk": user.has_perm("registry.verify_cardrequest"),
+        "can_create": user.has_perm("registry.add_cardrequest"),
+        "here": request.get_full_path(),
+    }
+    template = "registry/cardrequest_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_POST
+@permission_required("registry.verify_cardrequest", raise_exception=True)
+def cardrequest_bulk(request: HttpRequest) -> HttpResponse:
+    """Apply verify / mark ready / cancel to the ticked rows; report each refused row and why."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        back = reverse("registry:cardrequest_list")
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Centang dulu permohonan yang akan diproses, lalu pilih tindakannya."))
+        return redirect(back or "registry:cardrequest_list")
+    action, note = form.cleaned_data["action"], form.cleaned_data["note"]
+    if action == "cancel" and not note.strip():
+        messages.error(request, _("Tulis alasan pembatalan; penduduk akan menerimanya dalam pesan."))
+        return redirect(back)
+    outcome = services.card_requests_bulk_transition(
+        ids=form.cleaned_data["ids"], action=action, by=request.user, note=note
+    )
+    if outcome.done:
+        messages.success(request, _("%(n)d permohonan diproses.") % {"n": len(outcome.done)})
+    for _pk, number, reason in outcome.refused:
+        messages.warning(request, _("%(number)s ditolak: %(reason)s") % {"number": number, "reason": reason})
+    return redirect(back)
+
+
+# --- a new request --------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@permission_required("registry.add_cardrequest", raise_exception=True)
+def cardrequest_create(request: HttpRequest) -> HttpResponse:
+    """Step 1: find the resident by NIK (POST, logged, within the scope). Step 2: kind, documents, note,
+    urgency. Starting from a resident's page skips step 1 (the id is in the URL, never the NIK)."""
+    user = request.user
+    uptd = user.role == Role.UPTD_OPERATOR
+    residents = Resident.objects.visible_to(user).select_related("desa", "kecamatan")
+    resident = None
+    lookup = NikLookupForm()
+    form = None
+
+    if request.method == "GET" and (pk := request.GET.get("penduduk", "")).isdigit():
+        resident = get_visible_or_404(residents, user, pk=pk)
+    elif request.method == "POST" and "nik" in request.POST:
+        lookup = NikLookupForm(request.POST)
+        if lookup.is_valid():
+            nik = lookup.cleaned_data["nik"]
+            resident = residents.filter(nik=nik).first()
+            AccessLog.objects.create(
+                user=user,
+                action=AccessLog.Action.SEARCH_NIK,
+                resident=resident,
+                ip_address=client_ip(request),
+                detail=_("Cari penduduk untuk permohonan e-KTP %(masked)s") % {"masked": mask_number(nik)},
+            )
+            if resident is None:
+                lookup.add_error("nik", _("NIK tidak ditemukan di wilayah kerja Anda."))
+    elif request.method == "POST":
+        form = CardRequestCreateForm(request.POST, request.FILES, uptd=uptd)
+        pk = request.POST.get("resident", "")
+        resident = get_visible_or_404(residents, user, pk=pk) if pk.isdigit() else None
+        if resident is None:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    card_request = services.card_request_create(
+                        resident=resident,
+                        kind=data["kind"],
+                        by=user,
+                        channel=data.get("channel"),
+                        note=data["note"],
+                        urgent_reason=data["urgent_reason"],
+                        urgent_note=data["urgent_note"],
+                    )
+                    for requirement, upload in form.uploads():
+                        services.attachment_add(
+                            card_request=card_request, upload=upload, by=user, requirement=requirement
+                        )
+                    if data["urgent_proof"]:
+                        services.attachment_add(
+                            card_request=card_request,
+                            upload=data["urgent_proof"],
+                            by=user,
+                            purpose=Attachment.Purpose.URGENT_PROOF,
+                        )
+            except CardRequestError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Permohonan %(number)s dibuat.") % {"number": card_request.number})
+                return redirect("registry:cardrequest_detail", pk=card_request.pk)
+
+    if resident is not None and form is None:
+        form = CardRequestCreateForm(initial={"resident": resident.pk}, uptd=uptd)
+    open_requests = list(resident.card_requests.open()) if resident else []
+    context = {"lookup": lookup, "resident": resident, "form": form, "open_requests": open_requests, "uptd": uptd}
+    return render(request, "registry/cardrequest_create.html", context)
+
+
+# --- the request page -----------------------------------------------------------------------------------
+
+
+def _detail_rows(user):
+    return _requests_of(user).select_related(
+        "resident", "resident__desa", "kecamatan", "office", "pickup_office", "submitted_by", "urgent_decided_by"
+    )
+
+
+def _actions_for(user, card_request: CardRequest) -> list[str]:
+    """The next statuses this user may pick on this page (the service checks again)."""
+    targets = []
+    for target in card_request.next_statuses():
+        if user.role == Role.UPTD_OPERATOR:
+            if (card_request.status, target) not in services.UPTD_MOVES:
+                continue
+            if target == S.CANCELLED and card_request.submitted_by_id != user.pk:
+                continue
+        else:
+            if not user.has_perm("registry.verify_cardrequest") or target == S.SENT_TO_UPTD:
+                continue
+            if card_request.status == S.SENT_TO_UPTD:
+                continue
+            if target == S.READY_FOR_PICKUP and card_request.pickup_office.kind == Office.Kind.UPTD:
+                continue
+        targets.append(target)
+    return targets
+
+
+def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
+    user = request.user
+    requirements = list(Requirement.objects.filter(kind=card_request.kind, is_active=True))
+    attachments = list(card_request.attachments.select_related("requirement", "uploaded_by"))
+    ticked = {c.requirement_id: c for c in card_request.requirement_checks.select_related("checked_by")}
+    documents = [
+        (r, [a for a in attachments if a.requirement_id == r.pk]) for r in requirements if r.stage == "document"
+    ]
+    handover = [(r, ticked.get(r.pk)) for r in requirements if r.stage == "handover"]
+    dispatch_item = DispatchItem.objects.filter(card_request=card_request).select_related("batch").first()
+    actions = [
+        (S(t), TransitionForm(initial={"to_status": t, "expected_status": card_request.status}))
+        for t in _actions_for(user, card_request)
+    ]
+    can_record = (
+        card_request.kind == "pemula"
+        and not card_request.resident.biometric_recorded
+        and card_request.is_open
+        and user.has_perm("registry.record_biometrics")
+    )
+    return {
+        "cr": card_request,
+        "resident": card_request.resident,
+        "documents": documents,
+        "handover": handover,
+        "other_attachments": [a for a in attachments if a.requirement_id is None],
+        "events": card_request.events.select_related("by"),
+        "notifications": card_request.notifications.all(),
+        "actions": actions,
+        "attachment_form": AttachmentForm(card_request=card_request) if card_request.is_open else None,
+        "urgent_form": UrgentAskForm()
+        if card_request.is_open and card_request.urgent_status in (UrgentStatus.NONE, UrgentStatus.REFUSED)
+        else None,
+        "decision_form": DecisionForm()
+        if card_request.urgent_status == UrgentStatus.REQUESTED and user.has_perm("registry.approve_urgent_cardrequest")
+        else None,
+        "can_tick": card_request.is_open
+        and (user.has_perm("registry.verify_cardrequest") or user.role == Role.UPTD_OPERATOR),
+        "biometric_form": BiometricForm() if can_record else None,
+        "emergency": user.office.in_health_emergency if user.office_id else False,
+        "dispatch_item": dispatch_item,
+    }
+
+
+@never_cache
+@require_GET
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def cardrequest_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(_detail_rows(request.user), request.user, pk=pk)
+    return render(request, "registry/cardrequest_detail.html", _detail_context(request, card_request))
+
+
+def _back_to(card_request: CardRequest) -> HttpResponse:
+    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+
+
+@require_POST
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def cardrequest_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Permintaan tidak lengkap; muat ulang halaman."))
+        return _back_to(card_request)
+    data = form.cleaned_data
+    try:
+        moved = services.card_request_transition(
+            card_request_id=card_request.pk,
+            to_status=data["to_status"],
+            by=request.user,
+            expected_status=data["expected_status"],
+            note=data["note"],
+            missing_items=form.missing_list(),
+            handover_confirmed=data["handover_confirmed"],
+        )
+    except StaleCardRequest as exc:
+        messages.warning(request, str(exc))
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(number)s sekarang '%(status)s'.") % {"number": moved.number, "status": moved.get_status_display()},
+        )
+    return _back_to(card_request)
+
+
+@require_POST
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def cardrequest_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    if not (request.user.has_perm("registry.verify_cardrequest") or request.user.has_perm("registry.add_cardrequest")):
+        raise PermissionDenied
+    form = AttachmentForm(request.POST, request.FILES, card_request=card_request)
+    if form.is_valid():
+        try:
+            services.attachment_add(
+                card_request=card_request,
+                upload=form.cleaned_data["file"],
+                by=request.user,
+                requirement=form.cleaned_data["requirement"],
+                purpose=Attachment.Purpose.REQUIREMENT
+                if form.cleaned_data["requirement"]
+                else Attachment.Purpose.OTHER,
+            )
+        except CardRequestError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Lampiran disimpan."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return _back_to(card_request)
+
+
+@require_GET
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def cardrequest_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    """An attachment, only to staff who may see the request, and every opening is logged."""
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    attachment = card_request.attachments.filter(pk=attachment_pk).first()
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    AccessLog.objects.create(
+        user=request.user,
+        action=AccessLog.Action.VIEW_ATTACHMENT,
+        resident_id=card_request.resident_id,
+        ip_address=client_ip(request),
+        detail=_("Lampiran %(name)s pada %(number)s")
+        % {"name": attachment.original_name[:120], "number": card_request.number},
+    )
+    suffix = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[attachment.content_type]
+    response = FileResponse(
+        handle,
+        content_type=attachment.content_type,
+        as_attachment=request.GET.get("unduh") == "1",
+        filename=f"{card_request.number}-lampiran-{attachment.pk}.{suffix}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def cardrequest_requirement_tick(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    if not (request.user.has_perm("registry.verify_cardrequest") or request.user.role == Role.UPTD_OPERATOR):
+        raise PermissionDenied
+    requirement_id = request.POST.get("requirement", "")
+    try:
+        if not requirement_id.isdigit():
+            raise CardRequestError(_("Pilih persyaratannya."))
+        services.requirement_tick(card_request_id=card_request.pk, requirement_id=int(requirement_id), by=request.user)
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
+    return _back_to(card_request)
+
+
+@require_POST
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def cardrequest_urgent_ask(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    if not request.user.has_perm("registry.add_cardrequest"):
+        raise PermissionDenied
+    form = UrgentAskForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back_to(card_request)
+    try:
+        with transaction.atomic():
+            services.card_request_urgent_ask(
+                card_request_id=card_request.pk,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+            if proof := form.cleaned_data["proof"]:
+                services.attachment_add(
+                    card_request=card_request, upload=proof, by=request.user, purpose=Attachment.Purpose.URGENT_PROOF
+                )
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Prioritas mendesak diajukan; menunggu persetujuan kepala bidang."))
+    return _back_to(card_request)
+
+
+@require_POST
+@permission_required("registry.approve_urgent_cardrequest", raise_exception=True)
+def cardrequest_urgent_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.card_request_urgent_decide(
+                card_request_id=card_request.pk,
+                approve=form.cleaned_data["decision"] == "approve",
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except CardRequestError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Keputusan prioritas mendesak disimpan."))
+    return _back_to(card_request)
+
+
+@require_POST
+@permission_required("registry.record_biometrics", raise_exception=True)
+def cardrequest_biometrics(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    form = BiometricForm(request.POST)
+    form.is_valid()
+    try:
+        services.biometric_record(
+            resident_id=card_request.resident_id,
+            by=request.user,
+            card_request_id=card_request.pk,
+            checklist=form.cleaned_data.get("checklist", []),
+        )
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Perekaman biometrik dicatat."))
+    return _back_to(card_request)
+
+
+@never_cache
+@require_GET
+@permission_required("registry.record_biometrics", raise_exception=True)
+def cardrequest_recording_queue(request: HttpRequest) -> HttpResponse:
+    """Pemula requests of residents not yet recorded: who to call for recording, urgent first."""
+    rows = (
+        _requests_of(request.user)
+        .needing_recording()
+        .select_related("resident", "resident__desa", "kecamatan")
+        .in_work_order()
+    )
+    table = CardRequestTable(rows, exclude=("select",))
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    emergency = request.user.office.in_health_emergency if request.user.office_id else False
+    return render(
+        request,
+        "registry/cardrequest_recording.html",
+        {"table": table, "emergency": emergency, "checklist": HealthChecklist.choices},
+    )
+
+
+# --- dispatch to UPTDs ----------------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def dispatch_list(request: HttpRequest) -> HttpResponse:
+    """Kabupaten: printed UPTD cards waiting to be sent, per UPTD, and past dispatches. UPTD: dispatches
+    addressed to it, with how many cards are still to confirm."""
+    user = request.user
+    if not (user.has_perm("registry.dispatch_cardrequest") or user.has_perm("registry.receive_cardrequest")):
+        raise PermissionDenied
+    batches = (
+        DispatchBatch.objects.visible_to(user)
+        .select_related("uptd", "created_by")
+        .annotate(cards=Count("items"), waiting=Count("items", filter=Q(items__received_at__isnull=True)))[:100]
+    )
+    waiting_by_uptd = []
+    if user.has_perm("registry.dispatch_cardrequest"):
+        printed = (
+            _requests_of(user)
+            .filter(status=S.PRINTED, pickup_office__kind=Office.Kind.UPTD)
+            .select_related("resident", "pickup_office")
+            .in_work_order()
+        )
+        groups: dict[int, tuple[Office, list[CardRequest]]] = {}
+        for card_request in printed:
+            groups.setdefault(card_request.pickup_office_id, (card_request.pickup_office, []))[1].append(card_request)
+        waiting_by_uptd = sorted(groups.values(), key=lambda group: group[0].name)
+    return render(
+        request,
+        "registry/dispatch_list.html",
+        {"batches": batches, "waiting_by_uptd": waiting_by_uptd, "form": DispatchForm()},
+    )
+
+
+@require_POST
+@permission_required("registry.dispatch_cardrequest", raise_exception=True)
+def dispatch_create(request: HttpRequest) -> HttpResponse:
+    form = DispatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Centang dulu kartu yang dikirim."))
+        return redirect("registry:dispatch_list")
+    uptd = get_visible_or_404(Office.objects.filter(kind=Office.Kind.UPTD), request.user, pk=form.cleaned_data["uptd"])
+    try:
+        batch, refused = services.dispatch_create(
+            uptd=uptd, card_request_ids=form.cleaned_data["ids"], by=request.user, note=form.cleaned_data["note"]
+        )
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
+        return redirect("registry:dispatch_list")
+    for _pk, reason in refused:
+        messages.warning(request, reason)
+    if batch is None:
+        messages.error(request, _("Tidak ada kartu yang dapat dikirim."))
+        return redirect("registry:dispatch_list")
+    messages.success(request, _("Kiriman %(number)s dibuat.") % {"number": batch.number})
+    return redirect("registry:dispatch_detail", pk=batch.pk)
+
+
+@never_cache
+@require_GET
+@permission_required("registry.view_cardrequest", raise_exception=True)
+def dispatch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_visible_or_404(
+        DispatchBatch.objects.select_related("uptd", "office", "created_by"), request.user, pk=pk
+    )
+    items = batch.items.select_related("card_request__resident", "received_by")
+    can_receive = request.user.has_perm("registry.receive_cardrequest") and request.user.office_id == batch.uptd_id
+    return render(
+        request, "registry/dispatch_detail.html", {"batch": batch, "items": items, "can_receive": can_receive}
+    )
+
+
+@require_POST
+@permission_required("registry.receive_cardrequest", raise_exception=True)
+def dispatch_item_receive(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    batch = get_visible_or_404(DispatchBatch.objects.all(), request.user, pk=pk)
+    if not batch.items.filter(pk=item_pk).exists():
+        raise Http404
+    try:
+        item = services.dispatch_item_receive(item_id=item_pk, by=request.user)
+    except CardRequestError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(
+            request, _("%(number)s diterima; penduduk diberi tahu.") % {"number": item.card_request.number}
+        )
+    return redirect("registry:dispatch_detail", pk=batch.pk)
+
+
+# --- SINKRONISASI ---------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@permission_required("registry.view_numberlinkrequest", raise_exception=True)
+def numberlink_list(request: HttpRequest) -> HttpResponse:
+    """SINKRONISASI requests waiting for a clerk, oldest first, and the form to record one received by
+    WhatsApp or SMS."""
+    user = request.user
+    form = NumberLinkForm(request.POST or None)
+    if request.method == "POST":
+        if not user.has_perm("registry.add_numberlinkrequest"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                link = services.number_link_create(office=user.office, by=user, **form.cleaned_data)
+            except CardRequestError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Permohonan sinkronisasi dicatat."))
+                if link.resident_id is None:
+                    messages.warning(request, _("NIK dan nomor KK tidak cocok dengan data penduduk mana pun."))
+                return redirect("registry:numberlink_list")
+    links = NumberLinkRequest.objects.visible_to(user).select_related("resident", "decided_by")
+    show = request.GET.get("tampil")
+    links = (
+        links.exclude(status=NumberLinkRequest.Status.RECEIVED)
+        if show == "selesai"
+        else links.filter(status=NumberLinkRequest.Status.RECEIVED)
+    )
+    links = links.order_by("-decided_at" if show == "selesai" else "received_at")[:200]
+    return render(
+        request,
+        "registry/numberlink_list.html",
+        {"form": form, "links": links, "show": show, "decision_form": DecisionForm()},
+    )
+
+
+@require_POST
+@permission_required("registry.decide_numberlinkrequest", raise_exception=True)
+def numberlink_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    link = get_visible_or_404(NumberLinkRequest.objects.all(), request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.number_link_decide(
+                link_id=link.pk,
+                confirm=form.cleaned_data["decision"] == "approve",
+                by=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except CardRequestError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Keputusan sinkronisasi disimpan; pengirim diberi tahu."))
+    return redirect("registry:numberlink_list")
