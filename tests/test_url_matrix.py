@@ -29,6 +29,10 @@ class Case:
     wrong_method: str | None = "delete"
 
 
+# A POST that, without data, redirects back to its page with a message.
+POSTED_IN_SCOPE = {"method": "post", "ok_status": 302, "wrong_method": "get", "scoped_object": True}
+POSTED_BY_CLERKS = {"allowed": ("clerk", "supervisor", "administrator"), "ok_status": 302, "wrong_method": "get"}
+
 CASES = [
     Case("home", "/"),
     Case("login", "/masuk/", public=True, wrong_method="delete", signed_in_status=302),
@@ -66,6 +70,39 @@ CASES = [
         wrong_method="get",
     ),
     Case("registry:import_report", "/penduduk/impor/{i}/laporan.csv", allowed=("supervisor", "administrator")),
+    Case("registry:cardrequest_list", "/permohonan/"),
+    Case("registry:cardrequest_bulk", "/permohonan/massal/", method="post", **POSTED_BY_CLERKS),
+    Case("registry:cardrequest_create", "/permohonan/baru/"),
+    Case("registry:cardrequest_recording_queue", "/permohonan/perekaman/"),
+    Case("registry:cardrequest_detail", "/permohonan/{r}/", scoped_object=True),
+    Case("registry:cardrequest_transition", "/permohonan/{r}/status/", **POSTED_IN_SCOPE),
+    Case("registry:cardrequest_attachment_add", "/permohonan/{r}/lampiran/", **POSTED_IN_SCOPE),
+    Case("registry:cardrequest_attachment", "/permohonan/{r}/lampiran/{t}/", scoped_object=True),
+    Case("registry:cardrequest_requirement_tick", "/permohonan/{r}/persyaratan/", **POSTED_IN_SCOPE),
+    Case("registry:cardrequest_urgent_ask", "/permohonan/{r}/mendesak/", **POSTED_IN_SCOPE),
+    Case(
+        "registry:cardrequest_urgent_decide",
+        "/permohonan/{r}/mendesak/keputusan/",
+        method="post",
+        allowed=("supervisor", "administrator"),
+        ok_status=302,
+        wrong_method="get",
+    ),
+    Case("registry:cardrequest_biometrics", "/permohonan/{r}/perekaman/", **POSTED_IN_SCOPE),
+    Case("registry:dispatch_list", "/kiriman/"),
+    Case("registry:dispatch_create", "/kiriman/baru/", method="post", **POSTED_BY_CLERKS),
+    Case("registry:dispatch_detail", "/kiriman/{d}/", scoped_object=True),
+    Case(
+        "registry:dispatch_item_receive",
+        "/kiriman/{d}/kartu/{di}/terima/",
+        method="post",
+        allowed=("uptd_a",),
+        scoped_object=True,
+        ok_status=302,
+        wrong_method="get",
+    ),
+    Case("registry:numberlink_list", "/sinkronisasi/", allowed=("clerk", "supervisor", "administrator")),
+    Case("registry:numberlink_decide", "/sinkronisasi/{n}/keputusan/", method="post", **POSTED_BY_CLERKS),
     Case("admin:index", "/admin/", allowed=("administrator",), denied_status=302, wrong_method=None),
 ]
 
@@ -109,8 +146,45 @@ def an_import(supervisor):
     return job
 
 
-def _request(client, case: Case, resident_id: int, method: str | None = None, import_id: int = 0):
-    path = case.path.format(a=resident_id, i=import_id)
+@pytest.fixture
+def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
+    """Ids for the path placeholders: {a} resident in kecamatan A, {i} import, {r} a request of that resident
+    submitted by UPTD A, {t} its attachment, {d}/{di} a dispatch to UPTD A and its card, {n} a SINKRONISASI."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry import services
+    from registry.card_models import CardRequest
+
+    settings.MEDIA_ROOT = tmp_path
+    card_request = services.card_request_create(resident=resident_a, kind="hilang", by=uptd_a)
+    attachment = services.attachment_add(
+        card_request=card_request, upload=SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%%EOF\n"), by=uptd_a
+    )
+    other = services.card_request_create(resident=resident_a, kind="pemula", by=uptd_a)
+    CardRequest.objects.filter(pk=other.pk).update(status="printed")
+    batch, _refused = services.dispatch_create(uptd=uptd_a.office, card_request_ids=[other.pk], by=clerk)
+    link = services.number_link_create(
+        office=clerk.office,
+        phone="081234567890",
+        nik=resident_a.nik,
+        kk_number=resident_a.family.kk_number,
+        purpose="kabar KTP",
+        channel="whatsapp",
+        by=clerk,
+    )
+    return {
+        "a": resident_a.pk,
+        "i": an_import.pk,
+        "r": card_request.pk,
+        "t": attachment.pk,
+        "d": batch.pk,
+        "di": batch.items.get().pk,
+        "n": link.pk,
+    }
+
+
+def _request(client, case: Case, ids: dict, method: str | None = None):
+    path = case.path.format(**ids)
     return getattr(client, method or case.method)(path, data=case.data or None)
 
 
@@ -119,10 +193,10 @@ ROLES = (ANONYMOUS, "clerk", "supervisor", "administrator", "uptd_a", "uptd_b")
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_role_url_matrix(case: Case, role: str, client, request, resident_a, ponorogo, an_import):
+def test_role_url_matrix(case: Case, role: str, client, request, ids):
     if role != ANONYMOUS:
         client.force_login(request.getfixturevalue(role))
-    response = _request(client, case, resident_a.pk, import_id=an_import.pk)
+    response = _request(client, case, ids)
 
     if role == ANONYMOUS and not case.public:
         assert response.status_code == 302
@@ -139,8 +213,8 @@ def test_role_url_matrix(case: Case, role: str, client, request, resident_a, pon
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.wrong_method], ids=lambda c: c.name)
-def test_wrong_method_is_405(case: Case, client, clerk, supervisor, resident_a, an_import):
+def test_wrong_method_is_405(case: Case, client, clerk, supervisor, ids):
     if not case.public:
         client.force_login(supervisor if "clerk" not in case.allowed else clerk)
-    response = _request(client, case, resident_a.pk, method=case.wrong_method, import_id=an_import.pk)
+    response = _request(client, case, ids, method=case.wrong_method)
     assert response.status_code == 405
