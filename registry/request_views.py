@@ -245,6 +245,8 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         (S(t), TransitionForm(initial={"to_status": t, "expected_status": card_request.status}))
         for t in _actions_for(user, card_request)
     ]
+    # The forward move is shown open; incomplete, reject and cancel are opened on purpose.
+    primary = next((t for t, _f in actions if t not in (S.INCOMPLETE, S.REJECTED, S.CANCELLED)), None)
     can_record = (
         card_request.kind == "pemula"
         and not card_request.resident.biometric_recorded
@@ -260,6 +262,7 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         "events": card_request.events.select_related("by"),
         "notifications": card_request.notifications.all(),
         "actions": actions,
+        "primary_action": primary,
         "attachment_form": AttachmentForm(card_request=card_request) if card_request.is_open else None,
         "urgent_form": UrgentAskForm()
         if card_request.is_open and card_request.urgent_status in (UrgentStatus.NONE, UrgentStatus.REFUSED)
