@@ -156,6 +156,7 @@ def _resident_context(request: HttpRequest, resident: Resident) -> dict:
         "members": members,
         "nik_warnings": warnings,
         "age": resident.age_on(date.today()),
+        "card_requests": resident.card_requests.visible_to(request.user).order_by("-created_at")[:20],
     }
 
 
