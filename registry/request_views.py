@@ -290,6 +290,13 @@ def _back_to(card_request: CardRequest) -> HttpResponse:
     return redirect("registry:cardrequest_detail", pk=card_request.pk)
 
 
+def _form_errors_as_messages(request: HttpRequest, form) -> None:
+    """A small form posted from the request page: its errors come back as messages on that page."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
 @require_POST
 @permission_required("registry.view_cardrequest", raise_exception=True)
 def cardrequest_transition(request: HttpRequest, pk: int) -> HttpResponse:
@@ -344,9 +351,7 @@ def cardrequest_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Lampiran disimpan."))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _form_errors_as_messages(request, form)
     return _back_to(card_request)
 
 
@@ -407,9 +412,7 @@ def cardrequest_urgent_ask(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = UrgentAskForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _form_errors_as_messages(request, form)
         return _back_to(card_request)
     try:
         with transaction.atomic():

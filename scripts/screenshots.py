@@ -29,6 +29,14 @@ def _spoiled_sample() -> str:
     return str(path)
 
 
+def _login(page, username: str) -> None:
+    page.goto(f"{BASE}/masuk/")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill("demo-ektp-2026")
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(f"{BASE}/")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -52,13 +60,28 @@ def main() -> None:
         page.get_by_test_id("nik-revealed").wait_for()
         page.screenshot(path=OUT / "resident-detail.png")
 
+        # The clerk's work queue, and a request waiting for the resident's documents.
+        page.goto(f"{BASE}/permohonan/?antrean=semua")
+        page.wait_for_selector("#request-table")
+        page.screenshot(path=OUT / "request-queue.png")
+        page.goto(f"{BASE}/permohonan/?antrean=belum-lengkap")
+        page.locator("#request-table tbody a").first.click()
+        page.get_by_test_id("timeline").wait_for()
+        page.screenshot(path=OUT / "request-detail.png")
+
+        # A UPTD operator starts a hilang request for an elderly resident of Slahung.
+        page.get_by_role("button", name="Keluar").click()
+        _login(page, "uptd.slahung")
+        page.goto(f"{BASE}/penduduk/")
+        page.locator("#resident-table tbody a").nth(7).click()
+        page.get_by_role("link", name="Buat permohonan").click()
+        page.get_by_role("radio", name="Hilang").check()
+        page.get_by_label("Catatan").fill("lansia, tidak bisa WhatsApp")
+        page.screenshot(path=OUT / "request-create.png")
+
         # A supervisor imports the sample export with three rows spoiled; the real Celery worker runs it.
         page.get_by_role("button", name="Keluar").click()
-        page.goto(f"{BASE}/masuk/")
-        page.get_by_label("Nama pengguna").fill("kabid")
-        page.get_by_label("Kata sandi").fill("demo-ektp-2026")
-        page.get_by_role("button", name="Masuk").click()
-        page.wait_for_url(f"{BASE}/")
+        _login(page, "kabid")
         page.goto(f"{BASE}/penduduk/impor/")
         page.get_by_label("Berkas ekspor SIAK (CSV atau XLSX)").set_input_files(_spoiled_sample())
         page.get_by_test_id("import-submit").click()
