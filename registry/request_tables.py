@@ -79,13 +79,20 @@ class CardRequestFilter(django_filters.FilterSet):
     age = django_filters.ChoiceFilter(
         label=_("Umur permohonan"), choices=AGE_CHOICES, method="filter_age", empty_label=_("Semua umur")
     )
+    mine = django_filters.ChoiceFilter(
+        label=_("Pengaju"),
+        choices=[("1", _("Diajukan oleh saya"))],
+        method="filter_mine",
+        empty_label=_("Siapa saja"),
+    )
 
     class Meta:
         model = CardRequest
-        fields = ["status", "kind", "channel", "kecamatan", "urgent", "age"]
+        fields = ["status", "kind", "channel", "kecamatan", "urgent", "age", "mine"]
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.filters["kecamatan"].queryset = kecamatan_choices_for(user)
         for field in self.form.fields.values():
             field.widget.attrs.setdefault("class", "form-select form-select-sm")
@@ -95,6 +102,9 @@ class CardRequestFilter(django_filters.FilterSet):
         if value == "approved":
             return queryset.filter(is_urgent=True)
         return queryset.filter(urgent_status=UrgentStatus.REQUESTED)
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(submitted_by=self.user)
 
     def filter_age(self, queryset, name, value):
         low, _sep, high = value.partition("-")

@@ -257,3 +257,54 @@ def test_dispatch_page_lists_printed_uptd_cards_and_uptd_confirms(client, clerk,
     client.post(f"{batch_url}kartu/{item.pk}/terima/")
     item.refresh_from_db()
     assert item.received_by == uptd_a
+
+
+def test_uptd_filters_its_own_submissions(client, uptd_a, clerk, request_a, resident_a):
+    services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="walk_in")
+    client.force_login(uptd_a)
+    rows = client.get("/permohonan/?antrean=semua&mine=1").context["table"].data
+    assert [r.pk for r in rows] == [request_a.pk]
+
+
+def test_urgent_asked_with_proof_and_approved_from_the_pages(client, clerk, supervisor, request_a):
+    client.force_login(clerk)
+    client.post(
+        f"/permohonan/{request_a.pk}/mendesak/",
+        {"reason": "study", "note": "kuliah di Kairo", "proof": SimpleUploadedFile("loa.pdf", PDF)},
+    )
+    request_a.refresh_from_db()
+    assert request_a.urgent_status == "requested"
+    assert request_a.attachments.filter(purpose="urgent_proof").count() == 1
+    client.force_login(supervisor)
+    assert "urgent-decision" in client.get(f"/permohonan/{request_a.pk}/").content.decode()
+    client.post(f"/permohonan/{request_a.pk}/mendesak/keputusan/", {"decision": "approve"})
+    request_a.refresh_from_db()
+    assert request_a.is_urgent and request_a.urgent_decided_by == supervisor
+
+
+def test_biometrics_from_the_page_in_an_emergency_needs_the_checklist(client, clerk, resident_a):
+    from registry.models import Office
+
+    resident_a.biometric_recorded = False
+    resident_a.save()
+    Office.objects.filter(pk=clerk.office_id).update(health_emergency=True)
+    pemula = services.card_request_create(resident=resident_a, kind="pemula", by=clerk, channel="walk_in")
+    client.force_login(clerk)
+    page = client.get("/permohonan/perekaman/").content.decode()
+    assert pemula.number in page and "Keadaan darurat kesehatan" in page
+    response = client.post(f"/permohonan/{pemula.pk}/perekaman/", {"checklist": ["hands_washed"]})
+    assert any("mendesak" in m for m in _messages(response))
+    resident_a.refresh_from_db()
+    assert not resident_a.biometric_recorded
+
+
+def test_handover_requirement_ticked_from_the_page(client, clerk, resident_a):
+    rusak = services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="walk_in")
+    requirement = Requirement.objects.get(kind="rusak", code="ktp-lama")
+    client.force_login(clerk)
+    client.post(f"/permohonan/{rusak.pk}/persyaratan/", {"requirement": requirement.pk})
+    assert rusak.requirement_checks.get().checked_by == clerk
+    # A requirement of another kind is refused with a message.
+    other = Requirement.objects.get(kind="hilang")
+    response = client.post(f"/permohonan/{rusak.pk}/persyaratan/", {"requirement": other.pk})
+    assert any("bukan untuk jenis" in m for m in _messages(response))
