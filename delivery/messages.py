@@ -26,6 +26,10 @@ TEMPLATES: dict[str, str] = {
         "KTP-el {number} atas nama {name} sudah jadi dan dapat diambil SENDIRI di {place} "
         "(verifikasi sidik jari dan aktivasi). Bawa KTP lama bila ada."
     ),
+    "booking_confirmed": (
+        "Permohonan KTP-el {number} atas nama {name} dijadwalkan pada {day} di {office}, nomor antrean {queue}. "
+        "Datang sesuai tanggal; bawa bukti pesan ini."
+    ),
     "request_shipped": "KTP-el {number} atas nama {name} sudah dikirim lewat Pos Indonesia.",
     "request_at_uptd": (
         "KTP-el {number} atas nama {name} sudah tiba di {place}. Silakan ambil sendiri di sana "

@@ -63,6 +63,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,  # notification_request_at (card_request, created_at) serves it
     )
     channel = models.CharField(_("saluran"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("nomor tujuan"), max_length=20, blank=True)

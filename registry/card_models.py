@@ -229,7 +229,8 @@ class CardRequestEvent(models.Model):
         DISPATCH = "dispatch", _("Kiriman ke UPTD")
         RECEIVED_AT_UPTD = "received_at_uptd", _("Diterima di UPTD")
 
-    card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE, related_name="events")
+    # cardrequestevent_request_at (card_request, at) serves the foreign key too.
+    card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(_("waktu"), default=timezone.now)
     by = models.ForeignKey(
         User, verbose_name=_("oleh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

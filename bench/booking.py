@@ -1,0 +1,322 @@
+"""Benchmark: 200 concurrent bookers against a day with 300 places, on PostgreSQL.
+
+In one run:
+  1. baseline: the same threads run a bare conditional `UPDATE bench_day SET booked = booked + 1 WHERE id = 1
+     AND booked < 300` (autocommit), one per attempt: the cheapest correct way to take a place;
+  2. booking: the same number of attempts through `queueing.services.booking_book` (lock the request, take
+     the place, create the booking, move the request to scheduled, write the timeline and the message).
+Both report attempts per second; the ratio booking / baseline is the figure to compare between runs. Every
+run checks that exactly 300 places were taken, and reports the slowest refusal of a full day.
+
+    DATABASE_URL=postgres://.../ektp_bookingbench .venv/bin/python bench/booking.py [--bookers 200] [--capacity 300]
+
+The server needs max_connections above the number of bookers. The database is migrated and its card
+requests, bookings and residents of the bench are replaced: point DATABASE_URL at a database of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Production settings: with DEBUG on, Django records every query of every thread.
+os.environ.setdefault("DJANGO_DEBUG", "False")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+
+
+def _setup():
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://...")
+    call_command("migrate", verbosity=0)
+    return connection
+
+
+def _prepare(attempts: int, capacity: int):
+    """Kabupaten Ponorogo with its offices, `attempts` ready-to-print requests, and the day's quota."""
+    from datetime import time as clock
+
+    from delivery.models import Notification
+    from queueing.models import Booking, OpeningHours, QuotaDefault, ServiceDay
+    from registry.card_models import CardRequest, CardRequestEvent
+    from registry.models import Office, Resident
+    from registry.offices import offices_create_for_kabupaten
+    from registry.regions import regions_load
+
+    regions_load(within="35.02")
+    office, _ = offices_create_for_kabupaten(kabupaten_code="35.02")
+    office = Office.objects.get(pk=office.pk)
+    Booking.objects.all().delete()
+    ServiceDay.objects.all().delete()
+    Notification.objects.all().delete()
+    CardRequestEvent.objects.all().delete()
+    CardRequest.objects.all().delete()
+    Resident.objects.filter(full_name__startswith="BENCH ").delete()
+    day = date.today() + timedelta(days=7)
+    OpeningHours.objects.update_or_create(
+        office=office, weekday=day.weekday(), defaults={"opens_at": clock(8), "closes_at": clock(15)}
+    )
+    QuotaDefault.objects.update_or_create(
+        office=office, weekday=day.weekday(), defaults={"print_capacity": capacity, "whatsapp": capacity}
+    )
+    return _ready_requests(office, attempts, offset=0), day
+
+
+def _prepare_more(count: int, day: date) -> list[int]:
+    from registry.models import Office
+
+    return _ready_requests(Office.objects.get(region_id="35.02"), count, offset=1_000_000)
+
+
+def _ready_requests(office, count: int, *, offset: int) -> list[int]:
+    """`count` residents of Slahung with a ready-to-print request each (bulk, no validation: bench data)."""
+    from registry.card_models import CardRequest
+    from registry.models import Resident
+    from registry.nik import make_nik
+
+    born = date(1950, 1, 1)
+    residents = Resident.objects.bulk_create(
+        Resident(
+            nik=make_nik(
+                kecamatan_code="35.02.01", birth_date=born + timedelta(days=i // 9000), sex="L", serial=1 + i % 9000
+            ),
+            full_name=f"BENCH {i:05d}",
+            birth_place="PONOROGO",
+            birth_date=born + timedelta(days=i // 9000),
+            sex="L",
+            address="Jl. Bench",
+            desa_id="35.02.01.2001",
+            kecamatan_id="35.02.01",
+            biometric_recorded=True,
+        )
+        for i in range(offset, offset + count)
+    )
+    requests = CardRequest.objects.bulk_create(
+        CardRequest(
+            resident=r,
+            kecamatan_id="35.02.01",
+            office=office,
+            pickup_office=office,
+            kind="rusak",
+            channel="whatsapp",
+            submitted_by_kind="resident",
+            status="ready_to_print",
+        )
+        for r in residents
+    )
+    return [r.pk for r in requests]
+
+
+def _worker(kind: str, index: int, threads: int, per_booker: int, request_ids, day, ready, go, results) -> None:
+    """One process of bookers: `threads` threads, each making `per_booker` attempts once `go` is set."""
+    import django
+
+    django.setup()
+    from django.db import connection, connections
+
+    from queueing.services import DayUnavailable, booking_book
+
+    outcome = {"taken": 0, "refusals": []}
+    lock = threading.Lock()
+
+    def attempt(booker: int) -> None:
+        try:
+            for n in range(per_booker):
+                started = time.perf_counter()
+                if kind == "baseline":
+                    with connection.cursor() as cursor:
+                        cursor.execute("UPDATE bench_day SET booked = booked + 1 WHERE id = 1 AND booked < capacity")
+                        taken = cursor.rowcount
+                else:
+                    request_id = request_ids[(booker * per_booker) + n]
+                    try:
+                        booking_book(card_request_id=request_id, channel="whatsapp", by=None, wish=day)
+                        taken = 1
+                    except DayUnavailable:
+                        taken = 0
+                with lock:
+                    outcome["taken"] += taken
+                    if not taken:
+                        outcome["refusals"].append(time.perf_counter() - started)
+        finally:
+            connections.close_all()
+
+    first = index * threads
+
+    # Connect before the start signal, so both runs time the work and not the connections.
+    def connect_then_wait(thread_fn):
+        def run(booker):
+            connection.ensure_connection()
+            go.wait()
+            thread_fn(booker)
+
+        return run
+
+    workers = [threading.Thread(target=connect_then_wait(attempt), args=(first + i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    ready.put(index)
+    for worker in workers:
+        worker.join()
+    results.put(outcome)
+
+
+def _run(kind: str, bookers: int, processes: int, per_booker: int, request_ids=(), day=None) -> dict:
+    """Start the processes, wait until every booker is connected, then time from the start signal to the end."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # never share a connection with the children
+    context = multiprocessing.get_context("fork")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    threads = bookers // processes
+    children = [
+        context.Process(target=_worker, args=(kind, i, threads, per_booker, list(request_ids), day, ready, go, results))
+        for i in range(processes)
+    ]
+    for child in children:
+        child.start()
+    for _ in children:
+        ready.get()
+    time.sleep(0.5)  # the last threads of each process reach go.wait()
+    started = time.perf_counter()
+    go.set()
+    outcomes = [results.get() for _ in children]
+    seconds = time.perf_counter() - started
+    for child in children:
+        child.join()
+    refusals = [r for o in outcomes for r in o["refusals"]]
+    return {
+        "seconds": seconds,
+        "taken": sum(o["taken"] for o in outcomes),
+        "refusals": len(refusals),
+        "slowest_refusal_ms": max(refusals) * 1000 if refusals else 0.0,
+        "median_refusal_ms": statistics.median(refusals) * 1000 if refusals else 0.0,
+    }
+
+
+def baseline(bookers: int, processes: int, per_booker: int, capacity: int) -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_day")
+        cursor.execute("CREATE TABLE bench_day (id int PRIMARY KEY, booked int NOT NULL, capacity int NOT NULL)")
+        cursor.execute("INSERT INTO bench_day VALUES (1, 0, %s)", [capacity])
+    result = _run("baseline", bookers, processes, per_booker)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT booked FROM bench_day WHERE id = 1")
+        result["booked"] = cursor.fetchone()[0]
+    return result
+
+
+def baseline_loop(attempts: int, capacity: int) -> dict:
+    """The bare conditional UPDATE in a loop on one connection (autocommit): the primitive's own speed."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE bench_day SET booked = 0, capacity = %s WHERE id = 1", [capacity])
+        started = time.perf_counter()
+        taken = 0
+        for _ in range(attempts):
+            cursor.execute("UPDATE bench_day SET booked = booked + 1 WHERE id = 1 AND booked < capacity")
+            taken += cursor.rowcount
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "taken": taken}
+
+
+def refusals_one_by_one(request_ids: list[int], day: date) -> list[float]:
+    """A full day asked for by one booker at a time: each refusal's own latency."""
+    from queueing.services import DayUnavailable, booking_book
+
+    latencies = []
+    for request_id in request_ids:
+        started = time.perf_counter()
+        try:
+            booking_book(card_request_id=request_id, channel="whatsapp", by=None, wish=day)
+        except DayUnavailable:
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def booking(bookers: int, processes: int, per_booker: int, request_ids: list[int], day: date) -> dict:
+    from queueing.models import Booking, ServiceDay
+
+    result = _run("booking", bookers, processes, per_booker, request_ids, day)
+    row = ServiceDay.objects.get(date=day)
+    numbers = sorted(Booking.objects.filter(day=row).values_list("number", flat=True))
+    result.update(booked=row.booked_total, rows=len(numbers), numbers_ok=numbers == list(range(1, len(numbers) + 1)))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookers", type=int, default=200)
+    parser.add_argument("--per-booker", type=int, default=2, help="attempts per booker (default 2: 400 for 300 places)")
+    parser.add_argument("--capacity", type=int, default=300)
+    parser.add_argument("--processes", type=int, default=4, help="bookers are spread over this many processes")
+    args = parser.parse_args()
+    connection = _setup()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        max_connections = int(cursor.fetchone()[0])
+    if max_connections <= args.bookers + 5:
+        sys.exit(f"max_connections is {max_connections}: start PostgreSQL with -c max_connections={args.bookers + 50}")
+    attempts = args.bookers * args.per_booker
+    request_ids, day = _prepare(attempts, args.capacity)
+
+    base = baseline(args.bookers, args.processes, args.per_booker, args.capacity)
+    real = booking(args.bookers, args.processes, args.per_booker, request_ids, day)
+    # The day is full now: every booker asks once more for it; these are the refusals of a full day.
+    extra = _prepare_more(args.bookers, day)
+    full_day = _run("booking", args.bookers, args.processes, 1, extra, day)
+    single = sorted(refusals_one_by_one(extra[:100], day))
+    loop = baseline_loop(attempts, args.capacity)
+    base_rate = attempts / base["seconds"]
+    real_rate = attempts / real["seconds"]
+    print(f"{args.processes} processes x {args.bookers // args.processes} threads")
+    print(f"{args.bookers} bookers x {args.per_booker} attempts = {attempts} against {args.capacity} places")
+    print(f"baseline conditional UPDATE: {base['seconds']:.3f} s, {base_rate:,.0f} attempts/s, taken {base['taken']}")
+    print(
+        f"booking_book:                {real['seconds']:.3f} s, {real_rate:,.0f} attempts/s, taken {real['taken']}, "
+        f"day counter {real['booked']}, booking rows {real['rows']}, numbers 1..N without gaps: {real['numbers_ok']}"
+    )
+    print(
+        f"refusals: {real['refusals']}, slowest {real['slowest_refusal_ms']:.1f} ms, "
+        f"median {real['median_refusal_ms']:.1f} ms"
+    )
+    print(
+        f"full day, {args.bookers} concurrent refusals: slowest {full_day['slowest_refusal_ms']:.1f} ms, "
+        f"median {full_day['median_refusal_ms']:.1f} ms, taken {full_day['taken']}"
+    )
+    loop_rate = attempts / loop["seconds"]
+    print(f"baseline UPDATE loop, one connection: {loop['seconds']:.3f} s, {loop_rate:,.0f} attempts/s")
+    print(
+        f"full day, one booker at a time: median {single[len(single) // 2] * 1000:.1f} ms, "
+        f"slowest {single[-1] * 1000:.1f} ms ({len(single)} refusals)"
+    )
+    print(f"ratio booking/baseline (same {args.bookers} bookers): {real_rate / base_rate:.2f}x")
+    print(f"ratio booking/baseline (UPDATE loop, one connection): {real_rate / loop_rate:.2f}x")
+    exact = real["taken"] == real["booked"] == real["rows"] == args.capacity == base["booked"] and not full_day["taken"]
+    print(f"exactly {args.capacity} bookings: {'yes' if exact else 'NO'}")
+    if not exact:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

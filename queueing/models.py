@@ -1,0 +1,240 @@
+"""Getting in line: when an office is open, how many cards it prints a day and for which channel, and the
+bookings that take those places.
+
+A `ServiceDay` row holds one office-day's capacities and counters; a booking takes a place with one
+conditional UPDATE on that row (compare-and-set), and CHECK constraints make overbooking impossible even for
+code that forgets the condition.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class QueueChannel(models.TextChoices):
+    """The channels a day's quota is split between (Ponorogo: 200 by WhatsApp + 100 walk-in)."""
+
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WALK_IN = "walk_in", _("Datang langsung")
+    INVITATION = "invitation", _("Undangan")
+    UPTD = "uptd", _("UPTD")
+
+
+class OpeningHours(models.Model):
+    """An office's service hours on one weekday; a weekday without a row is closed."""
+
+    office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.CASCADE, related_name="+")
+    weekday = models.PositiveSmallIntegerField(
+        _("hari"),
+        choices=[
+            (0, _("Senin")),
+            (1, _("Selasa")),
+            (2, _("Rabu")),
+            (3, _("Kamis")),
+            (4, _("Jumat")),
+            (5, _("Sabtu")),
+            (6, _("Minggu")),
+        ],
+    )
+    opens_at = models.TimeField(_("buka"))
+    closes_at = models.TimeField(_("tutup"))
+
+    class Meta:
+        verbose_name = _("jam layanan")
+        verbose_name_plural = _("jam layanan")
+        ordering = ["office", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "weekday"], name="openinghours_office_weekday"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="openinghours_weekday_range"),
+            models.CheckConstraint(condition=Q(opens_at__lt=F("closes_at")), name="openinghours_opens_before_closes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class Closure(models.Model):
+    """A day without service: a national holiday or cuti bersama (office empty: every office), or a local
+    closure of one office. Seeded from the `holidays` package, then edited by staff."""
+
+    class Kind(models.TextChoices):
+        NATIONAL_HOLIDAY = "national", _("Libur nasional")
+        CUTI_BERSAMA = "cuti_bersama", _("Cuti bersama")
+        LOCAL = "local", _("Penutupan lokal")
+
+    office = models.ForeignKey(
+        "registry.Office",
+        verbose_name=_("kantor"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Kosong: berlaku untuk semua kantor."),
+    )
+    date = models.DateField(_("tanggal"))
+    name = models.CharField(_("keterangan"), max_length=150)
+    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices, default=Kind.LOCAL)
+    from_package = models.BooleanField(_("dari paket holidays"), default=False)
+
+    class Meta:
+        verbose_name = _("hari libur/penutupan")
+        verbose_name_plural = _("hari libur/penutupan")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date"], name="closure_office_date"),
+            models.UniqueConstraint(fields=["date"], condition=Q(office__isnull=True), name="closure_national_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d-%m-%Y} {self.name}"
+
+
+class QuotaDefault(models.Model):
+    """An office's capacity on one weekday: the cards it can print, and each channel's share."""
+
+    office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.CASCADE, related_name="+")
+    weekday = models.PositiveSmallIntegerField(_("hari"), choices=OpeningHours._meta.get_field("weekday").choices)
+    print_capacity = models.PositiveIntegerField(_("kapasitas cetak"))
+    whatsapp = models.PositiveIntegerField(_("kuota WhatsApp"), default=0)
+    walk_in = models.PositiveIntegerField(_("kuota datang langsung"), default=0)
+    invitation = models.PositiveIntegerField(_("kuota undangan"), default=0)
+    uptd = models.PositiveIntegerField(_("kuota UPTD"), default=0)
+
+    class Meta:
+        verbose_name = _("kuota harian baku")
+        verbose_name_plural = _("kuota harian baku")
+        ordering = ["office", "weekday"]
+        constraints = [models.UniqueConstraint(fields=["office", "weekday"], name="quotadefault_office_weekday")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.get_weekday_display()}: {self.print_capacity}"
+
+
+class ServiceDay(models.Model):
+    """One office-day: open or not, its capacities (copied from the weekday default, then editable as that
+    date's override) and how many places each channel has taken. `last_number` only grows, so queue numbers
+    are unique within the day even when bookings are cancelled."""
+
+    office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.CASCADE, related_name="+")
+    date = models.DateField(_("tanggal"))
+    is_open = models.BooleanField(_("buka"), default=True)
+    print_capacity = models.PositiveIntegerField(_("kapasitas cetak"), default=0)
+    cap_whatsapp = models.PositiveIntegerField(_("kuota WhatsApp"), default=0)
+    cap_walk_in = models.PositiveIntegerField(_("kuota datang langsung"), default=0)
+    cap_invitation = models.PositiveIntegerField(_("kuota undangan"), default=0)
+    cap_uptd = models.PositiveIntegerField(_("kuota UPTD"), default=0)
+    booked_total = models.PositiveIntegerField(_("terpakai"), default=0)
+    booked_whatsapp = models.PositiveIntegerField(default=0)
+    booked_walk_in = models.PositiveIntegerField(default=0)
+    booked_invitation = models.PositiveIntegerField(default=0)
+    booked_uptd = models.PositiveIntegerField(default=0)
+    # Approved urgent requests skip the channel quota; they still count in booked_total.
+    booked_urgent = models.PositiveIntegerField(default=0)
+    last_number = models.PositiveIntegerField(_("nomor antrean terakhir"), default=0)
+
+    class Meta:
+        verbose_name = _("hari layanan")
+        verbose_name_plural = _("hari layanan")
+        ordering = ["office", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date"], name="serviceday_office_date"),
+            models.CheckConstraint(
+                condition=Q(booked_total__lte=F("print_capacity")), name="serviceday_total_le_capacity"
+            ),
+            models.CheckConstraint(condition=Q(booked_whatsapp__lte=F("cap_whatsapp")), name="serviceday_wa_le_quota"),
+            models.CheckConstraint(
+                condition=Q(booked_walk_in__lte=F("cap_walk_in")), name="serviceday_walkin_le_quota"
+            ),
+            models.CheckConstraint(
+                condition=Q(booked_invitation__lte=F("cap_invitation")), name="serviceday_invitation_le_quota"
+            ),
+            models.CheckConstraint(condition=Q(booked_uptd__lte=F("cap_uptd")), name="serviceday_uptd_le_quota"),
+            models.CheckConstraint(
+                condition=Q(
+                    booked_total=F("booked_whatsapp")
+                    + F("booked_walk_in")
+                    + F("booked_invitation")
+                    + F("booked_uptd")
+                    + F("booked_urgent")
+                ),
+                name="serviceday_total_is_sum",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.date:%d-%m-%Y} {self.booked_total}/{self.print_capacity}"
+
+    def room(self, channel: str) -> int:
+        """Places left for a channel: its own quota, within the day's print capacity."""
+        if not self.is_open:
+            return 0
+        own = getattr(self, f"cap_{channel}") - getattr(self, f"booked_{channel}")
+        return max(0, min(own, self.print_capacity - self.booked_total))
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self) -> BookingQuerySet:
+        return self.filter(status=Booking.Status.BOOKED)
+
+
+class Booking(models.Model):
+    """A card request's place on a day, with its queue number."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Terjadwal")
+        CHECKED_IN = "checked_in", _("Sudah hadir")
+        NO_SHOW = "no_show", _("Tidak hadir")
+        CANCELLED = "cancelled", _("Dibatalkan")
+        MOVED = "moved", _("Dipindah ke hari lain")
+
+    card_request = models.ForeignKey(
+        "registry.CardRequest", verbose_name=_("permohonan"), on_delete=models.PROTECT, related_name="bookings"
+    )
+    # Each booking insert maintains every index: (day, number) and (office, date, status) serve these keys.
+    day = models.ForeignKey(
+        ServiceDay, verbose_name=_("hari"), on_delete=models.PROTECT, related_name="bookings", db_index=False
+    )
+    office = models.ForeignKey(
+        "registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    date = models.DateField(_("tanggal"))
+    channel = models.CharField(_("saluran"), max_length=10, choices=QueueChannel.choices)
+    urgent = models.BooleanField(_("mendesak"), default=False)
+    number = models.PositiveIntegerField(_("nomor antrean"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    created_by = models.ForeignKey(
+        "registry.User",
+        verbose_name=_("dibuat oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
+    ended_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("jadwal kedatangan")
+        verbose_name_plural = _("jadwal kedatangan")
+        ordering = ["date", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "number"], name="booking_number_unique_per_day"),
+            models.UniqueConstraint(
+                fields=["card_request"], condition=Q(status="booked"), name="booking_one_active_per_request"
+            ),
+        ]
+        indexes = [models.Index(fields=["office", "date", "status"], name="booking_office_date_status")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d-%m-%Y} #{self.number} ({self.card_request_id})"
+
+    @property
+    def is_past(self) -> bool:
+        return self.date < date.today()

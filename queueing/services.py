@@ -1,0 +1,510 @@
+"""Service calendar, daily quotas and bookings: never more bookings than places, whatever the concurrency.
+
+A place is taken with one conditional UPDATE on the office-day row (`... WHERE booked < quota AND
+booked_total < print_capacity`): the row lock it takes is held for the rest of a short transaction, waiting
+for it is bounded by a lock timeout, and CHECK constraints on the row are the last line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from delivery.messages import render_message
+from delivery.models import Notification
+from queueing.models import Booking, Closure, OpeningHours, QueueChannel, QuotaDefault, ServiceDay
+from registry.card_models import CardRequest, CardRequestEvent
+from registry.models import Office, User
+
+S = CardRequest.Status
+# How far ahead "the first day with room" is looked for.
+SEARCH_DAYS = 90
+# A booker waits at most this long for a day's row; a full day must answer at once, not after a queue.
+LOCK_TIMEOUT_MS = 2000
+
+
+class QueueingError(Exception):
+    """A refused booking action; the message is for the clerk or the resident."""
+
+
+class DayUnavailable(QueueingError):
+    """The wished day is closed or full; `next_free` is the first day with room for that channel."""
+
+    def __init__(self, message: str, *, next_free: date | None) -> None:
+        super().__init__(message)
+        self.next_free = next_free
+
+
+# --- calendar -------------------------------------------------------------------------------------------
+
+
+def holidays_load(*, years: Iterable[int]) -> int:
+    """Seed national holidays and cuti bersama from the `holidays` package (its `government` category) as
+    closures for every office. Rows staff edited or added are left as they are."""
+    import holidays
+
+    created = 0
+    for year in years:
+        national = holidays.country_holidays("ID", years=year, language="id")
+        cuti = holidays.country_holidays("ID", years=year, language="id", categories=("government",))
+        for kind, table in ((Closure.Kind.NATIONAL_HOLIDAY, national), (Closure.Kind.CUTI_BERSAMA, cuti)):
+            for day, name in sorted(table.items()):
+                _closure, was_created = Closure.objects.get_or_create(
+                    office=None, date=day, defaults={"name": name[:150], "kind": kind, "from_package": True}
+                )
+                created += was_created
+    return created
+
+
+def _office_for_quota(office: Office) -> Office:
+    """Cards are printed by the Disdukcapil office: its calendar and quotas are the ones that count."""
+    return office.head_office
+
+
+def service_day_get(*, office: Office, day: date) -> ServiceDay:
+    """The office-day row, created from the weekday's opening hours, default quota and the closures the
+    first time it is needed. Two callers creating it at once end with the same row."""
+    office = _office_for_quota(office)
+    existing = ServiceDay.objects.filter(office=office, date=day).first()
+    if existing is not None:
+        return existing
+    weekday = day.weekday()
+    is_open = (
+        OpeningHours.objects.filter(office=office, weekday=weekday).exists()
+        and not Closure.objects.filter(Q(office__isnull=True) | Q(office=office), date=day).exists()
+    )
+    quota = QuotaDefault.objects.filter(office=office, weekday=weekday).first()
+    values = {
+        "is_open": is_open,
+        "print_capacity": quota.print_capacity if quota else 0,
+        "cap_whatsapp": quota.whatsapp if quota else 0,
+        "cap_walk_in": quota.walk_in if quota else 0,
+        "cap_invitation": quota.invitation if quota else 0,
+        "cap_uptd": quota.uptd if quota else 0,
+    }
+    try:
+        with transaction.atomic():
+            return ServiceDay.objects.create(office=office, date=day, **values)
+    except IntegrityError:
+        return ServiceDay.objects.get(office=office, date=day)
+
+
+def next_free_day(*, office: Office, channel: str, after: date, urgent: bool = False) -> date | None:
+    """The first day after `after` with room for the channel (for urgent: room in the print capacity)."""
+    office_id = _office_for_quota(office).pk
+    if connection.vendor == "postgresql":
+        return _next_free_day_sql(office_id=office_id, channel=channel, after=after, urgent=urgent)
+    return _next_free_day_python(office_id=office_id, channel=channel, after=after, urgent=urgent)
+
+
+def _next_free_day_python(*, office_id: int, channel: str, after: date, urgent: bool) -> date | None:
+    """Day by day over the office's rows, opening hours, quotas and closures (SQLite; the reference that
+    the PostgreSQL query is tested against)."""
+    end = after + timedelta(days=SEARCH_DAYS)
+    closed = set(
+        Closure.objects.filter(Q(office__isnull=True) | Q(office_id=office_id), date__range=(after, end)).values_list(
+            "date", flat=True
+        )
+    )
+    open_weekdays = set(OpeningHours.objects.filter(office_id=office_id).values_list("weekday", flat=True))
+    quotas = {q.weekday: q for q in QuotaDefault.objects.filter(office_id=office_id)}
+    rows = {d.date: d for d in ServiceDay.objects.filter(office_id=office_id, date__gt=after, date__lte=end)}
+    day = after + timedelta(days=1)
+    while day <= end:
+        row = rows.get(day)
+        if row is not None:
+            if _room(row, channel, urgent=urgent) > 0:
+                return day
+        elif day.weekday() in open_weekdays and day not in closed:
+            quota = quotas.get(day.weekday())
+            capacity = quota.print_capacity if quota else 0
+            if capacity > 0 and (urgent or getattr(quota, channel, 0) > 0):
+                return day
+        day += timedelta(days=1)
+    return None
+
+
+# The same search in one query: a full day's refusal must cost one round trip, not five.
+_NEXT_FREE_SQL = """
+SELECT g.day::date
+  FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS g(day)
+  LEFT JOIN queueing_serviceday d ON d.office_id = %(office)s AND d.date = g.day::date
+  LEFT JOIN queueing_quotadefault q ON q.office_id = %(office)s AND q.weekday = extract(isodow FROM g.day)::int - 1
+ WHERE CASE WHEN d.id IS NOT NULL
+            THEN d.is_open AND d.booked_total < d.print_capacity {row_channel}
+            ELSE q.print_capacity > 0 {default_channel}
+                 AND EXISTS (SELECT 1 FROM queueing_openinghours h
+                              WHERE h.office_id = %(office)s AND h.weekday = extract(isodow FROM g.day)::int - 1)
+                 AND NOT EXISTS (SELECT 1 FROM queueing_closure c
+                                  WHERE c.date = g.day::date AND (c.office_id IS NULL OR c.office_id = %(office)s))
+       END
+ ORDER BY g.day
+ LIMIT 1
+"""
+
+
+def _next_free_day_sql(*, office_id: int, channel: str, after: date, urgent: bool) -> date | None:
+    channel = QueueChannel(channel)  # only a known channel reaches the column names below
+    sql = _NEXT_FREE_SQL.format(
+        row_channel="" if urgent else f"AND d.booked_{channel} < d.cap_{channel}",
+        default_channel="" if urgent else f"AND q.{channel} > 0",
+    )
+    params = {"office": office_id, "start": after + timedelta(days=1), "end": after + timedelta(days=SEARCH_DAYS)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# --- bookings -------------------------------------------------------------------------------------------
+
+
+def _short_lock_timeout() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+
+
+def _free_place(*, day_id: int, channel: str, urgent: bool) -> None:
+    counter = "booked_urgent" if urgent else f"booked_{channel}"
+    ServiceDay.objects.filter(pk=day_id).update(booked_total=F("booked_total") - 1, **{counter: F(counter) - 1})
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """What booking needs to know about a request, and a plain snapshot of the wished day's row, read in one
+    statement."""
+
+    id: int
+    status: str
+    is_urgent: bool
+    office_id: int
+    office_name: str
+    resident_id: int
+    resident_name: str
+    whatsapp: str
+    day: ServiceDay | None
+
+    @property
+    def number(self) -> str:
+        return f"PKTP-{self.id:06d}"
+
+
+_READY_SQL = """
+SELECT cr.id, cr.status, cr.is_urgent, cr.office_id, o.name, cr.resident_id, r.full_name, r.whatsapp,
+       d.id, d.is_open, d.print_capacity, d.booked_total, d.booked_urgent,
+       d.cap_whatsapp, d.booked_whatsapp, d.cap_walk_in, d.booked_walk_in,
+       d.cap_invitation, d.booked_invitation, d.cap_uptd, d.booked_uptd, d.last_number
+  FROM registry_cardrequest cr
+  JOIN registry_office o ON o.id = cr.office_id
+  JOIN registry_resident r ON r.id = cr.resident_id
+  LEFT JOIN queueing_serviceday d ON d.office_id = cr.office_id AND d.date = %s
+ WHERE cr.id = %s
+"""
+_DAY_COLUMNS = (
+    "id", "is_open", "print_capacity", "booked_total", "booked_urgent", "cap_whatsapp", "booked_whatsapp",
+    "cap_walk_in", "booked_walk_in", "cap_invitation", "booked_invitation", "cap_uptd", "booked_uptd", "last_number",
+)  # fmt: skip
+
+
+def _read_ready(card_request_id: int, wish: date | None) -> _Ready:
+    with connection.cursor() as cursor:
+        cursor.execute(_READY_SQL, [wish, card_request_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise CardRequest.DoesNotExist(card_request_id)
+    head, day_values = row[:8], row[8:]
+    day = None
+    if day_values[0] is not None:
+        day = ServiceDay(office_id=head[3], date=wish, **dict(zip(_DAY_COLUMNS, day_values, strict=True)))
+    return _Ready(*head, day=day)
+
+
+# PostgreSQL: taking a place is ONE autocommitted statement, like the bare `UPDATE ... WHERE booked <
+# capacity`: the office-day row, which every booker wants, is locked only while that statement and its
+# commit run, never while Python prepares the next one. The InitPlan sets, for the statement's own
+# transaction and before the row is locked, the short lock timeout and an asynchronous commit: the row is
+# released without waiting for the WAL flush, and the booking's own (synchronous) commit right after flushes
+# this one too, so a booking that is confirmed is never lost; a place lost by a crash before that was never
+# confirmed to anyone. Only a request ready to print takes a place.
+_TAKE_PLACE_SQL = """
+UPDATE queueing_serviceday
+   SET booked_total = booked_total + 1, last_number = last_number + 1, {counter} = {counter} + 1
+ WHERE id = %(day)s AND is_open AND booked_total < print_capacity {channel_condition}
+   AND EXISTS (SELECT 1 FROM registry_cardrequest WHERE id = %(card_request)s AND status = 'ready_to_print')
+   AND (SELECT set_config('lock_timeout', %(lock_timeout)s, true)
+               || set_config('synchronous_commit', 'off', true)) IS NOT NULL
+RETURNING last_number
+"""
+
+# PostgreSQL: then the request moves to scheduled (only if it is still ready to print) and the booking, the
+# timeline event and the message are written from that move, in one statement: all or nothing. The hot row
+# is not touched here.
+_RECORD_SQL = """
+WITH moved AS (
+    UPDATE registry_cardrequest SET status = 'scheduled', status_changed_at = %(now)s, updated_at = %(now)s
+     WHERE id = %(card_request)s AND status = 'ready_to_print'
+ RETURNING id
+), booking AS (
+    INSERT INTO queueing_booking
+           (card_request_id, day_id, office_id, date, channel, urgent, number, status, created_by_id, created_at)
+    SELECT moved.id, %(day)s, %(office)s, %(date)s, %(channel)s, %(urgent)s, %(number)s, 'booked', %(by)s, %(now)s
+      FROM moved
+ RETURNING id
+), event AS (
+    INSERT INTO registry_cardrequestevent (card_request_id, at, by_id, action, from_status, to_status, note)
+    SELECT moved.id, %(now)s, %(by)s, 'status', 'ready_to_print', 'scheduled', %(note)s FROM moved
+), message AS (
+    INSERT INTO delivery_notification
+           (resident_id, card_request_id, channel, recipient, template, text, status, attempts, last_error,
+            created_at)
+    SELECT %(resident)s, moved.id, 'whatsapp', %(recipient)s, 'booking_confirmed', %(text)s, %(message_status)s,
+           0, '', %(now)s
+      FROM moved
+)
+SELECT id FROM booking
+"""
+
+
+def _take_place(ready: _Ready, day: ServiceDay, channel: str) -> int | None:
+    """Compare-and-set one place on the day; the queue number it got, or None when there is no room."""
+    urgent = ready.is_urgent
+    counter = "booked_urgent" if urgent else f"booked_{channel}"
+    if connection.vendor == "postgresql":
+        channel_condition = "" if urgent else f"AND booked_{channel} < cap_{channel}"
+        params = {"day": day.pk, "card_request": ready.id, "lock_timeout": f"{LOCK_TIMEOUT_MS}ms"}
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_PLACE_SQL.format(counter=counter, channel_condition=channel_condition), params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+    # SQLite (the embedded default) serialises writers: the same compare-and-set with the ORM.
+    condition = Q(pk=day.pk, is_open=True, booked_total__lt=F("print_capacity"))
+    if not urgent:
+        condition &= Q(**{f"{counter}__lt": F(f"cap_{channel}")})
+    with transaction.atomic():
+        taken = ServiceDay.objects.filter(condition).update(
+            booked_total=F("booked_total") + 1, last_number=F("last_number") + 1, **{counter: F(counter) + 1}
+        )
+        if not taken:
+            return None
+        return ServiceDay.objects.filter(pk=day.pk).values_list("last_number", flat=True).get()
+
+
+def _booking_texts(ready: _Ready, day: ServiceDay, channel: QueueChannel, number: int) -> tuple[str, str]:
+    """The timeline note and the resident's message."""
+    day_text = day.date.strftime("%d-%m-%Y")
+    note = _("Jadwal %(day)s, nomor antrean %(number)s (%(channel)s)") % {
+        "day": day_text,
+        "number": number,
+        "channel": channel.label,
+    }
+    text = render_message(
+        "booking_confirmed", name=ready.resident_name, number=ready.number, day=day_text, queue=number,
+        office=ready.office_name,
+    )  # fmt: skip
+    return note, text
+
+
+def _record_booking(
+    ready: _Ready, day: ServiceDay, number: int, channel: QueueChannel, by: User | None
+) -> Booking | None:
+    """Write the booking for a place already taken: the request to scheduled (only if still ready to print),
+    the booking, the timeline event and the resident's message. None if the request moved on meanwhile."""
+    now = timezone.now()
+    by_id = by.pk if by else None
+    note, text = _booking_texts(ready, day, channel, number)
+    message_status = Notification.Status.PENDING if ready.whatsapp else Notification.Status.NO_CONTACT
+    if connection.vendor == "postgresql":
+        values = {
+            "card_request": ready.id, "day": day.pk, "office": day.office_id, "date": day.date, "channel": channel,
+            "urgent": ready.is_urgent, "number": number, "by": by_id, "now": now, "note": note,
+            "resident": ready.resident_id, "recipient": ready.whatsapp, "text": text, "message_status": message_status,
+        }  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(_RECORD_SQL, values)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        booking_id = row[0]
+    else:
+        with transaction.atomic():
+            if not CardRequest.objects.filter(pk=ready.id, status=S.READY_TO_PRINT).update(
+                status=S.SCHEDULED, status_changed_at=now, updated_at=now
+            ):
+                return None
+            booking_id = Booking.objects.create(
+                card_request_id=ready.id, day_id=day.pk, office_id=day.office_id, date=day.date, channel=channel,
+                urgent=ready.is_urgent, number=number, created_by_id=by_id, created_at=now,
+            ).pk  # fmt: skip
+            CardRequestEvent.objects.create(
+                card_request_id=ready.id, at=now, by_id=by_id, action=CardRequestEvent.Action.STATUS,
+                from_status=S.READY_TO_PRINT, to_status=S.SCHEDULED, note=note,
+            )  # fmt: skip
+            Notification.objects.create(
+                resident_id=ready.resident_id, card_request_id=ready.id, channel=Notification.Channel.WHATSAPP,
+                recipient=ready.whatsapp, template="booking_confirmed", text=text, status=message_status,
+                created_at=now,
+            )  # fmt: skip
+    return Booking(
+        pk=booking_id, card_request_id=ready.id, day=day, office_id=day.office_id, date=day.date, channel=channel,
+        urgent=ready.is_urgent, number=number, status=Booking.Status.BOOKED, created_by_id=by_id, created_at=now,
+    )  # fmt: skip
+
+
+def _book_on_day(ready: _Ready, day: ServiceDay, channel: QueueChannel, by: User | None) -> Booking | None:
+    """Take a place, then record the booking (two statements, so the hot row is locked only for the first).
+    A place whose booking cannot be written is given back at once; one left taken by a crash in between is
+    given back by `service_days_reconcile`."""
+    number = _take_place(ready, day, channel)
+    if number is None:
+        return None
+    try:
+        booking = _record_booking(ready, day, number, channel, by)
+    except BaseException:
+        _free_place(day_id=day.pk, channel=channel, urgent=ready.is_urgent)
+        raise
+    if booking is None:
+        _free_place(day_id=day.pk, channel=channel, urgent=ready.is_urgent)
+        raise QueueingError(_("Permohonan %(number)s baru saja diubah; muat ulang halaman.") % {"number": ready.number})
+    return booking
+
+
+def _room(day: ServiceDay, channel: str, *, urgent: bool) -> int:
+    if urgent:
+        return max(0, day.print_capacity - day.booked_total) if day.is_open else 0
+    return day.room(channel)
+
+
+def _unavailable(*, office_id: int, channel: str, day: ServiceDay, urgent: bool) -> DayUnavailable:
+    # office_id is the request's printing office, a Disdukcapil: its calendar is the one that counts.
+    search = _next_free_day_sql if connection.vendor == "postgresql" else _next_free_day_python
+    next_free = search(office_id=office_id, channel=channel, after=day.date, urgent=urgent)
+    return DayUnavailable(
+        _("Tanggal %(day)s %(reason)s. Hari terdekat yang masih ada tempat: %(next)s.")
+        % {
+            "day": day.date.strftime("%d-%m-%Y"),
+            "reason": _("penuh") if day.is_open else _("tutup"),
+            "next": next_free.strftime("%d-%m-%Y") if next_free else _("belum ada"),
+        },
+        next_free=next_free,
+    )
+
+
+def booking_book(
+    *, card_request_id: int, channel: str, by: User | None, wish: date | None = None, today: date | None = None
+) -> Booking:
+    """Give a ready-to-print request a day and a queue number: the wished day, or the first day with room.
+
+    Invariants: never more bookings than a day's channel quota and print capacity (compare-and-set on the
+    office-day row, CHECK constraints behind it); one active booking per request (only a ready-to-print
+    request is booked, and booking moves it to scheduled; a partial unique index behind it); a full or
+    closed day is refused at once, with the next free day. Approved urgent requests skip the channel quota,
+    not the print capacity.
+
+    Call it outside a transaction: the place is taken in a statement of its own, so the office-day row is
+    never locked while anything else happens. A place whose booking could not be written is given back;
+    one left taken by a crash in between is given back by `service_days_reconcile`.
+    """
+    channel = QueueChannel(channel)
+    today = today or timezone.localdate()
+    ready = _read_ready(card_request_id, wish)
+    if ready.status != S.READY_TO_PRINT:
+        raise QueueingError(
+            _("Permohonan %(number)s belum siap cetak (%(status)s): belum bisa dijadwalkan.")
+            % {"number": ready.number, "status": S(ready.status).label}
+        )
+    if wish is not None:
+        if wish <= today:
+            raise DayUnavailable(
+                _("Tanggal kedatangan harus setelah hari ini."),
+                next_free=next_free_day(
+                    office=Office.objects.get(pk=ready.office_id), channel=channel, after=today, urgent=ready.is_urgent
+                ),
+            )
+        day = ready.day or service_day_get(office=Office.objects.get(pk=ready.office_id), day=wish)
+        booking = _book_on_day(ready, day, channel, by) if _room(day, channel, urgent=ready.is_urgent) > 0 else None
+        if booking is None:
+            raise _unavailable(office_id=ready.office_id, channel=channel, day=day, urgent=ready.is_urgent)
+        return booking
+    office = Office.objects.get(pk=ready.office_id)
+    booking, candidate = None, today
+    while booking is None:
+        candidate = next_free_day(office=office, channel=channel, after=candidate, urgent=ready.is_urgent)
+        if candidate is None:
+            raise DayUnavailable(_("Tidak ada hari dengan tempat tersisa dalam 90 hari."), next_free=None)
+        booking = _book_on_day(ready, service_day_get(office=office, day=candidate), channel, by)
+    return booking
+
+
+def service_days_reconcile(*, since: date | None = None) -> int:
+    """Set each office-day's counters to its active and checked-in bookings (a place taken by a booker that
+    crashed before writing its booking is given back). Returns how many days were corrected."""
+    since = since or timezone.localdate()
+    corrected = 0
+    for day in ServiceDay.objects.filter(date__gte=since):
+        with transaction.atomic():
+            day = ServiceDay.objects.select_for_update().get(pk=day.pk)
+            taken = Booking.objects.filter(day=day, status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN])
+            counts = {f"booked_{c}": taken.filter(channel=c, urgent=False).count() for c in QueueChannel.values}
+            counts["booked_urgent"] = taken.filter(urgent=True).count()
+            counts["booked_total"] = sum(counts.values())
+            if any(getattr(day, field) != value for field, value in counts.items()):
+                ServiceDay.objects.filter(pk=day.pk).update(**counts)
+                corrected += 1
+    return corrected
+
+
+def booking_cancel(*, booking_id: int, by: User | None, reason: str) -> Booking:
+    """Free the place and return the request to ready to print (it can be booked again)."""
+    with transaction.atomic():
+        _short_lock_timeout()
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        if booking.status != Booking.Status.BOOKED:
+            raise QueueingError(_("Jadwal ini sudah tidak aktif."))
+        booking.status = Booking.Status.CANCELLED
+        booking.ended_at = timezone.now()
+        booking.save(update_fields=["status", "ended_at"])
+        _free_place(day_id=booking.day_id, channel=booking.channel, urgent=booking.urgent)
+        CardRequest.objects.filter(pk=booking.card_request_id, status=S.SCHEDULED).update(
+            status=S.READY_TO_PRINT, status_changed_at=timezone.now(), updated_at=timezone.now()
+        )
+        CardRequestEvent.objects.create(
+            card_request_id=booking.card_request_id,
+            by=by,
+            action=CardRequestEvent.Action.STATUS,
+            from_status=S.SCHEDULED,
+            to_status=S.READY_TO_PRINT,
+            note=_("Jadwal %(day)s dibatalkan: %(reason)s")
+            % {"day": booking.date.strftime("%d-%m-%Y"), "reason": reason},
+        )
+    return booking
+
+
+def booking_reschedule(*, booking_id: int, by: User | None, wish: date | None, today: date | None = None) -> Booking:
+    """Move a booking to another day in one transaction: if the new day is closed or full, everything rolls
+    back and the old booking stands."""
+    with transaction.atomic():
+        old = Booking.objects.select_for_update().get(pk=booking_id)
+        if old.status != Booking.Status.BOOKED:
+            raise QueueingError(_("Jadwal ini sudah tidak aktif."))
+        old.status = Booking.Status.MOVED
+        old.ended_at = timezone.now()
+        old.save(update_fields=["status", "ended_at"])
+        _free_place(day_id=old.day_id, channel=old.channel, urgent=old.urgent)
+        CardRequest.objects.filter(pk=old.card_request_id).update(status=S.READY_TO_PRINT)
+        CardRequestEvent.objects.create(
+            card_request_id=old.card_request_id,
+            by=by,
+            action=CardRequestEvent.Action.STATUS,
+            from_status=S.SCHEDULED,
+            to_status=S.READY_TO_PRINT,
+            note=_("Jadwal %(day)s nomor %(number)d dipindah")
+            % {"day": old.date.strftime("%d-%m-%Y"), "number": old.number},
+        )
+        return booking_book(card_request_id=old.card_request_id, channel=old.channel, by=by, wish=wish, today=today)
