@@ -270,6 +270,7 @@ def main() -> None:
     parser.add_argument("--per-booker", type=int, default=2, help="attempts per booker (default 2: 400 for 300 places)")
     parser.add_argument("--capacity", type=int, default=300)
     parser.add_argument("--processes", type=int, default=4, help="bookers are spread over this many processes")
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     connection = _setup()
     with connection.cursor() as cursor:
@@ -278,43 +279,42 @@ def main() -> None:
     if max_connections <= args.bookers + 5:
         sys.exit(f"max_connections is {max_connections}: start PostgreSQL with -c max_connections={args.bookers + 50}")
     attempts = args.bookers * args.per_booker
-    request_ids, day = _prepare(attempts, args.capacity)
-
-    base = baseline(args.bookers, args.processes, args.per_booker, args.capacity)
-    real = booking(args.bookers, args.processes, args.per_booker, request_ids, day)
-    # The day is full now: every booker asks once more for it; these are the refusals of a full day.
-    extra = _prepare_more(args.bookers, day)
-    full_day = _run("booking", args.bookers, args.processes, 1, extra, day)
-    single = sorted(refusals_one_by_one(extra[:100], day))
-    loop = baseline_loop(attempts, args.capacity)
-    base_rate = attempts / base["seconds"]
-    real_rate = attempts / real["seconds"]
-    print(f"{args.processes} processes x {args.bookers // args.processes} threads")
-    print(f"{args.bookers} bookers x {args.per_booker} attempts = {attempts} against {args.capacity} places")
-    print(f"baseline conditional UPDATE: {base['seconds']:.3f} s, {base_rate:,.0f} attempts/s, taken {base['taken']}")
-    print(
-        f"booking_book:                {real['seconds']:.3f} s, {real_rate:,.0f} attempts/s, taken {real['taken']}, "
-        f"day counter {real['booked']}, booking rows {real['rows']}, numbers 1..N without gaps: {real['numbers_ok']}"
-    )
-    print(
-        f"refusals: {real['refusals']}, slowest {real['slowest_refusal_ms']:.1f} ms, "
-        f"median {real['median_refusal_ms']:.1f} ms"
-    )
-    print(
-        f"full day, {args.bookers} concurrent refusals: slowest {full_day['slowest_refusal_ms']:.1f} ms, "
-        f"median {full_day['median_refusal_ms']:.1f} ms, taken {full_day['taken']}"
-    )
-    loop_rate = attempts / loop["seconds"]
-    print(f"baseline UPDATE loop, one connection: {loop['seconds']:.3f} s, {loop_rate:,.0f} attempts/s")
-    print(
-        f"full day, one booker at a time: median {single[len(single) // 2] * 1000:.1f} ms, "
-        f"slowest {single[-1] * 1000:.1f} ms ({len(single)} refusals)"
-    )
-    print(f"ratio booking/baseline (same {args.bookers} bookers): {real_rate / base_rate:.2f}x")
-    print(f"ratio booking/baseline (UPDATE loop, one connection): {real_rate / loop_rate:.2f}x")
-    exact = real["taken"] == real["booked"] == real["rows"] == args.capacity == base["booked"] and not full_day["taken"]
-    print(f"exactly {args.capacity} bookings: {'yes' if exact else 'NO'}")
-    if not exact:
+    print(f"{args.processes} processes x {args.bookers // args.processes} threads; {args.bookers} bookers x "
+          f"{args.per_booker} attempts = {attempts} against {args.capacity} places; {args.runs} runs")  # fmt: skip
+    ratios, loop_ratios, slowest_full, exact_runs = [], [], [], 0
+    for run in range(1, args.runs + 1):
+        request_ids, day = _prepare(attempts, args.capacity)
+        base = baseline(args.bookers, args.processes, args.per_booker, args.capacity)
+        real = booking(args.bookers, args.processes, args.per_booker, request_ids, day)
+        # The day is full now: every booker asks once more for it; these are the refusals of a full day.
+        extra = _prepare_more(args.bookers, day)
+        full_day = _run("booking", args.bookers, args.processes, 1, extra, day)
+        single = sorted(refusals_one_by_one(extra[:100], day))
+        loop = baseline_loop(attempts, args.capacity)
+        base_rate, real_rate, loop_rate = (attempts / r["seconds"] for r in (base, real, loop))
+        exact = real["taken"] == real["booked"] == real["rows"] == args.capacity == base["booked"]
+        exact = exact and real["numbers_ok"] and not full_day["taken"]
+        exact_runs += exact
+        ratios.append(real_rate / base_rate)
+        loop_ratios.append(real_rate / loop_rate)
+        slowest_full.append(full_day["slowest_refusal_ms"])
+        print(
+            f"run {run}: baseline {base_rate:,.0f}/s, booking {real_rate:,.0f}/s -> {ratios[-1]:.2f}x; "
+            f"loop {loop_rate:,.0f}/s -> {loop_ratios[-1]:.2f}x; booked {real['booked']} "
+            f"(rows {real['rows']}, numbers 1..N {real['numbers_ok']}); refusals while filling: "
+            f"median {real['median_refusal_ms']:.0f} ms, slowest {real['slowest_refusal_ms']:.0f} ms; "
+            f"full day x{args.bookers} at once: median {full_day['median_refusal_ms']:.0f} ms, "
+            f"slowest {full_day['slowest_refusal_ms']:.0f} ms; full day one at a time: median "
+            f"{single[len(single) // 2] * 1000:.1f} ms, slowest {single[-1] * 1000:.1f} ms"
+        )
+    print(f"exactly {args.capacity} bookings in {exact_runs} of {args.runs} runs")
+    print(f"ratio booking/baseline (same {args.bookers} bookers running the bare UPDATE): median "
+          f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f})")  # fmt: skip
+    print(f"ratio booking/baseline (bare UPDATE loop on one connection): median "
+          f"{statistics.median(loop_ratios):.2f}x")  # fmt: skip
+    print(f"slowest refusal of a full day, {args.bookers} at once: median over runs "
+          f"{statistics.median(slowest_full):.0f} ms")  # fmt: skip
+    if exact_runs != args.runs:
         sys.exit(1)
 
 

@@ -136,6 +136,8 @@ class ServiceDay(models.Model):
     # Approved urgent requests skip the channel quota; they still count in booked_total.
     booked_urgent = models.PositiveIntegerField(default=0)
     last_number = models.PositiveIntegerField(_("nomor antrean terakhir"), default=0)
+    # Walk-in tickets are numbered on their own, 1, 2, 3 ... without gaps (they are never taken back).
+    last_ticket = models.PositiveIntegerField(_("nomor tiket datang langsung terakhir"), default=0)
 
     class Meta:
         verbose_name = _("hari layanan")
@@ -154,6 +156,9 @@ class ServiceDay(models.Model):
                 condition=Q(booked_invitation__lte=F("cap_invitation")), name="serviceday_invitation_le_quota"
             ),
             models.CheckConstraint(condition=Q(booked_uptd__lte=F("cap_uptd")), name="serviceday_uptd_le_quota"),
+            models.CheckConstraint(
+                condition=Q(last_ticket__lte=F("booked_walk_in")), name="serviceday_tickets_in_quota"
+            ),
             models.CheckConstraint(
                 condition=Q(
                     booked_total=F("booked_whatsapp")
@@ -217,6 +222,16 @@ class Booking(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
     ended_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("hadir"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        "registry.User",
+        verbose_name=_("dicatat hadir oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -225,6 +240,10 @@ class Booking(models.Model):
         verbose_name_plural = _("jadwal kedatangan")
         ordering = ["date", "number"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(status="checked_in", checked_in_at__isnull=False) | ~Q(status="checked_in"),
+                name="booking_checked_in_has_time",
+            ),
             models.UniqueConstraint(fields=["day", "number"], name="booking_number_unique_per_day"),
             models.UniqueConstraint(
                 fields=["card_request"], condition=Q(status="booked"), name="booking_one_active_per_request"
@@ -238,3 +257,47 @@ class Booking(models.Model):
     @property
     def is_past(self) -> bool:
         return self.date < date.today()
+
+
+class WalkInTicket(models.Model):
+    """A queue number handed out at the counter, up to the day's walk-in quota. Numbers run 1, 2, 3 ...
+    without gaps per office and day; a counter calls the next waiting ticket."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Menunggu")
+        CALLED = "called", _("Dipanggil")
+        SERVED = "served", _("Selesai dilayani")
+        ABSENT = "absent", _("Tidak ada saat dipanggil")
+
+    day = models.ForeignKey(ServiceDay, verbose_name=_("hari"), on_delete=models.PROTECT, related_name="tickets")
+    number = models.PositiveIntegerField(_("nomor"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
+    issued_at = models.DateTimeField(_("diambil"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        "registry.User", verbose_name=_("dicetak oleh"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    counter = models.CharField(_("loket"), max_length=20, blank=True)
+    called_at = models.DateTimeField(_("dipanggil"), null=True, blank=True)
+    called_by = models.ForeignKey(
+        "registry.User",
+        verbose_name=_("dipanggil oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("tiket datang langsung")
+        verbose_name_plural = _("tiket datang langsung")
+        ordering = ["day", "number"]
+        constraints = [models.UniqueConstraint(fields=["day", "number"], name="walkin_number_unique_per_day")]
+        indexes = [models.Index(fields=["day", "status", "number"], name="walkin_day_status_number")]
+
+    def __str__(self) -> str:
+        return f"{self.day.date:%d-%m-%Y} A-{self.number:03d}"
+
+    @property
+    def label(self) -> str:
+        return f"A-{self.number:03d}"

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from delivery.messages import render_message
 from delivery.models import Notification
-from queueing.models import Booking, Closure, OpeningHours, QueueChannel, QuotaDefault, ServiceDay
+from queueing.models import Booking, Closure, OpeningHours, QueueChannel, QuotaDefault, ServiceDay, WalkInTicket
 from registry.card_models import CardRequest, CardRequestEvent
 from registry.models import Office, User
 
@@ -453,6 +454,7 @@ def service_days_reconcile(*, since: date | None = None) -> int:
             taken = Booking.objects.filter(day=day, status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN])
             counts = {f"booked_{c}": taken.filter(channel=c, urgent=False).count() for c in QueueChannel.values}
             counts["booked_urgent"] = taken.filter(urgent=True).count()
+            counts["booked_walk_in"] += day.last_ticket  # walk-in tickets hold their place for good
             counts["booked_total"] = sum(counts.values())
             if any(getattr(day, field) != value for field, value in counts.items()):
                 ServiceDay.objects.filter(pk=day.pk).update(**counts)
@@ -508,3 +510,147 @@ def booking_reschedule(*, booking_id: int, by: User | None, wish: date | None, t
             % {"day": old.date.strftime("%d-%m-%Y"), "number": old.number},
         )
         return booking_book(card_request_id=old.card_request_id, channel=old.channel, by=by, wish=wish, today=today)
+
+
+# --- walk-in tickets and check-in -----------------------------------------------------------------------
+
+
+class QuotaExhausted(QueueingError):
+    """No place left today for this channel."""
+
+
+class AlreadyCheckedIn(QueueingError):
+    """The booking was checked in before; the message says when."""
+
+
+class WrongDay(QueueingError):
+    """The resident came on another day than booked; the message says which."""
+
+    def __init__(self, message: str, *, booking: Booking) -> None:
+        super().__init__(message)
+        self.booking = booking
+
+
+BOOKING_TOKEN_SALT = "queueing.booking-check-in"  # noqa: S105 (a namespace, not a secret)
+
+
+def booking_token(booking: Booking) -> str:
+    """The signed token in a booking's QR code: it names the booking and its request, so it cannot be
+    forged, nor used for another resident's booking."""
+    return signing.dumps({"b": booking.pk, "r": booking.card_request_id}, salt=BOOKING_TOKEN_SALT, compress=True)
+
+
+def booking_from_token(token: str) -> Booking:
+    try:
+        data = signing.loads(token.strip(), salt=BOOKING_TOKEN_SALT)
+    except signing.BadSignature as exc:
+        raise QueueingError(_("Kode QR tidak sah.")) from exc
+    booking = Booking.objects.filter(pk=data.get("b"), card_request_id=data.get("r")).first()
+    if booking is None:
+        raise QueueingError(_("Kode QR tidak sah."))
+    return booking
+
+
+def ticket_issue(*, office: Office, by: User | None, today: date | None = None) -> WalkInTicket:
+    """Hand out the next walk-in number for today. Invariants: never more tickets than the day's walk-in quota
+    (within its print capacity), and numbers 1, 2, 3 ... without gaps: the place, the number and the ticket
+    are one transaction."""
+    today = today or timezone.localdate()
+    office = _office_for_quota(office)
+    day = service_day_get(office=office, day=today)
+    if not day.is_open:
+        raise QueueingError(_("Hari ini kantor tidak melayani."))
+    with transaction.atomic():
+        _short_lock_timeout()
+        taken = ServiceDay.objects.filter(
+            pk=day.pk, is_open=True, booked_walk_in__lt=F("cap_walk_in"), booked_total__lt=F("print_capacity")
+        ).update(
+            booked_walk_in=F("booked_walk_in") + 1, booked_total=F("booked_total") + 1, last_ticket=F("last_ticket") + 1
+        )
+        if not taken:
+            raise QuotaExhausted(
+                _("Nomor antrean datang langsung hari ini sudah habis (%(cap)d). Silakan ambil jadwal lewat WhatsApp.")
+                % {"cap": day.cap_walk_in}
+            )
+        number = ServiceDay.objects.filter(pk=day.pk).values_list("last_ticket", flat=True).get()
+        return WalkInTicket.objects.create(day=day, number=number, issued_by=by)
+
+
+def ticket_call_next(*, office: Office, counter: str, by: User, today: date | None = None) -> WalkInTicket | None:
+    """The lowest waiting ticket of today, claimed for this counter; two counters never get the same one
+    (SKIP LOCKED). None when nobody is waiting."""
+    today = today or timezone.localdate()
+    office = _office_for_quota(office)
+    with transaction.atomic():
+        ticket = (
+            WalkInTicket.objects.select_for_update(skip_locked=True)
+            .filter(day__office=office, day__date=today, status=WalkInTicket.Status.WAITING)
+            .order_by("number")
+            .first()
+        )
+        if ticket is None:
+            return None
+        ticket.status = WalkInTicket.Status.CALLED
+        ticket.counter = counter[:20]
+        ticket.called_at = timezone.now()
+        ticket.called_by = by
+        ticket.save(update_fields=["status", "counter", "called_at", "called_by"])
+    return ticket
+
+
+def booking_check_in(*, office: Office, by: User, token: str = "", nik: str = "", today: date | None = None) -> Booking:
+    """Mark a booked resident as arrived, once (compare-and-set). A second scan says when it was checked in;
+    an arrival on another day is told the booked day (the counter may then serve them from today's walk-in
+    quota only)."""
+    today = today or timezone.localdate()
+    office = _office_for_quota(office)
+    if token:
+        booking = booking_from_token(token)
+    else:
+        booking = (
+            Booking.objects.filter(
+                card_request__resident__nik=nik,
+                office=office,
+                status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN],
+            )
+            .order_by("-date")
+            .first()
+        )
+        if booking is None:
+            raise QueueingError(_("Tidak ada jadwal untuk NIK ini di kantor ini."))
+    if booking.office_id != office.pk:
+        raise QueueingError(_("Jadwal ini untuk kantor lain."))
+    if booking.status == Booking.Status.CHECKED_IN:
+        raise AlreadyCheckedIn(
+            _("Sudah tercatat hadir pada %(at)s.")
+            % {"at": timezone.localtime(booking.checked_in_at).strftime("%d-%m-%Y %H:%M")}
+        )
+    if booking.status != Booking.Status.BOOKED:
+        raise QueueingError(_("Jadwal ini tidak aktif (%(status)s).") % {"status": booking.get_status_display()})
+    if booking.date != today:
+        raise WrongDay(
+            _(
+                "Jadwal kedatangan Anda tanggal %(day)s, nomor %(number)d. Hari ini hanya bisa dilayani dari kuota "
+                "datang langsung."
+            )
+            % {"day": booking.date.strftime("%d-%m-%Y"), "number": booking.number},  # fmt: skip
+            booking=booking,
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        if not Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED).update(
+            status=Booking.Status.CHECKED_IN, checked_in_at=now, checked_in_by=by
+        ):
+            booking.refresh_from_db()
+            raise AlreadyCheckedIn(
+                _("Sudah tercatat hadir pada %(at)s.")
+                % {"at": timezone.localtime(booking.checked_in_at).strftime("%d-%m-%Y %H:%M")}
+            )
+        CardRequestEvent.objects.create(
+            card_request_id=booking.card_request_id,
+            by=by,
+            action=CardRequestEvent.Action.CHECKED_IN,
+            note=_("Hadir, nomor antrean %(number)d") % {"number": booking.number},
+        )
+    booking.refresh_from_db()
+    return booking
