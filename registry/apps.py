@@ -3,9 +3,15 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _sync_role_groups(sender, **kwargs) -> None:
+def _sync_role_groups(sender, using="default", **kwargs) -> None:
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
     from registry.roles import role_groups_sync
 
+    # Roles also hold permissions of apps migrated after this one (queueing, delivery): create them first.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
     role_groups_sync()
 
 

@@ -15,6 +15,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("resident_list", reverse("registry:resident_list"), _("Penduduk"), "people"))
     if user.has_perm("registry.view_cardrequest"):
         items.append(("cardrequest_list", reverse("registry:cardrequest_list"), _("Permohonan"), "card-checklist"))
+    if user.has_perm("queueing.add_walkinticket"):
+        items.append(("counter", reverse("queueing:counter"), _("Loket"), "ticket-perforated"))
     if user.has_perm("registry.record_biometrics"):
         url = reverse("registry:cardrequest_recording_queue")
         items.append(("cardrequest_recording_queue", url, _("Perekaman"), "fingerprint"))

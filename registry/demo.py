@@ -230,10 +230,33 @@ def families_set_heads() -> None:
         )
 
 
+def demo_service_calendar_create() -> None:
+    """Ponorogo's counter: Monday to Friday, 300 cards a day (200 booked by WhatsApp, 100 walk-in; seed 001),
+    with a share for invitations and UPTD submissions; holidays of this year and the next."""
+    from datetime import time
+
+    from queueing.models import OpeningHours, QuotaDefault
+    from queueing.services import holidays_load
+
+    office = Office.objects.get(region_id=DEMO_KABUPATEN)
+    for weekday in range(5):
+        OpeningHours.objects.get_or_create(
+            office=office, weekday=weekday, defaults={"opens_at": time(8), "closes_at": time(15)}
+        )
+        QuotaDefault.objects.get_or_create(
+            office=office,
+            weekday=weekday,
+            defaults={"print_capacity": 300, "whatsapp": 200, "walk_in": 100, "invitation": 50, "uptd": 30},
+        )
+    year = date.today().year
+    holidays_load(years=[year, year + 1])
+
+
 def demo_seed(*, residents: int, seed: int = 2026, progress=None) -> tuple[list[DemoLogin], int]:
     regions_load()
     offices_create_for_kabupaten(kabupaten_code=DEMO_KABUPATEN)
     logins = demo_accounts_create()
+    demo_service_calendar_create()
     created = residents_generate(count=residents, seed=seed, progress=progress) if residents else 0
     demo_card_requests_create(seed=seed)
     return logins, created
@@ -250,6 +273,7 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
     (so the timelines and messages are real). Does nothing when requests already exist."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from queueing.services import booking_book
     from registry import services
     from registry.card_models import CardRequest, Requirement
 
@@ -334,7 +358,9 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
                 card_request=card_request, upload=pdf("surat-kehilangan-polsek.pdf"), by=uptd, requirement=police
             )
         if index < 3:
-            move(card_request, S.VERIFYING, S.READY_TO_PRINT, S.SCHEDULED, S.PRINTED)
+            move(card_request, S.VERIFYING, S.READY_TO_PRINT)
+            booking_book(card_request_id=card_request.pk, channel="uptd", by=clerk)
+            move(card_request, S.PRINTED)
         created += 1
 
     # Two SINKRONISASI messages waiting for a clerk.

@@ -57,6 +57,14 @@ from registry.scoping import get_visible_or_404
 from registry.services import CardRequestError, StaleCardRequest
 from registry.views import client_ip
 
+
+def booking_context(user, card_request):
+    # queueing builds on registry; imported here so registry's modules load without it.
+    from queueing.views import booking_context as context
+
+    return context(user, card_request)
+
+
 S = CardRequest.Status
 PER_PAGE = 50
 
@@ -227,6 +235,8 @@ def _actions_for(user, card_request: CardRequest) -> list[str]:
                 continue
             if target == S.READY_FOR_PICKUP and card_request.pickup_office.kind == Office.Kind.UPTD:
                 continue
+            if target == S.SCHEDULED:
+                continue  # a day and a queue number come from the booking form, which moves it
         targets.append(target)
     return targets
 
@@ -275,6 +285,7 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         "biometric_form": BiometricForm() if can_record else None,
         "emergency": user.office.in_health_emergency if user.office_id else False,
         "dispatch_item": dispatch_item,
+        **booking_context(user, card_request),
     }
 
 

@@ -22,6 +22,12 @@ _CLERK = [
     "registry.view_numberlinkrequest",
     "registry.add_numberlinkrequest",
     "registry.decide_numberlinkrequest",
+    # The counter: walk-in numbers, check-in, booking days.
+    "queueing.view_booking",
+    "queueing.add_booking",
+    "queueing.change_booking",
+    "queueing.add_walkinticket",
+    "queueing.change_walkinticket",
 ]
 _SUPERVISOR = [
     *_CLERK,

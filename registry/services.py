@@ -78,6 +78,8 @@ def _check_actor(user: User | None, card_request: CardRequest, source: str, targ
         raise CardRequestError(_("Anda tidak berwenang memproses permohonan."))
     if target == Status.SENT_TO_UPTD:
         raise CardRequestError(_("Kartu dikirim ke UPTD lewat halaman kiriman, supaya UPTD dapat mengonfirmasi."))
+    if target == Status.SCHEDULED:
+        raise CardRequestError(_("Jadwalkan lewat formulir jadwal: hari dan nomor antrean diambil dari kuota."))
     if source == Status.SENT_TO_UPTD:
         raise CardRequestError(_("Kartu ini sudah di UPTD: penyerahan dilakukan oleh operator UPTD."))
 

@@ -103,6 +103,13 @@ CASES = [
     ),
     Case("registry:numberlink_list", "/sinkronisasi/", allowed=("clerk", "supervisor", "administrator")),
     Case("registry:numberlink_decide", "/sinkronisasi/{n}/keputusan/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:counter", "/loket/", allowed=("clerk", "supervisor", "administrator")),
+    Case("queueing:ticket_issue", "/loket/tiket/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:ticket_print", "/loket/tiket/{k}/", allowed=("clerk", "supervisor", "administrator")),
+    Case("queueing:ticket_call_next", "/loket/panggil/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:check_in", "/loket/hadir/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
     Case("admin:index", "/admin/", allowed=("administrator",), denied_status=302, wrong_method=None),
 ]
 
@@ -149,7 +156,8 @@ def an_import(supervisor):
 @pytest.fixture
 def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     """Ids for the path placeholders: {a} resident in kecamatan A, {i} import, {r} a request of that resident
-    submitted by UPTD A, {t} its attachment, {d}/{di} a dispatch to UPTD A and its card, {n} a SINKRONISASI."""
+    submitted by UPTD A, {t} its attachment, {d}/{di} a dispatch to UPTD A and its card, {n} a SINKRONISASI,
+    {k} a walk-in ticket of the kabupaten office."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from registry import services
@@ -172,7 +180,17 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
         channel="whatsapp",
         by=clerk,
     )
+    from django.utils import timezone
+
+    from queueing.models import ServiceDay, WalkInTicket
+
+    day = ServiceDay.objects.create(
+        office=clerk.office, date=timezone.localdate(), print_capacity=1, cap_walk_in=1, booked_walk_in=1,
+        booked_total=1, last_ticket=1,
+    )  # fmt: skip
+    ticket = WalkInTicket.objects.create(day=day, number=1, issued_by=clerk)
     return {
+        "k": ticket.pk,
         "a": resident_a.pk,
         "i": an_import.pk,
         "r": card_request.pk,

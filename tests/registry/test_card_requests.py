@@ -59,8 +59,20 @@ def test_open_statuses_of_the_database_constraint_match_the_model():
 
 
 # Every (from, to) pair, as a clerk with every guard satisfied: allowed exactly when the table says so.
-# sent_to_uptd is only reached through a dispatch and left by the UPTD; they are covered below.
-CLERK_PAIRS = [(a, b) for a, b in product(S.values, S.values) if a != b and S.SENT_TO_UPTD not in (a, b)]
+# sent_to_uptd is only reached through a dispatch and left by the UPTD, and scheduled only through a booking
+# (tests/queueing); their moves are covered there and below.
+CLERK_PAIRS = [
+    (a, b) for a, b in product(S.values, S.values) if a != b and S.SENT_TO_UPTD not in (a, b) and b != S.SCHEDULED
+]
+
+
+def test_scheduled_is_reached_only_by_booking(clerk, resident_a):
+    card_request = services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="walk_in")
+    _at(card_request, S.READY_TO_PRINT)
+    with pytest.raises(CardRequestError, match="formulir jadwal"):
+        services.card_request_transition(
+            card_request_id=card_request.pk, to_status=S.SCHEDULED, by=clerk, expected_status=S.READY_TO_PRINT
+        )
 
 
 @pytest.mark.parametrize(("source", "target"), CLERK_PAIRS)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from delivery.models import Notification
+from queueing.models import Booking
 from registry.card_models import CardRequest, NumberLinkRequest
-from registry.demo import demo_accounts_create, demo_card_requests_create, residents_generate
+from registry.demo import (
+    demo_accounts_create,
+    demo_card_requests_create,
+    demo_service_calendar_create,
+    residents_generate,
+)
 
 
 def test_demo_card_requests_cover_the_stages(ponorogo, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     demo_accounts_create(password="demo-sandi-123")
+    demo_service_calendar_create()
     residents_generate(count=1500, seed=7)
     created = demo_card_requests_create(seed=7)
     assert created == CardRequest.objects.count() >= 40
@@ -19,5 +26,6 @@ def test_demo_card_requests_cover_the_stages(ponorogo, settings, tmp_path):
     assert CardRequest.objects.needing_recording().count() == 3
     assert CardRequest.objects.filter(status="printed", pickup_office__kind="uptd").count() == 3
     assert NumberLinkRequest.objects.count() == 2
+    assert Booking.objects.filter(channel="uptd").count() == 3
     assert Notification.objects.filter(template="request_incomplete").count() == 4
     assert demo_card_requests_create(seed=7) == 0  # idempotent

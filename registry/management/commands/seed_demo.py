@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from registry.demo import demo_accounts_create, demo_card_requests_create, demo_seed
+from registry.demo import demo_accounts_create, demo_card_requests_create, demo_seed, demo_service_calendar_create
 from registry.models import Resident
 
 
@@ -22,6 +22,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         if if_empty and Resident.objects.exists():
             logins, created = demo_accounts_create(), 0
+            demo_service_calendar_create()
             demo_card_requests_create(seed=seed)
         else:
 

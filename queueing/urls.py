@@ -1,0 +1,14 @@
+from django.urls import path
+
+from queueing import views
+
+app_name = "queueing"
+urlpatterns = [
+    path("loket/", views.counter, name="counter"),
+    path("loket/tiket/", views.ticket_issue, name="ticket_issue"),
+    path("loket/tiket/<int:pk>/", views.ticket_print, name="ticket_print"),
+    path("loket/panggil/", views.ticket_call_next, name="ticket_call_next"),
+    path("loket/hadir/", views.check_in, name="check_in"),
+    path("permohonan/<int:pk>/jadwal/", views.booking_create, name="booking_create"),
+    path("permohonan/<int:pk>/jadwal/batal/", views.booking_cancel, name="booking_cancel"),
+]

@@ -1,0 +1,223 @@
+"""The counter (loket): walk-in numbers, calling the next number, checking in booked residents; and booking
+a ready-to-print request from its page."""
+
+from __future__ import annotations
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from queueing import services
+from queueing.models import Booking, QueueChannel, WalkInTicket
+from registry.card_models import CardRequest
+from registry.models import AccessLog, mask_number
+from registry.nik import parse_nik
+from registry.scoping import get_visible_or_404
+from registry.views import client_ip
+
+
+class CheckInForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Pindai QR undangan/jadwal, atau ketik NIK"),
+        max_length=400,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+
+
+class BookForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Kuota"), choices=QueueChannel.choices, initial=QueueChannel.WHATSAPP
+    )
+    wish = forms.DateField(
+        label=gettext_lazy("Tanggal yang diminta (kosong: hari terdekat yang masih ada tempat)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+def _office(request: HttpRequest):
+    office = request.user.office
+    if office is None:
+        raise PermissionDenied
+    return office.head_office
+
+
+def qr_svg(text: str, *, scale: int = 4) -> str:
+    """An inline SVG QR code (segno), for tickets and schedules printed on the office printer."""
+    return mark_safe(segno.make(text, error="m").svg_inline(scale=scale, border=2))  # noqa: S308 (segno's own SVG)
+
+
+@never_cache
+@require_GET
+@permission_required("queueing.add_walkinticket", raise_exception=True)
+def counter(request: HttpRequest) -> HttpResponse:
+    """Today at the counter: walk-in numbers left, the last called, and check-in."""
+    office = _office(request)
+    today = timezone.localdate()
+    day = services.service_day_get(office=office, day=today)
+    bookings = Booking.objects.filter(office=office, date=today)
+    context = {
+        "day": day,
+        "today": today,
+        "walk_in_left": day.room(QueueChannel.WALK_IN),
+        "waiting": WalkInTicket.objects.filter(day=day, status=WalkInTicket.Status.WAITING).count(),
+        "called": WalkInTicket.objects.filter(day=day, status=WalkInTicket.Status.CALLED).order_by("-called_at")[:5],
+        "booked_today": bookings.count(),
+        "checked_in_today": bookings.filter(status=Booking.Status.CHECKED_IN).count(),
+        "form": CheckInForm(),
+        "counter_name": request.session.get("counter_name", "Loket 1"),
+    }
+    return render(request, "queueing/counter.html", context)
+
+
+@require_POST
+@permission_required("queueing.add_walkinticket", raise_exception=True)
+def ticket_issue(request: HttpRequest) -> HttpResponse:
+    try:
+        ticket = services.ticket_issue(office=_office(request), by=request.user)
+    except services.QueueingError as exc:
+        messages.error(request, str(exc))
+        return redirect("queueing:counter")
+    return redirect("queueing:ticket_print", pk=ticket.pk)
+
+
+@require_GET
+@permission_required("queueing.add_walkinticket", raise_exception=True)
+def ticket_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable ticket: the number large, the date, and a QR with the same reference."""
+    ticket = WalkInTicket.objects.select_related("day__office").filter(pk=pk, day__office=_office(request)).first()
+    if ticket is None:
+        return HttpResponse(status=404)
+    reference = f"{ticket.day.office.region_id}/{ticket.day.date:%Y%m%d}/{ticket.label}"
+    return render(request, "queueing/ticket.html", {"ticket": ticket, "qr": qr_svg(reference, scale=5)})
+
+
+@require_POST
+@permission_required("queueing.change_walkinticket", raise_exception=True)
+def ticket_call_next(request: HttpRequest) -> HttpResponse:
+    counter_name = (request.POST.get("counter") or "Loket 1").strip()[:20]
+    request.session["counter_name"] = counter_name
+    ticket = services.ticket_call_next(office=_office(request), counter=counter_name, by=request.user)
+    if ticket is None:
+        messages.info(request, _("Tidak ada nomor yang menunggu."))
+    else:
+        messages.success(
+            request, _("Panggil nomor %(label)s ke %(counter)s.") % {"label": ticket.label, "counter": counter_name}
+        )
+    return redirect("queueing:counter")
+
+
+@require_POST
+@permission_required("queueing.change_booking", raise_exception=True)
+def check_in(request: HttpRequest) -> HttpResponse:
+    """A scanned QR (signed token) or a typed NIK. A NIK typed here is logged like any NIK search."""
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Pindai QR atau ketik NIK."))
+        return redirect("queueing:counter")
+    code = form.cleaned_data["code"].strip()
+    digits = code.replace(" ", "").replace(".", "")
+    kwargs = {"token": code}
+    if digits.isdigit():
+        parsed = parse_nik(digits)
+        if parsed.errors:
+            messages.error(request, " ".join(parsed.errors))
+            return redirect("queueing:counter")
+        kwargs = {"nik": parsed.number}
+        AccessLog.objects.create(
+            user=request.user,
+            action=AccessLog.Action.SEARCH_NIK,
+            ip_address=client_ip(request),
+            detail=_("Check-in di loket dengan NIK %(masked)s") % {"masked": mask_number(parsed.number)},
+        )
+    try:
+        booking = services.booking_check_in(office=_office(request), by=request.user, **kwargs)
+    except services.WrongDay as exc:
+        messages.warning(request, str(exc))
+    except services.AlreadyCheckedIn as exc:
+        messages.info(request, str(exc))
+    except services.QueueingError as exc:
+        messages.error(request, str(exc))
+    else:
+        name = booking.card_request.resident.full_name
+        messages.success(
+            request, _("%(name)s hadir: nomor antrean %(number)d.") % {"name": name, "number": booking.number}
+        )
+    return redirect("queueing:counter")
+
+
+@require_POST
+@permission_required("queueing.add_booking", raise_exception=True)
+def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book a ready-to-print request from its page: the wished day, or the first day with room."""
+    card_request = get_visible_or_404(CardRequest.objects.all(), request.user, pk=pk)
+    form = BookForm(request.POST)
+    if form.is_valid():
+        try:
+            booking = services.booking_book(
+                card_request_id=card_request.pk,
+                channel=form.cleaned_data["channel"],
+                by=request.user,
+                wish=form.cleaned_data["wish"],
+            )
+        except services.DayUnavailable as exc:
+            messages.warning(request, str(exc))
+        except services.QueueingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Dijadwalkan %(day)s, nomor antrean %(number)d.")
+                % {"day": booking.date.strftime("%d-%m-%Y"), "number": booking.number},
+            )
+    else:
+        messages.error(request, _("Tanggal tidak valid."))
+    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+
+
+@require_POST
+@permission_required("queueing.change_booking", raise_exception=True)
+def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(CardRequest.objects.all(), request.user, pk=pk)
+    booking = Booking.objects.active().filter(card_request=card_request).first()
+    reason = request.POST.get("reason", "").strip()
+    if booking is None:
+        messages.error(request, _("Permohonan ini tidak punya jadwal aktif."))
+    elif not reason:
+        messages.error(request, _("Tulis alasan pembatalan jadwal."))
+    else:
+        services.booking_cancel(booking_id=booking.pk, by=request.user, reason=reason)
+        messages.success(request, _("Jadwal dibatalkan; tempatnya kembali tersedia."))
+    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+
+
+def booking_context(user, card_request: CardRequest) -> dict:
+    """What the request page shows about scheduling: the active booking with its QR, or the booking form."""
+    booking = Booking.objects.filter(
+        card_request=card_request, status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN]
+    ).first()
+    context = {"booking": booking, "book_form": None, "booking_qr": None}
+    if booking is not None:
+        context["booking_qr"] = qr_svg(services.booking_token(booking), scale=3)
+    elif card_request.status == CardRequest.Status.READY_TO_PRINT and user.has_perm("queueing.add_booking"):
+        context["book_form"] = BookForm(initial={"channel": _channel_for(card_request)})
+    return context
+
+
+def _channel_for(card_request: CardRequest) -> str:
+    return {
+        "whatsapp": QueueChannel.WHATSAPP,
+        "sms": QueueChannel.WHATSAPP,
+        "walk_in": QueueChannel.WALK_IN,
+        "uptd": QueueChannel.UPTD,
+    }.get(card_request.channel, QueueChannel.INVITATION)

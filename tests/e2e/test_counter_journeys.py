@@ -1,0 +1,59 @@
+"""Browser journey at the counter: walk-in numbers up to the cap, then the refusal; check-in by QR token."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from queueing import services
+from queueing.models import OpeningHours, QuotaDefault
+from registry import services as registry_services
+from registry.card_models import CardRequest
+from tests.e2e.test_resident_journeys import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_counter_issues_numbers_up_to_the_cap_and_checks_in_by_token(
+    page: Page, live_server, clerk, resident_a, screenshot
+):
+    office = clerk.office
+    today = timezone.localdate()
+    for weekday in range(7):
+        OpeningHours.objects.create(office=office, weekday=weekday, opens_at=time(0), closes_at=time(23, 59))
+        QuotaDefault.objects.create(office=office, weekday=weekday, print_capacity=10, whatsapp=5, walk_in=2)
+    card_request = registry_services.card_request_create(
+        resident=resident_a, kind="rusak", by=clerk, channel="whatsapp"
+    )
+    CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
+    booking = services.booking_book(
+        card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=today, today=today - timedelta(days=1)
+    )
+    token = services.booking_token(booking)
+
+    login(page, live_server.url, "petugas")
+    page.get_by_role("link", name="Loket").first.click()
+    expect(page.get_by_test_id("walk-in-left")).to_have_text("2")
+    for label in ("A-001", "A-002"):
+        page.get_by_test_id("issue-ticket").click()
+        expect(page.get_by_test_id("ticket-number")).to_have_text(label)
+        expect(page.locator("[data-testid=ticket] svg")).to_be_visible()
+        page.go_back()
+        page.reload()
+    expect(page.get_by_test_id("walk-in-left")).to_have_text("0")
+    page.get_by_test_id("issue-ticket").click()
+    expect(page.get_by_role("alert")).to_contain_text("sudah habis (2)")
+
+    page.get_by_test_id("call-next").click()
+    expect(page.get_by_role("alert")).to_contain_text("Panggil nomor A-001")
+
+    page.get_by_label("Pindai QR undangan/jadwal, atau ketik NIK").fill(token)
+    page.get_by_test_id("check-in-submit").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"SITI AMINAH hadir: nomor antrean {booking.number}")
+    screenshot("counter")
+    page.get_by_label("Pindai QR undangan/jadwal, atau ketik NIK").fill(token)
+    page.get_by_test_id("check-in-submit").click()
+    expect(page.get_by_role("alert")).to_contain_text("Sudah tercatat hadir pada")
