@@ -69,6 +69,15 @@ def main() -> None:
         page.get_by_test_id("timeline").wait_for()
         page.screenshot(path=OUT / "request-detail.png")
 
+        # The counter: one walk-in number printed, then back to the counter.
+        page.goto(f"{BASE}/loket/")
+        page.get_by_test_id("issue-ticket").click()
+        page.get_by_test_id("ticket-number").wait_for()
+        page.goto(f"{BASE}/loket/")
+        page.get_by_test_id("call-next").click()
+        page.get_by_test_id("walk-in").wait_for()
+        page.screenshot(path=OUT / "counter.png")
+
         # A UPTD operator starts a hilang request for an elderly resident of Slahung.
         page.get_by_role("button", name="Keluar").click()
         _login(page, "uptd.slahung")
