@@ -301,3 +301,86 @@ class WalkInTicket(models.Model):
     @property
     def label(self) -> str:
         return f"A-{self.number:03d}"
+
+
+class BlankStock(models.Model):
+    """How many blank cards (blangko) an office holds now. Never below zero (a database check); every change
+    is a `BlankMovement` in the same transaction."""
+
+    office = models.OneToOneField(
+        "registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="blank_stock"
+    )
+    quantity = models.IntegerField(_("stok blangko"), default=0)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stok blangko")
+        verbose_name_plural = _("stok blangko")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=0), name="blankstock_never_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}: {self.quantity}"
+
+
+class BlankMovement(models.Model):
+    """One line of the blank-card ledger: a receipt from the centre (+), spoilage (−) or a print batch (−)."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Penerimaan")
+        SPOILAGE = "spoilage", _("Rusak/gagal cetak")
+        PRINT = "print", _("Cetak")
+
+    office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("jenis"), max_length=10, choices=Kind.choices)
+    quantity = models.IntegerField(_("jumlah"))
+    reference = models.CharField(_("referensi/alasan"), max_length=200)
+    received_on = models.DateField(_("tanggal"), default=date.today)
+    print_batch = models.ForeignKey(
+        "PrintBatch", verbose_name=_("batch cetak"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        "registry.User", verbose_name=_("dicatat oleh"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(_("dicatat"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mutasi blangko")
+        verbose_name_plural = _("mutasi blangko")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["office", "created_at"], name="blankmovement_office_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="receipt", quantity__gt=0) | Q(kind__in=["spoilage", "print"], quantity__lt=0),
+                name="blankmovement_sign_by_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity:+d}"
+
+
+class PrintBatch(models.Model):
+    """A day's print list: the scheduled requests of that day, printed together; printing takes one blank per
+    card in the same transaction."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Daftar cetak")
+        PRINTED = "printed", _("Sudah dicetak")
+
+    office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("tanggal layanan"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    card_requests = models.ManyToManyField("registry.CardRequest", verbose_name=_("permohonan"), related_name="+")
+    created_by = models.ForeignKey(
+        "registry.User", verbose_name=_("dibuat oleh"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
+    printed_at = models.DateTimeField(_("dicetak"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch cetak")
+        verbose_name_plural = _("batch cetak")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.date:%d-%m-%Y} ({self.get_status_display()})"

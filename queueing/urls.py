@@ -11,4 +11,9 @@ urlpatterns = [
     path("loket/hadir/", views.check_in, name="check_in"),
     path("permohonan/<int:pk>/jadwal/", views.booking_create, name="booking_create"),
     path("permohonan/<int:pk>/jadwal/batal/", views.booking_cancel, name="booking_cancel"),
+    path("blangko/", views.blanks, name="blanks"),
+    path("blangko/terima/", views.blanks_receive, name="blanks_receive"),
+    path("blangko/rusak/", views.blanks_spoil, name="blanks_spoil"),
+    path("blangko/cetak/", views.print_batch_create, name="print_batch_create"),
+    path("blangko/cetak/<int:pk>/", views.print_batch_print, name="print_batch_print"),
 ]

@@ -17,6 +17,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("cardrequest_list", reverse("registry:cardrequest_list"), _("Permohonan"), "card-checklist"))
     if user.has_perm("queueing.add_walkinticket"):
         items.append(("counter", reverse("queueing:counter"), _("Loket"), "ticket-perforated"))
+    if user.has_perm("queueing.view_blankstock"):
+        items.append(("blanks", reverse("queueing:blanks"), _("Blangko & cetak"), "printer"))
     if user.has_perm("registry.record_biometrics"):
         url = reverse("registry:cardrequest_recording_queue")
         items.append(("cardrequest_recording_queue", url, _("Perekaman"), "fingerprint"))

@@ -28,10 +28,14 @@ _CLERK = [
     "queueing.change_booking",
     "queueing.add_walkinticket",
     "queueing.change_walkinticket",
+    "queueing.view_blankstock",
+    "queueing.add_printbatch",
+    "queueing.change_printbatch",
 ]
 _SUPERVISOR = [
     *_CLERK,
     "registry.approve_urgent_cardrequest",
+    "queueing.add_blankmovement",
     "registry.export_resident",
     "registry.view_accesslog",
     "registry.view_user",

@@ -110,6 +110,25 @@ CASES = [
     Case("queueing:check_in", "/loket/hadir/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:blanks", "/blangko/", allowed=("clerk", "supervisor", "administrator")),
+    Case(
+        "queueing:blanks_receive",
+        "/blangko/terima/",
+        method="post",
+        allowed=("supervisor", "administrator"),
+        ok_status=302,
+        wrong_method="get",
+    ),
+    Case(
+        "queueing:blanks_spoil",
+        "/blangko/rusak/",
+        method="post",
+        allowed=("supervisor", "administrator"),
+        ok_status=302,
+        wrong_method="get",
+    ),
+    Case("queueing:print_batch_create", "/blangko/cetak/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:print_batch_print", "/blangko/cetak/{p}/", method="post", **POSTED_BY_CLERKS),
     Case("admin:index", "/admin/", allowed=("administrator",), denied_status=302, wrong_method=None),
 ]
 
@@ -189,7 +208,11 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
         booked_total=1, last_ticket=1,
     )  # fmt: skip
     ticket = WalkInTicket.objects.create(day=day, number=1, issued_by=clerk)
+    from queueing.models import PrintBatch
+
+    batch_to_print = PrintBatch.objects.create(office=clerk.office, date=day.date, created_by=clerk)
     return {
+        "p": batch_to_print.pk,
         "k": ticket.pk,
         "a": resident_a.pk,
         "i": an_import.pk,
