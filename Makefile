@@ -59,11 +59,11 @@ $(MO_FILES) &: $(PO_FILES) | python-deps
 endif
 
 run: install
-	@if [ -d locale ]; then scripts/ensure-system-packages.sh gettext; fi
+	@if [ -d locale ]; then scripts/ensure-system-packages.sh gettext pango; else scripts/ensure-system-packages.sh pango; fi
 	@scripts/run.sh
 
 test: install
-	@scripts/ensure-system-packages.sh postgres redis chromium gettext
+	@scripts/ensure-system-packages.sh postgres redis chromium gettext pango
 	@scripts/test.sh
 
 lint: python-deps

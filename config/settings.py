@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -202,6 +203,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private"))  # uploads
 # Resident imports: the largest upload accepted. Uploads stream to a temporary file, not into memory; with
 # several web hosts, MEDIA_ROOT must be storage the Celery workers share.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=1024)
+# A booked resident who does not come is invited again this many times, then returned to "ready to print".
+NO_SHOW_REINVITES = env.int("NO_SHOW_REINVITES", default=1)
 # Refused-row reports quote NIKs: they are deleted this many days after their import ended.
 IMPORT_REPORT_RETENTION_DAYS = env.int("IMPORT_REPORT_RETENTION_DAYS", default=90)
 
@@ -240,6 +243,9 @@ CELERY_BEAT_SCHEDULE = {
     "purge-saved-searches": {"task": "registry.tasks.purge_saved_searches", "schedule": 60.0 * 60},
     "resume-resident-imports": {"task": "registry.tasks.resume_resident_imports", "schedule": 60.0},
     "purge-import-reports": {"task": "registry.tasks.purge_import_reports", "schedule": 24 * 60 * 60.0},
+    # After the counters close: no-shows of the day (re-invited once), then the next day's invitations.
+    "close-past-days": {"task": "queueing.tasks.close_past_days", "schedule": crontab(hour=17, minute=0)},
+    "send-invitations": {"task": "queueing.tasks.send_invitations", "schedule": crontab(hour=17, minute=30)},
     "worker-heartbeat": {
         "task": "delivery.tasks.record_worker_heartbeat",
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),

@@ -30,6 +30,19 @@ TEMPLATES: dict[str, str] = {
         "Permohonan KTP-el {number} atas nama {name} dijadwalkan pada {day} di {office}, nomor antrean {queue}. "
         "Datang sesuai tanggal; bawa bukti pesan ini."
     ),
+    "invitation": (
+        "UNDANGAN: KTP-el {number} atas nama {name} siap dicetak. Silakan datang SENDIRI ke {office} pada {day}, "
+        "nomor antrean {queue}. Tunjukkan pesan ini atau surat undangan (kode QR). Undangan berlaku hanya pada "
+        "tanggal itu."
+    ),
+    "no_show_reinvited": (
+        "Anda tidak hadir pada jadwal KTP-el {number} atas nama {name}. Kami undang sekali lagi pada {day} di "
+        "{office}, nomor antrean {queue}."
+    ),
+    "no_show_returned": (
+        "Anda tidak hadir pada jadwal KTP-el {number} atas nama {name}. Permohonan tetap tersimpan; balas pesan "
+        "ini untuk meminta jadwal baru."
+    ),
     "request_shipped": "KTP-el {number} atas nama {name} sudah dikirim lewat Pos Indonesia.",
     "request_at_uptd": (
         "KTP-el {number} atas nama {name} sudah tiba di {place}. Silakan ambil sendiri di sana "

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from delivery.messages import render_message
+from delivery.messages import notification_write, render_message
 from delivery.models import Notification
 from queueing.models import (
     BlankMovement,
@@ -276,7 +276,7 @@ WITH moved AS (
     INSERT INTO delivery_notification
            (resident_id, card_request_id, channel, recipient, template, text, status, attempts, last_error,
             created_at)
-    SELECT %(resident)s, moved.id, 'whatsapp', %(recipient)s, 'booking_confirmed', %(text)s, %(message_status)s,
+    SELECT %(resident)s, moved.id, 'whatsapp', %(recipient)s, %(template)s, %(text)s, %(message_status)s,
            0, '', %(now)s
       FROM moved
 )
@@ -308,8 +308,12 @@ def _take_place(ready: _Ready, day: ServiceDay, channel: str) -> int | None:
         return ServiceDay.objects.filter(pk=day.pk).values_list("last_number", flat=True).get()
 
 
+def _message_template(channel: str) -> str:
+    return "invitation" if channel == QueueChannel.INVITATION else "booking_confirmed"
+
+
 def _booking_texts(ready: _Ready, day: ServiceDay, channel: QueueChannel, number: int) -> tuple[str, str]:
-    """The timeline note and the resident's message."""
+    """The timeline note and the resident's message (an invitation when booked through that channel)."""
     day_text = day.date.strftime("%d-%m-%Y")
     note = _("Jadwal %(day)s, nomor antrean %(number)s (%(channel)s)") % {
         "day": day_text,
@@ -317,7 +321,7 @@ def _booking_texts(ready: _Ready, day: ServiceDay, channel: QueueChannel, number
         "channel": channel.label,
     }
     text = render_message(
-        "booking_confirmed", name=ready.resident_name, number=ready.number, day=day_text, queue=number,
+        _message_template(channel), name=ready.resident_name, number=ready.number, day=day_text, queue=number,
         office=ready.office_name,
     )  # fmt: skip
     return note, text
@@ -337,6 +341,7 @@ def _record_booking(
             "card_request": ready.id, "day": day.pk, "office": day.office_id, "date": day.date, "channel": channel,
             "urgent": ready.is_urgent, "number": number, "by": by_id, "now": now, "note": note,
             "resident": ready.resident_id, "recipient": ready.whatsapp, "text": text, "message_status": message_status,
+            "template": _message_template(channel),
         }  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(_RECORD_SQL, values)
@@ -360,7 +365,7 @@ def _record_booking(
             )  # fmt: skip
             Notification.objects.create(
                 resident_id=ready.resident_id, card_request_id=ready.id, channel=Notification.Channel.WHATSAPP,
-                recipient=ready.whatsapp, template="booking_confirmed", text=text, status=message_status,
+                recipient=ready.whatsapp, template=_message_template(channel), text=text, status=message_status,
                 created_at=now,
             )  # fmt: skip
     return Booking(
@@ -783,3 +788,94 @@ def print_batch_print(*, batch_id: int, by: User) -> PrintBatch:
         batch.printed_at = now
         batch.save(update_fields=["status", "printed_at"])
     return batch
+
+
+# --- invitations and no-shows ---------------------------------------------------------------------------
+
+
+def invitations_send(*, office: Office, day: date, by: User | None, today: date | None = None) -> list[Booking]:
+    """Invite requests ready to print for `day`, urgent first and then the oldest, until the day's invitation
+    quota (or its print capacity) is used. Requests collected at a UPTD are not invited: their cards travel."""
+    office = _office_for_quota(office)
+    today = today or timezone.localdate()
+    service_day = service_day_get(office=office, day=day)
+    room = service_day.room(QueueChannel.INVITATION)
+    candidates = (
+        CardRequest.objects.filter(office=office, status=S.READY_TO_PRINT)
+        .exclude(pickup_office__kind=Office.Kind.UPTD)
+        .order_by("-is_urgent", "created_at", "id")
+        .values_list("pk", flat=True)
+    )
+    invited: list[Booking] = []
+    # Urgent requests do not use the invitation quota; the others stop when it is used.
+    for card_request_id in candidates.iterator(chunk_size=500):
+        if room <= 0 and not CardRequest.objects.filter(pk=card_request_id, is_urgent=True).exists():
+            break
+        try:
+            booking = booking_book(
+                card_request_id=card_request_id, channel=QueueChannel.INVITATION, by=by, wish=day, today=today
+            )
+        except DayUnavailable:
+            break
+        except QueueingError:
+            continue  # changed meanwhile; the next one
+        invited.append(booking)
+        if not booking.urgent:
+            room -= 1
+    return invited
+
+
+def bookings_close_day(*, office: Office, day: date, today: date | None = None) -> dict[str, int]:
+    """After a service day: booked residents who did not come become no-shows. Each is invited once more
+    (NO_SHOW_REINVITES times, configurable), then returned to ready to print with a message."""
+    from django.conf import settings
+
+    office = _office_for_quota(office)
+    today = today or timezone.localdate()
+    if day >= today:
+        raise QueueingError(_("Hari layanan itu belum selesai."))
+    counts = {"no_show": 0, "reinvited": 0, "returned": 0}
+    for booking_id in Booking.objects.filter(office=office, date=day, status=Booking.Status.BOOKED).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            if not Booking.objects.filter(pk=booking_id, status=Booking.Status.BOOKED).update(
+                status=Booking.Status.NO_SHOW, ended_at=timezone.now()
+            ):
+                continue
+            booking = Booking.objects.select_related("card_request__resident").get(pk=booking_id)
+            card_request = booking.card_request
+            CardRequest.objects.filter(pk=card_request.pk, status=S.SCHEDULED).update(
+                status=S.READY_TO_PRINT, status_changed_at=timezone.now(), updated_at=timezone.now()
+            )
+            CardRequestEvent.objects.create(
+                card_request=card_request,
+                action=CardRequestEvent.Action.STATUS,
+                from_status=S.SCHEDULED,
+                to_status=S.READY_TO_PRINT,
+                note=_("Tidak hadir pada %(day)s") % {"day": day.strftime("%d-%m-%Y")},
+            )
+            counts["no_show"] += 1
+            no_shows = Booking.objects.filter(card_request=card_request, status=Booking.Status.NO_SHOW).count()
+            reinvite = no_shows <= settings.NO_SHOW_REINVITES
+            if not reinvite:
+                notification_write(
+                    resident=card_request.resident,
+                    card_request=card_request,
+                    template="no_show_returned",
+                    number=card_request.number,
+                )
+                counts["returned"] += 1
+        if reinvite:
+            try:
+                booking_book(card_request_id=card_request.pk, channel=QueueChannel.INVITATION, by=None, today=today)
+                counts["reinvited"] += 1
+            except QueueingError:
+                notification_write(
+                    resident=card_request.resident,
+                    card_request=card_request,
+                    template="no_show_returned",
+                    number=card_request.number,
+                )
+                counts["returned"] += 1
+    return counts

@@ -16,4 +16,6 @@ urlpatterns = [
     path("blangko/rusak/", views.blanks_spoil, name="blanks_spoil"),
     path("blangko/cetak/", views.print_batch_create, name="print_batch_create"),
     path("blangko/cetak/<int:pk>/", views.print_batch_print, name="print_batch_print"),
+    path("loket/undangan/", views.invitations_send, name="invitations_send"),
+    path("permohonan/<int:pk>/jadwal/surat.pdf", views.booking_letter, name="booking_letter"),
 ]

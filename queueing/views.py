@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from queueing import services
-from queueing.models import BlankMovement, BlankStock, Booking, PrintBatch, QueueChannel, WalkInTicket
+from queueing.models import BlankMovement, BlankStock, Booking, OpeningHours, PrintBatch, QueueChannel, WalkInTicket
 from registry.card_models import CardRequest
 from registry.models import AccessLog, mask_number
 from registry.nik import parse_nik
@@ -76,6 +76,7 @@ def counter(request: HttpRequest) -> HttpResponse:
         "booked_today": bookings.count(),
         "checked_in_today": bookings.filter(status=Booking.Status.CHECKED_IN).count(),
         "form": CheckInForm(),
+        "invite_form": InviteForm(),
         "counter_name": request.session.get("counter_name", "Loket 1"),
     }
     return render(request, "queueing/counter.html", context)
@@ -322,3 +323,72 @@ def print_batch_print(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Batch dicetak; stok blangko dikurangi."))
     return redirect("queueing:blanks")
+
+
+# --- invitations ----------------------------------------------------------------------------------------
+
+
+class InviteForm(forms.Form):
+    day = forms.DateField(label=gettext_lazy("Undang untuk tanggal"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@require_POST
+@permission_required("queueing.add_booking", raise_exception=True)
+def invitations_send(request: HttpRequest) -> HttpResponse:
+    """Invite requests ready to print for a day, urgent first then oldest, up to its invitation quota."""
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Pilih tanggalnya."))
+        return redirect("queueing:counter")
+    try:
+        invited = services.invitations_send(office=_office(request), day=form.cleaned_data["day"], by=request.user)
+    except services.QueueingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(n)d penduduk diundang untuk %(day)s; pesan undangan menunggu dikirim.")
+            % {"n": len(invited), "day": form.cleaned_data["day"].strftime("%d-%m-%Y")},
+        )
+    return redirect("queueing:counter")
+
+
+@require_GET
+@permission_required("queueing.view_booking", raise_exception=True)
+def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The A4 invitation/booking letter (PDF, WeasyPrint) with the QR of the signed check-in token. The
+    resident's data leave the system on paper: the download is logged."""
+    import weasyprint
+    from django.template.loader import render_to_string
+
+    card_request = get_visible_or_404(
+        CardRequest.objects.select_related("resident", "resident__desa", "office"), request.user, pk=pk
+    )
+    booking = Booking.objects.active().filter(card_request=card_request).select_related("office").first()
+    if booking is None:
+        messages.error(request, _("Permohonan ini tidak punya jadwal aktif."))
+        return redirect("registry:cardrequest_detail", pk=card_request.pk)
+    hours = OpeningHours.objects.filter(office=booking.office, weekday=booking.date.weekday()).first()
+    html = render_to_string(
+        "queueing/booking_letter.html",
+        {
+            "booking": booking,
+            "card_request": card_request,
+            "resident": card_request.resident,
+            "hours": hours,
+            "qr": qr_svg(services.booking_token(booking), scale=4),
+            "today": timezone.localdate(),
+        },
+    )
+    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    AccessLog.objects.create(
+        user=request.user,
+        action=AccessLog.Action.EXPORT,
+        resident=card_request.resident,
+        ip_address=client_ip(request),
+        detail=_("Surat undangan/jadwal %(number)s (PDF)") % {"number": card_request.number},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="undangan-{card_request.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -7,6 +7,7 @@
 #   redis     redis-server (and redis-cli)
 #   chromium  /usr/bin/chromium for the Playwright browser tests, with a basic font
 #   gettext   msgfmt, for `manage.py compilemessages`
+#   pango     the Pango libraries WeasyPrint renders PDFs with
 #   npm       Node.js and npm (front-end packages from the npm registry)
 #   pip       python3 -m pip (only to install uv where it is missing)
 #
@@ -65,6 +66,13 @@ for need in "$@"; do
             packages+=(nodejs npm)
         fi
         ;;
+    pango)
+        # WeasyPrint (invitation letters, suket) renders with Pango.
+        if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+            missing+=("Pango (for WeasyPrint)")
+            packages+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+        fi
+        ;;
     pip)
         if ! python3 -m pip --version >/dev/null 2>&1; then
             missing+=("pip (python3 -m pip)")
@@ -72,7 +80,7 @@ for need in "$@"; do
         fi
         ;;
     *)
-        echo "$0: unknown requirement '$need' (known: postgres redis chromium gettext npm pip)" >&2
+        echo "$0: unknown requirement '$need' (known: postgres redis chromium gettext npm pango pip)" >&2
         exit 2
         ;;
     esac

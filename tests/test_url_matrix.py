@@ -110,6 +110,13 @@ CASES = [
     Case("queueing:check_in", "/loket/hadir/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:invitations_send", "/loket/undangan/", method="post", **POSTED_BY_CLERKS),
+    Case(
+        "queueing:booking_letter",
+        "/permohonan/{r}/jadwal/surat.pdf",
+        allowed=("clerk", "supervisor", "administrator"),
+        ok_status=302,  # that request has no booking: back to its page with a message
+    ),
     Case("queueing:blanks", "/blangko/", allowed=("clerk", "supervisor", "administrator")),
     Case(
         "queueing:blanks_receive",

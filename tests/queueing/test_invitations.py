@@ -1,0 +1,82 @@
+"""Invitations (urgent first, then oldest, up to the quota), no-shows re-invited once, the A4 letter."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+
+from delivery.models import Notification
+from queueing import services
+from queueing.models import Booking, OpeningHours, QuotaDefault
+from registry import services as registry_services
+from registry.card_models import CardRequest
+from registry.models import AccessLog
+from tests.factories import ResidentFactory
+
+TODAY = date(2026, 11, 23)  # Monday
+TUESDAY = TODAY + timedelta(days=1)
+
+
+@pytest.fixture
+def office(clerk):
+    for weekday in range(5):
+        OpeningHours.objects.create(office=clerk.office, weekday=weekday, opens_at=time(8), closes_at=time(15))
+        QuotaDefault.objects.create(office=clerk.office, weekday=weekday, print_capacity=10, invitation=2)
+    return clerk.office
+
+
+def _ready(clerk, n, by=None, **fields):
+    requests = []
+    for _ in range(n):
+        card_request = registry_services.card_request_create(
+            resident=ResidentFactory(whatsapp="6281234567890"), kind="rusak", by=by or clerk, channel="whatsapp"
+        )
+        CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print", **fields)
+        requests.append(card_request)
+    return requests
+
+
+def test_invitations_urgent_first_then_oldest_up_to_the_quota(clerk, office, uptd_a):
+    oldest, newer, newest = _ready(clerk, 3)
+    (urgent,) = _ready(clerk, 1, urgent_status="approved", is_urgent=True)
+    _ready(clerk, 1, by=uptd_a)  # collected at the UPTD: its card travels, no invitation
+    invited = services.invitations_send(office=office, day=TUESDAY, by=clerk, today=TODAY)
+    assert [b.card_request_id for b in invited] == [urgent.pk, oldest.pk, newer.pk]
+    assert CardRequest.objects.get(pk=newest.pk).status == "ready_to_print"
+    message = Notification.objects.get(card_request=oldest, template="invitation")
+    assert "UNDANGAN" in message.text and "24-11-2026" in message.text
+
+
+def test_no_show_is_reinvited_once_then_returned(clerk, office, settings):
+    settings.NO_SHOW_REINVITES = 1
+    (card_request,) = _ready(clerk, 1)
+    services.invitations_send(office=office, day=TUESDAY, by=clerk, today=TODAY)
+    counts = services.bookings_close_day(office=office, day=TUESDAY, today=TUESDAY + timedelta(days=1))
+    assert counts == {"no_show": 1, "reinvited": 1, "returned": 0}
+    second = Booking.objects.get(card_request=card_request, status="booked")
+    assert second.date > TUESDAY
+    counts = services.bookings_close_day(office=office, day=second.date, today=second.date + timedelta(days=1))
+    assert counts == {"no_show": 1, "reinvited": 0, "returned": 1}
+    assert CardRequest.objects.get(pk=card_request.pk).status == "ready_to_print"
+    assert Notification.objects.filter(card_request=card_request, template="no_show_returned").count() == 1
+
+
+def test_checked_in_residents_are_not_no_shows(clerk, office):
+    (card_request,) = _ready(clerk, 1)
+    (booking,) = services.invitations_send(office=office, day=TUESDAY, by=clerk, today=TODAY)
+    services.booking_check_in(office=office, by=clerk, token=services.booking_token(booking), today=TUESDAY)
+    counts = services.bookings_close_day(office=office, day=TUESDAY, today=TUESDAY + timedelta(days=1))
+    assert counts["no_show"] == 0
+    assert Booking.objects.get(pk=booking.pk).status == "checked_in"
+
+
+def test_the_letter_is_a_pdf_and_its_download_is_logged(client, clerk, office):
+    (card_request,) = _ready(clerk, 1)
+    services.invitations_send(office=office, day=TUESDAY, by=clerk, today=TODAY)
+    client.force_login(clerk)
+    response = client.get(f"/permohonan/{card_request.pk}/jadwal/surat.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    log = AccessLog.objects.get(action="export")
+    assert log.resident_id == card_request.resident_id and card_request.number in log.detail
