@@ -43,6 +43,10 @@ TEMPLATES: dict[str, str] = {
         "Anda tidak hadir pada jadwal KTP-el {number} atas nama {name}. Permohonan tetap tersimpan; balas pesan "
         "ini untuk meminta jadwal baru."
     ),
+    "booking_cancelled_closed": (
+        "Layanan pada {day} ditutup ({reason}). Jadwal KTP-el {number} atas nama {name} dibatalkan dan belum ada "
+        "hari pengganti; kami kabari lagi begitu ada jadwal."
+    ),
     "request_shipped": "KTP-el {number} atas nama {name} sudah dikirim lewat Pos Indonesia.",
     "request_at_uptd": (
         "KTP-el {number} atas nama {name} sudah tiba di {place}. Silakan ambil sendiri di sana "

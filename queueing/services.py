@@ -251,7 +251,7 @@ UPDATE queueing_serviceday
  WHERE id = %(day)s AND is_open AND booked_total < print_capacity {channel_condition}
    AND EXISTS (SELECT 1 FROM registry_cardrequest WHERE id = %(card_request)s AND status = 'ready_to_print')
    AND (SELECT set_config('lock_timeout', %(lock_timeout)s, true)
-               || set_config('synchronous_commit', 'off', true)) IS NOT NULL
+               || set_config('synchronous_commit', %(synchronous_commit)s, true)) IS NOT NULL
 RETURNING last_number
 """
 
@@ -290,7 +290,14 @@ def _take_place(ready: _Ready, day: ServiceDay, channel: str) -> int | None:
     counter = "booked_urgent" if urgent else f"booked_{channel}"
     if connection.vendor == "postgresql":
         channel_condition = "" if urgent else f"AND booked_{channel} < cap_{channel}"
-        params = {"day": day.pk, "card_request": ready.id, "lock_timeout": f"{LOCK_TIMEOUT_MS}ms"}
+        params = {
+            "day": day.pk,
+            "card_request": ready.id,
+            "lock_timeout": f"{LOCK_TIMEOUT_MS}ms",
+            # Asynchronous only when this statement is its own transaction: inside a caller's transaction
+            # (a reschedule, a day closed) the setting would cover everything that transaction commits.
+            "synchronous_commit": "on" if connection.in_atomic_block else "off",
+        }
         with connection.cursor() as cursor:
             cursor.execute(_TAKE_PLACE_SQL.format(counter=counter, channel_condition=channel_condition), params)
             row = cursor.fetchone()
@@ -878,4 +885,42 @@ def bookings_close_day(*, office: Office, day: date, today: date | None = None) 
                     number=card_request.number,
                 )
                 counts["returned"] += 1
+    return counts
+
+
+# --- closing a day --------------------------------------------------------------------------------------
+
+
+def day_close(*, office: Office, day: date, reason: str, by: User, today: date | None = None) -> dict[str, int]:
+    """Close a service day (a local closure). Its bookings move to the first day with room, each resident
+    getting a message with the new day; a booking with no day left in 90 days is cancelled, the request
+    returned to ready to print, and the resident told."""
+    office = _office_for_quota(office)
+    today = today or timezone.localdate()
+    if day <= today:
+        raise QueueingError(_("Hanya hari yang akan datang yang dapat ditutup di sini."))
+    if not reason.strip():
+        raise QueueingError(_("Tulis alasan penutupan; penduduk yang terjadwal akan menerimanya."))
+    with transaction.atomic():
+        Closure.objects.update_or_create(
+            office=office, date=day, defaults={"name": reason.strip()[:150], "kind": Closure.Kind.LOCAL}
+        )
+        service_day = service_day_get(office=office, day=day)
+        ServiceDay.objects.filter(pk=service_day.pk).update(is_open=False)
+    counts = {"moved": 0, "cancelled": 0}
+    for booking_id in Booking.objects.active().filter(office=office, date=day).values_list("pk", flat=True):
+        try:
+            booking_reschedule(booking_id=booking_id, by=by, wish=None, today=today)
+            counts["moved"] += 1
+        except QueueingError:
+            booking = booking_cancel(booking_id=booking_id, by=by, reason=reason)
+            notification_write(
+                resident=booking.card_request.resident,
+                card_request=booking.card_request,
+                template="booking_cancelled_closed",
+                number=booking.card_request.number,
+                day=day.strftime("%d-%m-%Y"),
+                reason=reason.strip(),
+            )
+            counts["cancelled"] += 1
     return counts

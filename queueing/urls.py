@@ -18,4 +18,5 @@ urlpatterns = [
     path("blangko/cetak/<int:pk>/", views.print_batch_print, name="print_batch_print"),
     path("loket/undangan/", views.invitations_send, name="invitations_send"),
     path("permohonan/<int:pk>/jadwal/surat.pdf", views.booking_letter, name="booking_letter"),
+    path("loket/tutup/", views.day_close, name="day_close"),
 ]

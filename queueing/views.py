@@ -77,6 +77,7 @@ def counter(request: HttpRequest) -> HttpResponse:
         "checked_in_today": bookings.filter(status=Booking.Status.CHECKED_IN).count(),
         "form": CheckInForm(),
         "invite_form": InviteForm(),
+        "close_form": CloseDayForm(),
         "counter_name": request.session.get("counter_name", "Loket 1"),
     }
     return render(request, "queueing/counter.html", context)
@@ -392,3 +393,30 @@ def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="undangan-{card_request.number}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class CloseDayForm(forms.Form):
+    day = forms.DateField(
+        label=gettext_lazy("Tutup layanan pada tanggal"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=gettext_lazy("Alasan (dikirim ke penduduk yang terjadwal)"), max_length=150)
+
+
+@require_POST
+@permission_required("queueing.add_closure", raise_exception=True)
+def day_close(request: HttpRequest) -> HttpResponse:
+    form = CloseDayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Isi tanggal dan alasan penutupan."))
+        return redirect("queueing:counter")
+    try:
+        counts = services.day_close(office=_office(request), by=request.user, **form.cleaned_data)
+    except services.QueueingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Layanan %(day)s ditutup: %(moved)d jadwal dipindah, %(cancelled)d dibatalkan; penduduk diberi tahu.")
+            % {"day": form.cleaned_data["day"].strftime("%d-%m-%Y"), **counts},
+        )
+    return redirect("queueing:counter")

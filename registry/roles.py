@@ -36,6 +36,7 @@ _SUPERVISOR = [
     *_CLERK,
     "registry.approve_urgent_cardrequest",
     "queueing.add_blankmovement",
+    "queueing.add_closure",
     "registry.export_resident",
     "registry.view_accesslog",
     "registry.view_user",

@@ -110,6 +110,14 @@ CASES = [
     Case("queueing:check_in", "/loket/hadir/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
+    Case(
+        "queueing:day_close",
+        "/loket/tutup/",
+        method="post",
+        allowed=("supervisor", "administrator"),
+        ok_status=302,
+        wrong_method="get",
+    ),
     Case("queueing:invitations_send", "/loket/undangan/", method="post", **POSTED_BY_CLERKS),
     Case(
         "queueing:booking_letter",

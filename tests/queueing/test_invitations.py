@@ -80,3 +80,29 @@ def test_the_letter_is_a_pdf_and_its_download_is_logged(client, clerk, office):
     assert response.content.startswith(b"%PDF")
     log = AccessLog.objects.get(action="export")
     assert log.resident_id == card_request.resident_id and card_request.number in log.detail
+
+
+def test_closing_a_day_moves_its_bookings_and_tells_the_residents(clerk, supervisor, office, client):
+    first, second = _ready(clerk, 2)
+    services.invitations_send(office=office, day=TUESDAY, by=clerk, today=TODAY)
+    counts = services.day_close(office=office, day=TUESDAY, reason="Pemadaman listrik", by=supervisor, today=TODAY)
+    assert counts == {"moved": 2, "cancelled": 0}
+    moved = Booking.objects.filter(status="booked")
+    assert {b.date for b in moved} == {TUESDAY + timedelta(days=1)}
+    assert Booking.objects.filter(status="moved", date=TUESDAY).count() == 2
+    assert Notification.objects.filter(card_request=first, template="invitation").count() == 2  # old and new day
+    # The closed day takes no booking any more; Wednesday's two invitation places went to the moved bookings.
+    assert services.next_free_day(office=office, channel="invitation", after=TODAY) == TUESDAY + timedelta(days=2)
+    with pytest.raises(services.QueueingError, match="alasan"):
+        services.day_close(office=office, day=TUESDAY + timedelta(days=2), reason=" ", by=supervisor, today=TODAY)
+
+
+def test_a_closed_day_without_any_other_room_cancels_and_tells(clerk, supervisor, office):
+    QuotaDefault.objects.filter(office=office).exclude(weekday=TUESDAY.weekday()).update(print_capacity=0)
+    (card_request,) = _ready(clerk, 1)
+    services.invitations_send(office=office, day=TUESDAY, by=clerk, today=TODAY)
+    QuotaDefault.objects.filter(office=office).update(print_capacity=0)
+    counts = services.day_close(office=office, day=TUESDAY, reason="Banjir", by=supervisor, today=TODAY)
+    assert counts == {"moved": 0, "cancelled": 1}
+    assert CardRequest.objects.get(pk=card_request.pk).status == "ready_to_print"
+    assert "Banjir" in Notification.objects.get(template="booking_cancelled_closed").text
