@@ -18,5 +18,6 @@ urlpatterns = [
     path("healthz", registry_views.healthz, name="healthz"),
     path("", include("registry.urls")),
     path("", include("queueing.urls")),
+    path("", include("delivery.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -47,6 +47,10 @@ TEMPLATES: dict[str, str] = {
         "Layanan pada {day} ditutup ({reason}). Jadwal KTP-el {number} atas nama {name} dibatalkan dan belum ada "
         "hari pengganti; kami kabari lagi begitu ada jadwal."
     ),
+    "suket_issued": (
+        "Blangko KTP-el sedang habis. Untuk permohonan {number} atas nama {name} diterbitkan Surat Keterangan "
+        "{suket} yang berlaku sama dengan KTP-el sampai {until}. KTP-el dicetak lebih dulu begitu blangko datang."
+    ),
     "request_shipped": "KTP-el {number} atas nama {name} sudah dikirim lewat Pos Indonesia.",
     "request_at_uptd": (
         "KTP-el {number} atas nama {name} sudah tiba di {place}. Silakan ambil sendiri di sana "

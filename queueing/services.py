@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -730,7 +730,8 @@ def blanks_spoil(*, office: Office, quantity: int, reason: str, by: User) -> Bla
 
 
 def print_batch_create(*, office: Office, day: date, by: User) -> PrintBatch:
-    """The day's print list: requests scheduled for that day (urgent first) not yet in another batch."""
+    """The day's print list: requests scheduled for that day not yet in another batch; suket holders first,
+    then urgent requests, then the oldest."""
     office = _office_for_quota(office)
     requests = list(
         CardRequest.objects.filter(
@@ -744,7 +745,8 @@ def print_batch_create(*, office: Office, day: date, by: User) -> PrintBatch:
                 "cardrequest_id"
             )
         )
-        .order_by("-is_urgent", "created_at")
+        .annotate(has_suket=_holds_valid_suket())
+        .order_by("-has_suket", "-is_urgent", "created_at")
         .values_list("pk", flat=True)
     )
     if not requests:
@@ -800,8 +802,15 @@ def print_batch_print(*, batch_id: int, by: User) -> PrintBatch:
 # --- invitations and no-shows ---------------------------------------------------------------------------
 
 
+def _holds_valid_suket() -> Exists:
+    """Residents who hold a suket are printed first when blanks arrive (they wait on paper)."""
+    from delivery.models import Suket
+
+    return Exists(Suket.objects.filter(card_request=OuterRef("pk"), ended_at__isnull=True))
+
+
 def invitations_send(*, office: Office, day: date, by: User | None, today: date | None = None) -> list[Booking]:
-    """Invite requests ready to print for `day`, urgent first and then the oldest, until the day's invitation
+    """Invite requests ready to print for `day`: suket holders, then urgent, then the oldest, until the day's invitation
     quota (or its print capacity) is used. Requests collected at a UPTD are not invited: their cards travel."""
     office = _office_for_quota(office)
     today = today or timezone.localdate()
@@ -810,7 +819,8 @@ def invitations_send(*, office: Office, day: date, by: User | None, today: date 
     candidates = (
         CardRequest.objects.filter(office=office, status=S.READY_TO_PRINT)
         .exclude(pickup_office__kind=Office.Kind.UPTD)
-        .order_by("-is_urgent", "created_at", "id")
+        .annotate(has_suket=_holds_valid_suket())
+        .order_by("-has_suket", "-is_urgent", "created_at", "id")
         .values_list("pk", flat=True)
     )
     invited: list[Booking] = []

@@ -229,6 +229,7 @@ class CardRequestEvent(models.Model):
         DISPATCH = "dispatch", _("Kiriman ke UPTD")
         RECEIVED_AT_UPTD = "received_at_uptd", _("Diterima di UPTD")
         CHECKED_IN = "checked_in", _("Hadir di kantor")
+        SUKET = "suket", _("Surat keterangan diterbitkan")
 
     # cardrequestevent_request_at (card_request, at) serves the foreign key too.
     card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE, related_name="events", db_index=False)

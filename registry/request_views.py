@@ -286,7 +286,23 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         "emergency": user.office.in_health_emergency if user.office_id else False,
         "dispatch_item": dispatch_item,
         **booking_context(user, card_request),
+        **_suket_context(user, card_request),
     }
+
+
+def _suket_context(user, card_request: CardRequest) -> dict:
+    from delivery.models import Suket
+    from queueing.models import BlankStock
+
+    sukets = list(Suket.objects.filter(card_request=card_request))
+    can_issue = (
+        user.has_perm("delivery.add_suket")
+        and card_request.status in (S.READY_TO_PRINT, S.SCHEDULED)
+        and card_request.resident.biometric_recorded
+        and not any(s.ended_at is None for s in sukets)
+        and not BlankStock.objects.filter(office=card_request.office, quantity__gt=0).exists()
+    )
+    return {"sukets": sukets, "can_issue_suket": can_issue}
 
 
 @never_cache

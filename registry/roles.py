@@ -31,6 +31,8 @@ _CLERK = [
     "queueing.view_blankstock",
     "queueing.add_printbatch",
     "queueing.change_printbatch",
+    "delivery.view_suket",
+    "delivery.add_suket",
 ]
 _SUPERVISOR = [
     *_CLERK,

@@ -289,6 +289,10 @@ def card_request_transition(
             card_request.status_reason = note.strip()
             fields.append("status_reason")
         card_request.save(update_fields=fields)
+        if target in CardRequest.CLOSED_STATUSES:
+            from delivery.services import sukets_end_for
+
+            sukets_end_for(card_request_id=card_request.pk)
 
         event_note = note.strip()
         if missing:

@@ -125,6 +125,9 @@ CASES = [
         allowed=("clerk", "supervisor", "administrator"),
         ok_status=302,  # that request has no booking: back to its page with a message
     ),
+    Case("delivery:suket_create", "/permohonan/{r}/suket/", method="post", **POSTED_BY_CLERKS),
+    Case("delivery:suket_pdf", "/suket/{s}/surat.pdf", allowed=("clerk", "supervisor", "administrator")),
+    Case("delivery:suket_verify", "/suket/cek/{v}/", public=True, wrong_method="post"),
     Case("queueing:blanks", "/blangko/", allowed=("clerk", "supervisor", "administrator")),
     Case(
         "queueing:blanks_receive",
@@ -226,7 +229,15 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     from queueing.models import PrintBatch
 
     batch_to_print = PrintBatch.objects.create(office=clerk.office, date=day.date, created_by=clerk)
+    from delivery.services import suket_issue
+    from registry.card_models import CardRequest as Requests
+
+    Requests.objects.filter(pk=card_request.pk).update(status="ready_to_print")
+    suket = suket_issue(card_request_id=card_request.pk, by=clerk)
+    Requests.objects.filter(pk=card_request.pk).update(status="received")
     return {
+        "s": suket.pk,
+        "v": suket.verify_code,
         "p": batch_to_print.pk,
         "k": ticket.pk,
         "a": resident_a.pk,

@@ -1,0 +1,84 @@
+"""Suket pages: issue from the request page, the A4 PDF, and the public page its QR leads to."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from delivery.models import Suket
+from delivery.services import DeliveryError, suket_issue
+from registry.card_models import CardRequest
+from registry.models import AccessLog
+from registry.scoping import get_visible_or_404
+from registry.views import client_ip
+
+
+@require_POST
+@permission_required("delivery.add_suket", raise_exception=True)
+def suket_create(request: HttpRequest, pk: int) -> HttpResponse:
+    card_request = get_visible_or_404(CardRequest.objects.all(), request.user, pk=pk)
+    try:
+        suket = suket_issue(card_request_id=card_request.pk, by=request.user)
+    except DeliveryError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Suket %(number)s diterbitkan.") % {"number": suket.number})
+    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+
+
+@require_GET
+@permission_required("delivery.view_suket", raise_exception=True)
+def suket_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The suket on A4 (WeasyPrint), with a QR to its public verification page. The download is logged."""
+    import weasyprint
+
+    from queueing.views import qr_svg
+
+    suket = (
+        Suket.objects.select_related("resident", "resident__desa", "resident__kecamatan", "office", "card_request")
+        .filter(pk=pk, card_request__in=CardRequest.objects.visible_to(request.user))
+        .first()
+    )
+    if suket is None:
+        raise Http404
+    verify_url = request.build_absolute_uri(reverse("delivery:suket_verify", args=[suket.verify_code]))
+    html = render_to_string(
+        "delivery/suket.html",
+        {"suket": suket, "resident": suket.resident, "qr": qr_svg(verify_url, scale=3), "verify_url": verify_url},
+    )
+    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    AccessLog.objects.create(
+        user=request.user,
+        action=AccessLog.Action.EXPORT,
+        resident=suket.resident,
+        ip_address=client_ip(request),
+        detail=_("Suket %(number)s (PDF)") % {"number": suket.number},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{suket.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_not_required
+@never_cache
+@require_GET
+def suket_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: is this suket genuine and valid today? Shows only its number, the holder's name with a masked
+    NIK, the office and the dates."""
+    suket = Suket.objects.select_related("resident", "office").filter(verify_code=code).first()
+    today = timezone.localdate()
+    return render(
+        request,
+        "delivery/suket_verify.html",
+        {"suket": suket, "valid": bool(suket and suket.is_valid_on(today)), "today": today},
+        status=200 if suket else 404,
+    )
