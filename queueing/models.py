@@ -138,6 +138,9 @@ class ServiceDay(models.Model):
     last_number = models.PositiveIntegerField(_("nomor antrean terakhir"), default=0)
     # Walk-in tickets are numbered on their own, 1, 2, 3 ... without gaps (they are never taken back).
     last_ticket = models.PositiveIntegerField(_("nomor tiket datang langsung terakhir"), default=0)
+    # Places added above the print capacity by a supervisor for approved urgent requests (each one logged
+    # on the request's timeline).
+    capacity_overrides = models.PositiveIntegerField(_("tambahan kapasitas oleh kepala bidang"), default=0)
 
     class Meta:
         verbose_name = _("hari layanan")

@@ -485,6 +485,34 @@ def service_days_reconcile(*, since: date | None = None) -> int:
     return corrected
 
 
+def booking_book_over_capacity(*, card_request_id: int, by: User, wish: date, today: date | None = None) -> Booking:
+    """A supervisor books an approved urgent request on a day whose print capacity is used up: the day gets one
+    more place, and the override is written on the request's timeline."""
+    if not by.has_perm("registry.approve_urgent_cardrequest"):
+        raise QueueingError(_("Hanya kepala bidang yang dapat melampaui kapasitas cetak."))
+    card_request = CardRequest.objects.select_related("office").get(pk=card_request_id)
+    if not card_request.is_urgent:
+        raise QueueingError(_("Kapasitas hanya dapat dilampaui untuk permohonan mendesak yang disetujui."))
+    with transaction.atomic():
+        day = service_day_get(office=card_request.office, day=wish)
+        if not day.is_open:
+            raise QueueingError(_("Hari itu kantor tidak melayani."))
+        ServiceDay.objects.filter(pk=day.pk).update(
+            print_capacity=F("print_capacity") + 1, capacity_overrides=F("capacity_overrides") + 1
+        )
+        booking = booking_book(
+            card_request_id=card_request_id, channel=QueueChannel.WHATSAPP, by=by, wish=wish, today=today
+        )
+        CardRequestEvent.objects.create(
+            card_request_id=card_request_id,
+            by=by,
+            action=CardRequestEvent.Action.OVER_CAPACITY,
+            note=_("Kapasitas cetak %(day)s dilampaui satu tempat atas izin %(who)s (mendesak)")
+            % {"day": wish.strftime("%d-%m-%Y"), "who": by.get_full_name() or by.username},
+        )
+    return booking
+
+
 def booking_cancel(*, booking_id: int, by: User | None, reason: str) -> Booking:
     """Free the place and return the request to ready to print (it can be booked again)."""
     with transaction.atomic():

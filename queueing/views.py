@@ -44,6 +44,9 @@ class BookForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    over_capacity = forms.BooleanField(
+        label=gettext_lazy("Mendesak: bila tanggal itu penuh, lampaui kapasitas cetak (tercatat)"), required=False
+    )
 
 
 def _office(request: HttpRequest):
@@ -174,10 +177,20 @@ def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
                 wish=form.cleaned_data["wish"],
             )
         except services.DayUnavailable as exc:
-            messages.warning(request, str(exc))
+            booking = None
+            if form.cleaned_data["over_capacity"] and form.cleaned_data["wish"]:
+                try:
+                    booking = services.booking_book_over_capacity(
+                        card_request_id=card_request.pk, by=request.user, wish=form.cleaned_data["wish"]
+                    )
+                except services.QueueingError as override_refused:
+                    messages.error(request, str(override_refused))
+            else:
+                messages.warning(request, str(exc))
         except services.QueueingError as exc:
+            booking = None
             messages.error(request, str(exc))
-        else:
+        if booking is not None:
             messages.success(
                 request,
                 _("Dijadwalkan %(day)s, nomor antrean %(number)d.")

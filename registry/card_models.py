@@ -230,6 +230,7 @@ class CardRequestEvent(models.Model):
         RECEIVED_AT_UPTD = "received_at_uptd", _("Diterima di UPTD")
         CHECKED_IN = "checked_in", _("Hadir di kantor")
         SUKET = "suket", _("Surat keterangan diterbitkan")
+        OVER_CAPACITY = "over_capacity", _("Kapasitas cetak dilampaui (mendesak)")
 
     # cardrequestevent_request_at (card_request, at) serves the foreign key too.
     card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE, related_name="events", db_index=False)

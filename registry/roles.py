@@ -56,6 +56,18 @@ _ADMINISTRATOR = [
     "registry.view_requirement",
     "registry.add_requirement",
     "registry.change_requirement",
+    # Service calendar and quotas (admin pages, scoped to the office's region).
+    "queueing.view_openinghours",
+    "queueing.add_openinghours",
+    "queueing.change_openinghours",
+    "queueing.view_quotadefault",
+    "queueing.add_quotadefault",
+    "queueing.change_quotadefault",
+    "queueing.view_serviceday",
+    "queueing.change_serviceday",
+    "queueing.view_closure",
+    "queueing.change_closure",
+    "queueing.delete_closure",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("delivery", "0002_notification"),
-        ("registry", "0011_cardrequestevent_suket_action"),
+        ("registry", "0010_seed_requirements"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,4 +1,5 @@
-"""Browser journey at the counter: walk-in numbers up to the cap, then the refusal; check-in by QR token."""
+"""Browser journey at the counter: walk-in numbers up to the cap, then the refusal; an invited resident
+checked in by the token of the invitation's QR."""
 
 from __future__ import annotations
 
@@ -24,14 +25,16 @@ def test_counter_issues_numbers_up_to_the_cap_and_checks_in_by_token(
     today = timezone.localdate()
     for weekday in range(7):
         OpeningHours.objects.create(office=office, weekday=weekday, opens_at=time(0), closes_at=time(23, 59))
-        QuotaDefault.objects.create(office=office, weekday=weekday, print_capacity=10, whatsapp=5, walk_in=2)
+        QuotaDefault.objects.create(
+            office=office, weekday=weekday, print_capacity=10, whatsapp=5, walk_in=2, invitation=3
+        )
     card_request = registry_services.card_request_create(
         resident=resident_a, kind="rusak", by=clerk, channel="whatsapp"
     )
     CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
-    booking = services.booking_book(
-        card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=today, today=today - timedelta(days=1)
-    )
+    # Invited yesterday for today (the daily job's work).
+    (booking,) = services.invitations_send(office=office, day=today, by=clerk, today=today - timedelta(days=1))
+    assert booking.channel == "invitation"
     token = services.booking_token(booking)
 
     login(page, live_server.url, "petugas")

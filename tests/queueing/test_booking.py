@@ -187,3 +187,42 @@ def test_concurrent_bookers_never_overbook(ponorogo, clerk):
     assert day.booked_total == 30 and day.last_number == 30
     numbers = sorted(Booking.objects.filter(day=day).values_list("number", flat=True))
     assert numbers == list(range(1, 31))
+
+
+def test_supervisor_may_exceed_the_print_capacity_for_urgent_and_it_is_logged(clerk, supervisor, office, client):
+    requests = _ready(clerk, 4)
+    for card_request, channel in zip(requests[:3], ["whatsapp", "whatsapp", "walk_in"], strict=True):
+        services.booking_book(card_request_id=card_request.pk, channel=channel, by=clerk, wish=MONDAY, today=TODAY)
+    urgent = requests[3]
+    CardRequest.objects.filter(pk=urgent.pk).update(urgent_status="approved", is_urgent=True)
+    with pytest.raises(services.QueueingError, match="kepala bidang"):
+        services.booking_book_over_capacity(card_request_id=urgent.pk, by=clerk, wish=MONDAY, today=TODAY)
+    client.force_login(supervisor)
+    client.post(f"/permohonan/{urgent.pk}/jadwal/", {"channel": "whatsapp", "wish": MONDAY.isoformat()})
+    assert not Booking.objects.filter(card_request=urgent).exists()  # full, and no override asked
+    client.post(
+        f"/permohonan/{urgent.pk}/jadwal/", {"channel": "whatsapp", "wish": MONDAY.isoformat(), "over_capacity": "on"}
+    )
+    day = ServiceDay.objects.get(date=MONDAY)
+    assert (day.print_capacity, day.booked_total, day.capacity_overrides) == (4, 4, 1)
+    assert urgent.events.filter(action="over_capacity", by=supervisor).exists()
+
+
+def test_administrators_see_only_their_offices_quotas_in_the_admin(client, administrator, office, ponorogo):
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    from queueing.admin import QuotaDefaultAdmin
+    from registry.models import Office, Region
+
+    Region.objects.get_or_create(
+        code="35.01", defaults={"level": 2, "kind": "kabupaten", "parent_id": "35", "name": "PACITAN", "decree": "-"}
+    )
+    foreign = Office.objects.create(kind="disdukcapil", region_id="35.01", name="Disdukcapil Pacitan")
+    QuotaDefault.objects.create(office=foreign, weekday=0, print_capacity=1)
+    request = RequestFactory().get("/admin/queueing/quotadefault/")
+    request.user = administrator
+    visible = QuotaDefaultAdmin(QuotaDefault, site).get_queryset(request)
+    assert set(visible.values_list("office_id", flat=True)) == {office.pk}
+    client.force_login(administrator)
+    assert client.get("/admin/queueing/quotadefault/").status_code == 200
