@@ -117,7 +117,11 @@ class CardRequest(models.Model):
         Resident, verbose_name=_("penduduk"), on_delete=models.PROTECT, related_name="card_requests"
     )
     # The resident's kecamatan when the request was made: the scope column (a UPTD sees its own kecamatan's).
-    kecamatan = models.ForeignKey(Region, verbose_name=_("kecamatan"), on_delete=models.PROTECT, related_name="+")
+    # Every status change rewrites each index of this table (the status is indexed), so none is kept that
+    # another covers: cardrequest_kec_queue starts with the kecamatan.
+    kecamatan = models.ForeignKey(
+        Region, verbose_name=_("kecamatan"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     office = models.ForeignKey(
         Office, verbose_name=_("kantor pencetak"), on_delete=models.PROTECT, related_name="card_requests"
     )
@@ -140,7 +144,13 @@ class CardRequest(models.Model):
     urgent_reason = models.CharField(_("alasan mendesak"), max_length=10, choices=UrgentReason.choices, blank=True)
     urgent_note = models.CharField(_("keterangan mendesak"), max_length=500, blank=True)
     urgent_decided_by = models.ForeignKey(
-        User, verbose_name=_("diputuskan oleh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("diputuskan oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # never searched by; a staff account is never deleted (PROTECT)
     )
     urgent_decided_at = models.DateTimeField(_("diputuskan"), null=True, blank=True)
     # True exactly when a supervisor approved the urgency: the first sort key of every queue.
