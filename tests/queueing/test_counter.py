@@ -159,3 +159,32 @@ def test_token_cannot_be_forged_or_reused_for_another_resident(clerk):
     # Mine names my request: it cannot check in the other booking.
     services.booking_check_in(office=clerk.office, by=clerk, token=token, today=TODAY)
     assert Booking.objects.get(pk=other.pk).status == "booked"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_counters_scanning_the_same_qr_check_in_once(ponorogo, clerk, supervisor):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    _office(clerk)
+    (booking,) = _booked(clerk, TODAY)
+    token = services.booking_token(booking)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def scan(user):
+        barrier.wait()
+        try:
+            services.booking_check_in(office=clerk.office, by=user, token=token, today=TODAY)
+            outcomes.append("in")
+        except services.AlreadyCheckedIn:
+            outcomes.append("already")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan, args=(u,)) for u in (clerk, supervisor)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already", "in"]
+    assert booking.card_request.events.filter(action="checked_in").count() == 1
