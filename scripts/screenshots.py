@@ -78,6 +78,16 @@ def main() -> None:
         page.get_by_test_id("walk-in").wait_for()
         page.screenshot(path=OUT / "counter.png")
 
+        # Blank cards, after a delivery of 12,000 (Ngawi's second batch, seed 004) is recorded by the supervisor.
+        page.get_by_role("button", name="Keluar").click()
+        _login(page, "kabid")
+        page.goto(f"{BASE}/blangko/")
+        page.locator("[data-testid=receipt-form] input[name=quantity]").fill("12000")
+        page.locator("[data-testid=receipt-form] input[name=reference]").fill("BLANGKO/2026/11")
+        page.locator("[data-testid=receipt-form] button").click()
+        page.get_by_test_id("stock").wait_for()
+        page.screenshot(path=OUT / "blanks.png")
+
         # A UPTD operator starts a hilang request for an elderly resident of Slahung.
         page.get_by_role("button", name="Keluar").click()
         _login(page, "uptd.slahung")
