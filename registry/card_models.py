@@ -362,7 +362,7 @@ class Attachment(models.Model):
 
 
 class HealthChecklist(models.TextChoices):
-    """The health protocol for recording during an outbreak (Disdukcapil Ngawi, seed 003)."""
+    """The health protocol for recording during an outbreak (as the Pasar Kemis office applied it, seed 003)."""
 
     STAFF_TEMPERATURE = "staff_temperature", _("Suhu tubuh petugas diperiksa")
     RESIDENT_TEMPERATURE = "resident_temperature", _("Suhu tubuh pemohon diperiksa")

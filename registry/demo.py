@@ -231,7 +231,7 @@ def families_set_heads() -> None:
 
 
 def demo_service_calendar_create() -> None:
-    """Ponorogo's counter: Monday to Friday, 300 cards a day (200 booked by WhatsApp, 100 walk-in; seed 001),
+    """Ponorogo's counter: Monday to Friday, 300 cards a day (200 booked by WhatsApp, 100 walk-in; seed 000),
     with a share for invitations and UPTD submissions; holidays of this year and the next."""
     from datetime import time
 
