@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,11 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from delivery.models import Suket
+from delivery.pdf import pdf_response
 from delivery.services import DeliveryError, suket_issue
 from registry.card_models import CardRequest
-from registry.models import AccessLog
 from registry.scoping import get_visible_or_404
-from registry.views import client_ip
 
 
 @require_POST
@@ -38,8 +36,6 @@ def suket_create(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("delivery.view_suket", raise_exception=True)
 def suket_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The suket on A4 (WeasyPrint), with a QR to its public verification page. The download is logged."""
-    import weasyprint
-
     from queueing.views import qr_svg
 
     suket = (
@@ -50,22 +46,14 @@ def suket_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if suket is None:
         raise Http404
     verify_url = request.build_absolute_uri(reverse("delivery:suket_verify", args=[suket.verify_code]))
-    html = render_to_string(
-        "delivery/suket.html",
-        {"suket": suket, "resident": suket.resident, "qr": qr_svg(verify_url, scale=3), "verify_url": verify_url},
-    )
-    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    AccessLog.objects.create(
-        user=request.user,
-        action=AccessLog.Action.EXPORT,
+    return pdf_response(
+        request,
+        template="delivery/suket.html",
+        context={"suket": suket, "resident": suket.resident, "qr": qr_svg(verify_url, scale=3)},
         resident=suket.resident,
-        ip_address=client_ip(request),
         detail=_("Suket %(number)s (PDF)") % {"number": suket.number},
+        filename=f"{suket.number}.pdf",
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{suket.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_not_required

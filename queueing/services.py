@@ -7,7 +7,7 @@ for it is bounded by a lock timeout, and CHECK constraints on the row are the la
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -513,52 +513,55 @@ def booking_book_over_capacity(*, card_request_id: int, by: User, wish: date, to
     return booking
 
 
+def _end_booking(booking_id: int, *, status: str, by: User | None, note: Callable[[Booking], str]) -> Booking:
+    """Inside a transaction: end an active booking, free its place, and put its request back to ready to
+    print with a timeline line."""
+    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    if booking.status != Booking.Status.BOOKED:
+        raise QueueingError(_("Jadwal ini sudah tidak aktif."))
+    booking.status = status
+    booking.ended_at = timezone.now()
+    booking.save(update_fields=["status", "ended_at"])
+    _free_place(day_id=booking.day_id, channel=booking.channel, urgent=booking.urgent)
+    CardRequest.objects.filter(pk=booking.card_request_id, status=S.SCHEDULED).update(
+        status=S.READY_TO_PRINT, status_changed_at=booking.ended_at, updated_at=booking.ended_at
+    )
+    CardRequestEvent.objects.create(
+        card_request_id=booking.card_request_id,
+        by=by,
+        action=CardRequestEvent.Action.STATUS,
+        from_status=S.SCHEDULED,
+        to_status=S.READY_TO_PRINT,
+        note=note(booking),
+    )
+    return booking
+
+
 def booking_cancel(*, booking_id: int, by: User | None, reason: str) -> Booking:
     """Free the place and return the request to ready to print (it can be booked again)."""
     with transaction.atomic():
         _short_lock_timeout()
-        booking = Booking.objects.select_for_update().get(pk=booking_id)
-        if booking.status != Booking.Status.BOOKED:
-            raise QueueingError(_("Jadwal ini sudah tidak aktif."))
-        booking.status = Booking.Status.CANCELLED
-        booking.ended_at = timezone.now()
-        booking.save(update_fields=["status", "ended_at"])
-        _free_place(day_id=booking.day_id, channel=booking.channel, urgent=booking.urgent)
-        CardRequest.objects.filter(pk=booking.card_request_id, status=S.SCHEDULED).update(
-            status=S.READY_TO_PRINT, status_changed_at=timezone.now(), updated_at=timezone.now()
-        )
-        CardRequestEvent.objects.create(
-            card_request_id=booking.card_request_id,
+        return _end_booking(
+            booking_id,
+            status=Booking.Status.CANCELLED,
             by=by,
-            action=CardRequestEvent.Action.STATUS,
-            from_status=S.SCHEDULED,
-            to_status=S.READY_TO_PRINT,
-            note=_("Jadwal %(day)s dibatalkan: %(reason)s")
-            % {"day": booking.date.strftime("%d-%m-%Y"), "reason": reason},
+            note=lambda b: (
+                _("Jadwal %(day)s dibatalkan: %(reason)s") % {"day": b.date.strftime("%d-%m-%Y"), "reason": reason}
+            ),
         )
-    return booking
 
 
 def booking_reschedule(*, booking_id: int, by: User | None, wish: date | None, today: date | None = None) -> Booking:
     """Move a booking to another day in one transaction: if the new day is closed or full, everything rolls
     back and the old booking stands."""
     with transaction.atomic():
-        old = Booking.objects.select_for_update().get(pk=booking_id)
-        if old.status != Booking.Status.BOOKED:
-            raise QueueingError(_("Jadwal ini sudah tidak aktif."))
-        old.status = Booking.Status.MOVED
-        old.ended_at = timezone.now()
-        old.save(update_fields=["status", "ended_at"])
-        _free_place(day_id=old.day_id, channel=old.channel, urgent=old.urgent)
-        CardRequest.objects.filter(pk=old.card_request_id).update(status=S.READY_TO_PRINT)
-        CardRequestEvent.objects.create(
-            card_request_id=old.card_request_id,
+        old = _end_booking(
+            booking_id,
+            status=Booking.Status.MOVED,
             by=by,
-            action=CardRequestEvent.Action.STATUS,
-            from_status=S.SCHEDULED,
-            to_status=S.READY_TO_PRINT,
-            note=_("Jadwal %(day)s nomor %(number)d dipindah")
-            % {"day": old.date.strftime("%d-%m-%Y"), "number": old.number},
+            note=lambda b: (
+                _("Jadwal %(day)s nomor %(number)d dipindah") % {"day": b.date.strftime("%d-%m-%Y"), "number": b.number}
+            ),
         )
         return booking_book(card_request_id=old.card_request_id, channel=old.channel, by=by, wish=wish, today=today)
 

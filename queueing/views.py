@@ -372,8 +372,7 @@ def invitations_send(request: HttpRequest) -> HttpResponse:
 def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
     """The A4 invitation/booking letter (PDF, WeasyPrint) with the QR of the signed check-in token. The
     resident's data leave the system on paper: the download is logged."""
-    import weasyprint
-    from django.template.loader import render_to_string
+    from delivery.pdf import pdf_response
 
     card_request = get_visible_or_404(
         CardRequest.objects.select_related("resident", "resident__desa", "office"), request.user, pk=pk
@@ -383,9 +382,10 @@ def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Permohonan ini tidak punya jadwal aktif."))
         return redirect("registry:cardrequest_detail", pk=card_request.pk)
     hours = OpeningHours.objects.filter(office=booking.office, weekday=booking.date.weekday()).first()
-    html = render_to_string(
-        "queueing/booking_letter.html",
-        {
+    return pdf_response(
+        request,
+        template="queueing/booking_letter.html",
+        context={
             "booking": booking,
             "card_request": card_request,
             "resident": card_request.resident,
@@ -393,19 +393,10 @@ def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
             "qr": qr_svg(services.booking_token(booking), scale=4),
             "today": timezone.localdate(),
         },
-    )
-    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    AccessLog.objects.create(
-        user=request.user,
-        action=AccessLog.Action.EXPORT,
         resident=card_request.resident,
-        ip_address=client_ip(request),
         detail=_("Surat undangan/jadwal %(number)s (PDF)") % {"number": card_request.number},
+        filename=f"undangan-{card_request.number}.pdf",
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="undangan-{card_request.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 class CloseDayForm(forms.Form):
