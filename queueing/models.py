@@ -177,12 +177,15 @@ class ServiceDay(models.Model):
     def __str__(self) -> str:
         return f"{self.office_id} {self.date:%d-%m-%Y} {self.booked_total}/{self.print_capacity}"
 
-    def room(self, channel: str) -> int:
-        """Places left for a channel: its own quota, within the day's print capacity."""
+    def room(self, channel: str, *, urgent: bool = False) -> int:
+        """Places left for a channel: its own quota, within the day's print capacity. Approved urgent requests
+        skip the channel quota."""
         if not self.is_open:
             return 0
-        own = getattr(self, f"cap_{channel}") - getattr(self, f"booked_{channel}")
-        return max(0, min(own, self.print_capacity - self.booked_total))
+        left = self.print_capacity - self.booked_total
+        if not urgent:
+            left = min(left, getattr(self, f"cap_{channel}") - getattr(self, f"booked_{channel}"))
+        return max(0, left)
 
 
 class BookingQuerySet(models.QuerySet):

@@ -131,7 +131,7 @@ def _next_free_day_python(*, office_id: int, channel: str, after: date, urgent: 
     while day <= end:
         row = rows.get(day)
         if row is not None:
-            if _room(row, channel, urgent=urgent) > 0:
+            if row.room(channel, urgent=urgent) > 0:
                 return day
         elif day.weekday() in open_weekdays and day not in closed:
             quota = quotas.get(day.weekday())
@@ -399,12 +399,6 @@ def _book_on_day(ready: _Ready, day: ServiceDay, channel: QueueChannel, by: User
     return booking
 
 
-def _room(day: ServiceDay, channel: str, *, urgent: bool) -> int:
-    if urgent:
-        return max(0, day.print_capacity - day.booked_total) if day.is_open else 0
-    return day.room(channel)
-
-
 def _unavailable(*, office_id: int, channel: str, day: ServiceDay, urgent: bool) -> DayUnavailable:
     # office_id is the request's printing office, a Disdukcapil: its calendar is the one that counts.
     search = _next_free_day_sql if connection.vendor == "postgresql" else _next_free_day_python
@@ -452,7 +446,7 @@ def booking_book(
                 ),
             )
         day = ready.day or service_day_get(office=Office.objects.get(pk=ready.office_id), day=wish)
-        booking = _book_on_day(ready, day, channel, by) if _room(day, channel, urgent=ready.is_urgent) > 0 else None
+        booking = _book_on_day(ready, day, channel, by) if day.room(channel, urgent=ready.is_urgent) > 0 else None
         if booking is None:
             raise _unavailable(office_id=ready.office_id, channel=channel, day=day, urgent=ready.is_urgent)
         return booking
@@ -852,12 +846,12 @@ def invitations_send(*, office: Office, day: date, by: User | None, today: date 
         .exclude(pickup_office__kind=Office.Kind.UPTD)
         .annotate(has_suket=_holds_valid_suket())
         .order_by("-has_suket", "-is_urgent", "created_at", "id")
-        .values_list("pk", flat=True)
+        .values_list("pk", "is_urgent")
     )
     invited: list[Booking] = []
     # Urgent requests do not use the invitation quota; the others stop when it is used.
-    for card_request_id in candidates.iterator(chunk_size=500):
-        if room <= 0 and not CardRequest.objects.filter(pk=card_request_id, is_urgent=True).exists():
+    for card_request_id, is_urgent in candidates.iterator(chunk_size=500):
+        if room <= 0 and not is_urgent:
             break
         try:
             booking = booking_book(

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -103,7 +103,7 @@ def ticket_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable ticket: the number large, the date, and a QR with the same reference."""
     ticket = WalkInTicket.objects.select_related("day__office").filter(pk=pk, day__office=_office(request)).first()
     if ticket is None:
-        return HttpResponse(status=404)
+        raise Http404
     reference = f"{ticket.day.office.region_id}/{ticket.day.date:%Y%m%d}/{ticket.label}"
     return render(request, "queueing/ticket.html", {"ticket": ticket, "qr": qr_svg(reference, scale=5)})
 
@@ -329,7 +329,7 @@ def print_batch_create(request: HttpRequest) -> HttpResponse:
 def print_batch_print(request: HttpRequest, pk: int) -> HttpResponse:
     batch = PrintBatch.objects.filter(pk=pk, office=_office(request)).first()
     if batch is None:
-        return HttpResponse(status=404)
+        raise Http404
     try:
         services.print_batch_print(batch_id=batch.pk, by=request.user)
     except services.QueueingError as exc:

@@ -219,28 +219,6 @@ def _detail_rows(user):
     )
 
 
-def _actions_for(user, card_request: CardRequest) -> list[str]:
-    """The next statuses this user may pick on this page (the service checks again)."""
-    targets = []
-    for target in card_request.next_statuses():
-        if user.role == Role.UPTD_OPERATOR:
-            if (card_request.status, target) not in services.UPTD_MOVES:
-                continue
-            if target == S.CANCELLED and card_request.submitted_by_id != user.pk:
-                continue
-        else:
-            if not user.has_perm("registry.verify_cardrequest") or target == S.SENT_TO_UPTD:
-                continue
-            if card_request.status == S.SENT_TO_UPTD:
-                continue
-            if target == S.READY_FOR_PICKUP and card_request.pickup_office.kind == Office.Kind.UPTD:
-                continue
-            if target == S.SCHEDULED:
-                continue  # a day and a queue number come from the booking form, which moves it
-        targets.append(target)
-    return targets
-
-
 def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
     user = request.user
     requirements = list(Requirement.objects.filter(kind=card_request.kind, is_active=True))
@@ -253,7 +231,7 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
     dispatch_item = DispatchItem.objects.filter(card_request=card_request).select_related("batch").first()
     actions = [
         (S(t), TransitionForm(initial={"to_status": t, "expected_status": card_request.status}))
-        for t in _actions_for(user, card_request)
+        for t in services.card_request_moves_for(user, card_request)
     ]
     # The forward move is shown open; incomplete, reject and cancel are opened on purpose.
     primary = next((t for t, _f in actions if t not in (S.INCOMPLETE, S.REJECTED, S.CANCELLED)), None)

@@ -84,6 +84,27 @@ def _check_actor(user: User | None, card_request: CardRequest, source: str, targ
         raise CardRequestError(_("Kartu ini sudah di UPTD: penyerahan dilakukan oleh operator UPTD."))
 
 
+def _check_route(card_request: CardRequest, target: str) -> None:
+    if target == Status.READY_FOR_PICKUP and card_request.pickup_office.kind == Office.Kind.UPTD:
+        raise CardRequestError(
+            _("Kartu ini diambil di %(place)s: kirim lewat kiriman ke UPTD.") % {"place": card_request.pickup_office}
+        )
+
+
+def card_request_moves_for(user: User, card_request: CardRequest) -> list[str]:
+    """The moves the request page offers this user: the table's next statuses that pass the same who-and-where
+    checks as the transition (the other guards depend on what the form sends)."""
+    moves = []
+    for target in card_request.next_statuses():
+        try:
+            _check_actor(user, card_request, card_request.status, target)
+            _check_route(card_request, target)
+        except CardRequestError:
+            continue
+        moves.append(target)
+    return moves
+
+
 def _event(card_request: CardRequest, *, by: User | None, action: str, note: str = "", **kw) -> CardRequestEvent:
     return CardRequestEvent.objects.create(card_request=card_request, by=by, action=action, note=note, **kw)
 
@@ -178,22 +199,20 @@ def _head_office_of(resident: Resident) -> Office:
 # --- moving a request -----------------------------------------------------------------------------------
 
 
+def _requirements_unmet(card_request: CardRequest, stage: str, met_ids: Iterable[int]) -> list[Requirement]:
+    met = set(met_ids)
+    active = Requirement.objects.filter(kind=card_request.kind, stage=stage, is_active=True)
+    return [r for r in active if r.pk not in met]
+
+
 def _missing_documents(card_request: CardRequest) -> list[Requirement]:
-    have = set(card_request.attachments.exclude(requirement=None).values_list("requirement_id", flat=True))
-    return [
-        r
-        for r in Requirement.objects.filter(kind=card_request.kind, stage=Requirement.Stage.DOCUMENT, is_active=True)
-        if r.pk not in have
-    ]
+    attached = card_request.attachments.exclude(requirement=None).values_list("requirement_id", flat=True)
+    return _requirements_unmet(card_request, Requirement.Stage.DOCUMENT, attached)
 
 
 def _unticked_handover(card_request: CardRequest) -> list[Requirement]:
-    ticked = set(card_request.requirement_checks.values_list("requirement_id", flat=True))
-    return [
-        r
-        for r in Requirement.objects.filter(kind=card_request.kind, stage=Requirement.Stage.HANDOVER, is_active=True)
-        if r.pk not in ticked
-    ]
+    ticked = card_request.requirement_checks.values_list("requirement_id", flat=True)
+    return _requirements_unmet(card_request, Requirement.Stage.HANDOVER, ticked)
 
 
 def _check_guards(
@@ -210,10 +229,6 @@ def _check_guards(
             )
         if card_request.kind == CardKind.PEMULA and not card_request.resident.biometric_recorded:
             raise CardRequestError(_("Penduduk belum perekaman biometrik; catat perekaman dulu."))
-    if target == Status.READY_FOR_PICKUP and card_request.pickup_office.kind == Office.Kind.UPTD:
-        raise CardRequestError(
-            _("Kartu ini diambil di %(place)s: kirim lewat kiriman ke UPTD.") % {"place": card_request.pickup_office}
-        )
     if target == Status.HANDED_OVER:
         if unticked := _unticked_handover(card_request):
             raise CardRequestError(
@@ -274,6 +289,7 @@ def card_request_transition(
                 % {"number": card_request.number, "source": Status(source).label, "target": target.label}
             )
         _check_actor(by, card_request, source, target)
+        _check_route(card_request, target)
         _check_guards(card_request, target, note=note, missing_items=missing, handover_confirmed=handover_confirmed)
 
         card_request.status = target
@@ -336,9 +352,10 @@ def card_requests_bulk_transition(*, ids: Iterable[int], action: str, by: User, 
     nothing and is reported with its reason; the others go through."""
     target = BULK_ACTIONS[action]
     outcome = BulkOutcome(done=[], refused=[])
-    visible = CardRequest.objects.visible_to(by)
-    for pk in sorted(set(ids)):
-        if not visible.filter(pk=pk).exists():
+    ids = sorted(set(ids))
+    visible = set(CardRequest.objects.visible_to(by).filter(pk__in=ids).values_list("pk", flat=True))
+    for pk in ids:
+        if pk not in visible:
             outcome.refused.append((pk, f"#{pk}", _("tidak ditemukan di wilayah Anda")))
             continue
         try:
