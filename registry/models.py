@@ -254,6 +254,15 @@ class FamilyRelation(models.TextChoices):
     OTHER = "lainnya", _("Lainnya")
 
 
+class MaritalStatus(models.TextChoices):
+    """SIAK's four marital statuses; blank on the resident means unknown."""
+
+    NEVER_MARRIED = "belum_kawin", _("Belum kawin")
+    MARRIED = "kawin", _("Kawin")
+    DIVORCED = "cerai_hidup", _("Cerai hidup")
+    WIDOWED = "cerai_mati", _("Cerai mati")
+
+
 class AgeBand(models.TextChoices):
     UNDER_17 = "0-16", _("Di bawah 17 tahun")
     YOUNG = "17-25", _("17–25 tahun")
@@ -324,6 +333,9 @@ class Resident(models.Model):
     )
     relation_to_head = models.CharField(
         _("hubungan dalam keluarga"), max_length=12, choices=FamilyRelation.choices, blank=True
+    )
+    marital_status = models.CharField(
+        _("status perkawinan"), max_length=11, choices=MaritalStatus.choices, blank=True
     )
     biometric_recorded = models.BooleanField(_("sudah perekaman"), default=False)
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
