@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Family, Region, Resident
+from registry.models import Family, MaritalStatus, Region, Resident
 from registry.nik import compare_nik_with_record, parse_kk, parse_nik
 from registry.regions import region_exists
 
@@ -67,3 +67,18 @@ class FamilyForm(forms.ModelForm):
         if parsed.errors:
             raise forms.ValidationError(list(parsed.errors))
         return parsed.number
+
+
+class MaritalStatusForm(forms.Form):
+    """The resident page's marital-status picker; "" (unknown) is a choice, a missing field is not."""
+
+    marital_status = forms.ChoiceField(
+        label=_("Status perkawinan"),
+        choices=[("", _("Tidak diketahui")), *MaritalStatus.choices],
+        required=False,
+    )
+
+    def clean_marital_status(self) -> str:
+        if "marital_status" not in self.data:
+            raise forms.ValidationError(_("Pilih status perkawinan."))
+        return self.cleaned_data["marital_status"]

@@ -263,6 +263,21 @@ class MaritalStatus(models.TextChoices):
     WIDOWED = "cerai_mati", _("Cerai mati")
 
 
+# Married once is wajib KTP for life: divorce or a spouse's death does not undo it (UU 24/2013 art. 63).
+EVER_MARRIED = frozenset({MaritalStatus.MARRIED, MaritalStatus.DIVORCED, MaritalStatus.WIDOWED})
+WAJIB_KTP_AGE = 17  # UU 24/2013 art. 63(1)
+RECORDING_AGE = 16  # recording may start a year early, so the card can be printed on the 17th birthday
+
+
+def anniversary(born: date, years: int) -> date:
+    """The day someone born on `born` turns `years`: a 29 February birthday falls on 1 March in other years,
+    the same day `Resident.age_on` counts the year as complete."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
 class AgeBand(models.TextChoices):
     UNDER_17 = "0-16", _("Di bawah 17 tahun")
     YOUNG = "17-25", _("17–25 tahun")
@@ -334,9 +349,7 @@ class Resident(models.Model):
     relation_to_head = models.CharField(
         _("hubungan dalam keluarga"), max_length=12, choices=FamilyRelation.choices, blank=True
     )
-    marital_status = models.CharField(
-        _("status perkawinan"), max_length=11, choices=MaritalStatus.choices, blank=True
-    )
+    marital_status = models.CharField(_("status perkawinan"), max_length=11, choices=MaritalStatus.choices, blank=True)
     biometric_recorded = models.BooleanField(_("sudah perekaman"), default=False)
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diubah"), auto_now=True)
@@ -372,6 +385,25 @@ class Resident(models.Model):
 
     def age_on(self, day: date) -> int:
         return day.year - self.birth_date.year - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+    @property
+    def ever_married(self) -> bool:
+        return self.marital_status in EVER_MARRIED
+
+    def is_wajib_ktp_on(self, day: date) -> bool:
+        """Must hold an e-KTP on `day`: 17 or older, or married or ever married (UU 24/2013 art. 63)."""
+        return self.ever_married or self.age_on(day) >= WAJIB_KTP_AGE
+
+    def wajib_ktp_from(self) -> date | None:
+        """The day the resident becomes wajib KTP by age (the 17th birthday); None when marriage already
+        made them wajib KTP, whatever their age."""
+        if self.ever_married:
+            return None
+        return anniversary(self.birth_date, WAJIB_KTP_AGE)
+
+    def may_record_on(self, day: date) -> bool:
+        """Biometric recording may take place on `day`: from 16, or married or ever married."""
+        return self.ever_married or self.age_on(day) >= RECORDING_AGE
 
 
 def mask_number(number: str) -> str:

@@ -7,6 +7,11 @@ urlpatterns = [
     path("penduduk/", views.resident_list, name="resident_list"),
     path("penduduk/<int:pk>/", views.resident_detail, name="resident_detail"),
     path("penduduk/<int:pk>/nik/", views.resident_reveal_nik, name="resident_reveal_nik"),
+    path(
+        "penduduk/<int:pk>/status-perkawinan/",
+        views.resident_marital_status_set,
+        name="resident_marital_status_set",
+    ),
     path("wilayah/desa/", views.region_desa_options, name="region_desa_options"),
     path("audit/akses/", views.accesslog_list, name="accesslog_list"),
     path("penduduk/impor/", import_views.import_list, name="import_list"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
@@ -18,7 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from registry import clock, resident_services
 from registry.filters import ResidentFilter, desa_choices_for
+from registry.forms import MaritalStatusForm
 from registry.health import health_report
 from registry.models import AccessLog, Office, Resident, SavedSearch, mask_number
 from registry.nik import compare_nik_with_record, parse_nik
@@ -150,12 +151,15 @@ def _resident_context(request: HttpRequest, resident: Resident) -> dict:
             .select_related("desa")
             .order_by("birth_date")
         )
+    today = clock.today(request.user.office)
     return {
         "resident": resident,
         "family": resident.family,
         "members": members,
         "nik_warnings": warnings,
-        "age": resident.age_on(date.today()),
+        "age": resident.age_on(today),
+        "wajib_ktp": resident.is_wajib_ktp_on(today),
+        "marital_form": MaritalStatusForm(initial={"marital_status": resident.marital_status}),
         "card_requests": resident.card_requests.visible_to(request.user).order_by("-created_at")[:20],
     }
 
@@ -186,6 +190,31 @@ def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "registry/_nik_revealed.html", {"resident": resident, "family": resident.family})
     context = _resident_context(request, resident) | {"revealed": True}
     return render(request, "registry/resident_detail.html", context)
+
+
+@require_POST
+@permission_required("registry.view_resident", raise_exception=True)
+def resident_marital_status_set(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the resident's marital status (it decides wajib KTP below 17); the change is kept in the history."""
+    resident = get_visible_or_404(Resident.objects.only("id", "kecamatan_id"), request.user, pk=pk)
+    if not request.user.has_perm("registry.change_resident"):
+        raise PermissionDenied
+    form = MaritalStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("marital_status", [])))
+    else:
+        try:
+            changed = resident_services.resident_marital_status_set(
+                resident_id=resident.pk, status=form.cleaned_data["marital_status"], by=request.user
+            )
+        except resident_services.ResidentError as exc:
+            messages.error(request, str(exc))
+        else:
+            if changed:
+                messages.success(request, _("Status perkawinan disimpan."))
+            else:
+                messages.info(request, _("Status perkawinan tidak berubah."))
+    return HttpResponseRedirect(reverse("registry:resident_detail", args=[resident.pk]))
 
 
 @never_cache

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry.models import AccessLog
+from registry.models import AccessLog, MaritalStatus, ResidentChange
+from registry.resident_services import ResidentError, resident_marital_status_set
+from tests.conftest import DESA_A
 from tests.factories import ResidentFactory
 
 
@@ -100,3 +105,121 @@ def test_access_log_rows_cannot_be_changed_or_deleted(client, clerk, resident_a)
     with pytest.raises(DatabaseError), transaction.atomic():
         log.delete()
     assert AccessLog.objects.get().detail == log.detail
+
+
+# -- marital status: shown on the page, changed by clerks with a history row -------------------------------
+
+MARITAL_URL = "/penduduk/{}/status-perkawinan/"
+
+
+def test_page_shows_the_marital_status_and_the_form_to_clerks(client, clerk, resident_a):
+    resident_a.marital_status = MaritalStatus.WIDOWED
+    resident_a.save(update_fields=["marital_status"])
+    client.force_login(clerk)
+    html = client.get(f"/penduduk/{resident_a.pk}/").content.decode()
+    assert "Cerai mati" in html
+    assert 'data-testid="marital-status-form"' in html
+
+
+def test_uptd_operator_sees_the_status_but_no_form(client, uptd_a, resident_a):
+    client.force_login(uptd_a)
+    html = client.get(f"/penduduk/{resident_a.pk}/").content.decode()
+    assert "Tidak diketahui" in html
+    assert 'data-testid="marital-status-form"' not in html
+
+
+def test_page_tells_from_when_a_minor_is_wajib_ktp(client, clerk, ponorogo, monkeypatch):
+    minor = ResidentFactory(desa_id=DESA_A, birth_date=date(2008, 6, 15))
+    monkeypatch.setattr("registry.clock.today", lambda office=None: date(2025, 6, 14))
+    client.force_login(clerk)
+    response = client.get(f"/penduduk/{minor.pk}/")
+    assert response.context["wajib_ktp"] is False
+    assert "mulai 15-06-2025" in response.content.decode()
+    monkeypatch.setattr("registry.clock.today", lambda office=None: date(2025, 6, 15))
+    assert client.get(f"/penduduk/{minor.pk}/").context["wajib_ktp"] is True
+
+
+def test_clerk_sets_the_marital_status_and_the_history_keeps_old_and_new(client, clerk, resident_a):
+    client.force_login(clerk)
+    response = client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": "kawin"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/penduduk/{resident_a.pk}/"
+    resident_a.refresh_from_db()
+    assert resident_a.marital_status == MaritalStatus.MARRIED
+    (change,) = ResidentChange.objects.filter(resident=resident_a)
+    assert change.changes == {"marital_status": ["", "kawin"]}
+    assert change.resident_import is None
+    assert "Kawin" in client.get(response["Location"]).content.decode()
+
+
+def test_setting_the_same_status_again_writes_no_history(client, clerk, resident_a):
+    client.force_login(clerk)
+    client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": "cerai_hidup"})
+    client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": "cerai_hidup"})
+    assert ResidentChange.objects.filter(resident=resident_a).count() == 1
+
+
+def test_unknown_value_or_missing_field_changes_nothing(client, clerk, resident_a):
+    resident_a.marital_status = MaritalStatus.MARRIED
+    resident_a.save(update_fields=["marital_status"])
+    client.force_login(clerk)
+    assert client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": "janda"}).status_code == 302
+    assert client.post(MARITAL_URL.format(resident_a.pk), {}).status_code == 302
+    resident_a.refresh_from_db()
+    assert resident_a.marital_status == MaritalStatus.MARRIED
+    assert not ResidentChange.objects.exists()
+
+
+def test_clerk_may_set_the_status_back_to_unknown(client, clerk, resident_a):
+    resident_a.marital_status = MaritalStatus.MARRIED
+    resident_a.save(update_fields=["marital_status"])
+    client.force_login(clerk)
+    client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": ""})
+    resident_a.refresh_from_db()
+    assert resident_a.marital_status == ""
+    assert ResidentChange.objects.get().changes == {"marital_status": ["kawin", ""]}
+
+
+def test_anonymous_cannot_set_the_marital_status(client, resident_a):
+    response = client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": "kawin"})
+    assert response.status_code == 302 and "/masuk/" in response["Location"]
+    resident_a.refresh_from_db()
+    assert resident_a.marital_status == ""
+
+
+def test_uptd_operator_of_another_kecamatan_gets_404_for_the_marital_status(client, uptd_b, resident_a):
+    client.force_login(uptd_b)
+    assert client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": "kawin"}).status_code == 404
+    resident_a.refresh_from_db()
+    assert resident_a.marital_status == ""
+    assert not ResidentChange.objects.exists()
+
+
+def test_uptd_operator_of_the_kecamatan_may_not_change_residents(client, uptd_a, resident_a):
+    client.force_login(uptd_a)
+    assert client.post(MARITAL_URL.format(resident_a.pk), {"marital_status": "kawin"}).status_code == 403
+    assert not ResidentChange.objects.exists()
+
+
+def test_marital_status_is_changed_by_post_only(client, clerk, resident_a):
+    client.force_login(clerk)
+    assert client.get(MARITAL_URL.format(resident_a.pk), {"marital_status": "kawin"}).status_code == 405
+    resident_a.refresh_from_db()
+    assert resident_a.marital_status == ""
+
+
+def test_service_refuses_staff_without_the_permission_or_the_scope(uptd_a, uptd_b, resident_a):
+    with pytest.raises(ResidentError):
+        resident_marital_status_set(resident_id=resident_a.pk, status="kawin", by=uptd_a)
+    uptd_b.user_permissions.add(Permission.objects.get(codename="change_resident"))
+    uptd_b = type(uptd_b).objects.get(pk=uptd_b.pk)  # fresh permission cache
+    with pytest.raises(ResidentError, match="wilayah"):
+        resident_marital_status_set(resident_id=resident_a.pk, status="kawin", by=uptd_b)
+    resident_a.refresh_from_db()
+    assert resident_a.marital_status == ""
+    assert not ResidentChange.objects.exists()
+
+
+def test_service_refuses_a_status_that_is_not_a_marital_status(clerk, resident_a):
+    with pytest.raises(ResidentError):
+        resident_marital_status_set(resident_id=resident_a.pk, status="KAWIN", by=clerk)
