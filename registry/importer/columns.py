@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.importer.regions import RegionIndex
-from registry.models import FamilyRelation, Religion, Sex
+from registry.models import FamilyRelation, MaritalStatus, Religion, Sex
 from registry.nik import BulkNumberChecker, ParsedNumber
 
 
@@ -109,6 +109,32 @@ COLUMNS: tuple[Column, ...] = (
         ("NO_HP", "NOMOR_HP", "HP", "TELP", "NO_TELP", "TELEPON", "NO_TELEPON", "WHATSAPP", "NO_WA"),
         gettext_lazy("Nomor ponsel/WhatsApp: 0812..., 62812... atau +62812..."),
     ),
+    Column(
+        "marital_status",
+        "STAT_KWN",
+        ("STAT_KWN", "STATUS_KAWIN", "STATUS_PERKAWINAN", "KAWIN", "STAT_KAWIN", "STATUS_KWN", "STS_KAWIN"),
+        gettext_lazy(
+            "Status perkawinan: BELUM KAWIN, KAWIN, CERAI HIDUP, CERAI MATI (juga dengan TERCATAT atau BELUM "
+            "TERCATAT di belakangnya), atau kode SIAK 1-4. Kosong: tidak diketahui."
+        ),
+    ),
+    Column(
+        "biometric_recorded",
+        "STAT_REKAM",
+        (
+            "STAT_REKAM",
+            "STATUS_REKAM",
+            "PEREKAMAN",
+            "STATUS_PEREKAMAN",
+            "REKAM_KTP_EL",
+            "REKAM_KTPEL",
+            "STAT_REKAM_KTP_EL",
+        ),
+        gettext_lazy(
+            "Status perekaman KTP-el: SUDAH REKAM / BELUM REKAM, SUDAH / BELUM, Y / N, 1 / 0; PRR dihitung "
+            "sudah rekam. Kosong, atau kolom tidak ada: status yang tersimpan tidak diubah (penduduk baru: belum)."
+        ),
+    ),
 )
 
 _ALIASES = {alias: column for column in COLUMNS for alias in column.aliases}
@@ -132,6 +158,8 @@ STAGED_FIELDS = (
     "kecamatan_id",
     "whatsapp",
     "relation_to_head",
+    "marital_status",
+    "biometric_recorded",  # NULL when the cell is empty: the merge keeps what is stored
 )
 
 _SEX = {"L": Sex.MALE, "LAKI-LAKI": Sex.MALE, "LAKI LAKI": Sex.MALE, "LAKI": Sex.MALE, "PRIA": Sex.MALE, "1": Sex.MALE}
@@ -174,6 +202,26 @@ _RELATION = {
 }
 _RELATION |= {str(i): v for i, v in enumerate(FamilyRelation.values, start=1)}  # SIAK's codes 1-11
 _RELATION = {k: str(v) for k, v in _RELATION.items()}
+_MARITAL = {
+    "BELUM KAWIN": MaritalStatus.NEVER_MARRIED,
+    "BELUM MENIKAH": MaritalStatus.NEVER_MARRIED,
+    "KAWIN": MaritalStatus.MARRIED,
+    "MENIKAH": MaritalStatus.MARRIED,
+    "KAWIN TERCATAT": MaritalStatus.MARRIED,
+    "KAWIN BELUM TERCATAT": MaritalStatus.MARRIED,
+    "CERAI HIDUP": MaritalStatus.DIVORCED,
+    "CERAI HIDUP TERCATAT": MaritalStatus.DIVORCED,
+    "CERAI HIDUP BELUM TERCATAT": MaritalStatus.DIVORCED,
+    "CERAI MATI": MaritalStatus.WIDOWED,
+    "CERAI MATI TERCATAT": MaritalStatus.WIDOWED,
+    "CERAI MATI BELUM TERCATAT": MaritalStatus.WIDOWED,
+}
+_MARITAL |= {str(i): v for i, v in enumerate(MaritalStatus.values, start=1)}  # SIAK's codes 1-4, this order
+_MARITAL = {k: str(v) for k, v in _MARITAL.items()}
+# A print-ready record (PRR) is a recording the centre has accepted. A duplicate record is not listed: it is
+# refused, for the office to resolve before the resident counts as recorded.
+_RECORDED = dict.fromkeys(("SUDAH REKAM", "SUDAH", "Y", "YA", "1", "TRUE", "PRR", "SUDAH PEREKAMAN", "REKAM"), True)
+_RECORDED |= dict.fromkeys(("BELUM REKAM", "BELUM", "N", "T", "TIDAK", "0", "FALSE", "BELUM PEREKAMAN"), False)
 _SEX = {k: str(v) for k, v in _SEX.items()}
 
 _DATE_FORMATS = (
@@ -392,6 +440,7 @@ class RowParser:
         i_nik, i_kk, i_name, i_place = at("nik"), at("kk_number"), at("full_name"), at("birth_place")
         i_birth, i_sex, i_religion, i_address = at("birth_date"), at("sex"), at("religion"), at("address")
         i_rt, i_rw, i_relation, i_phone = at("rt"), at("rw"), at("relation_to_head"), at("whatsapp")
+        i_marital, i_recorded = at("marital_status"), at("biometric_recorded")
         i_desa, i_desa_name = at("desa_code"), at("desa_name")
         i_kec, i_kec_name = at("kecamatan_code"), at("kecamatan_name")
         parts = [at(f) for f in ("prop_part", "kab_part", "kec_part", "kel_part")]
@@ -415,17 +464,24 @@ class RowParser:
 
         unknown_religion = _("agama tidak dikenal")
         unknown_relation = _("hubungan keluarga tidak dikenal")
+        unknown_marital = _(
+            "status perkawinan tidak dikenal; pakai BELUM KAWIN, KAWIN, CERAI HIDUP, CERAI MATI atau 1-4"
+        )
+        unknown_recorded = _("status perekaman tidak dikenal; pakai SUDAH REKAM/BELUM REKAM, Y/N atau 1/0")
         not_rt_rw = _("harus angka, sampai 3 digit")
 
-        def coded(field, i, table, unknown, cells, errors) -> str:
-            """A SIAK label or code (AGAMA, STAT_HBKEL) as the model's value; '' when empty or unknown."""
+        def coded(field, i, table, unknown, cells, errors, empty=""):
+            """A SIAK label or code (AGAMA, STAT_HBKEL, STAT_KWN, STAT_REKAM) as the model's value; `empty`
+            when the cell is empty or unknown (an unknown one also refuses the row)."""
             if i is None or not cells[i]:
-                return ""
+                return empty
             text = cells[i]
-            value = table.get(text) or table.get(" ".join(text.upper().split()))
+            value = table.get(text)
+            if value is None:
+                value = table.get(" ".join(text.upper().split()))
             if value is None:
                 errors.append((label(field), text, unknown))
-                return ""
+                return empty
             return value
 
         def padded(field, i, cells, errors) -> str:
@@ -488,6 +544,8 @@ class RowParser:
             rt = padded("rt", i_rt, cells, errors)
             rw = padded("rw", i_rw, cells, errors)
             relation = coded("relation_to_head", i_relation, _RELATION, unknown_relation, cells, errors)
+            marital = coded("marital_status", i_marital, _MARITAL, unknown_marital, cells, errors)
+            recorded = coded("biometric_recorded", i_recorded, _RECORDED, unknown_recorded, cells, errors, None)
 
             phone = ""
             if i_phone is not None and cells[i_phone]:
@@ -533,6 +591,8 @@ class RowParser:
                 kecamatan,
                 phone,
                 relation,
+                marital,
+                recorded,
             )
 
         return parse

@@ -42,7 +42,9 @@ ProgressCallback = Callable[[ResidentImport], None]
 _STAGING_TYPES = {
     "row_no": "INTEGER NOT NULL",
     "birth_date": "DATE NOT NULL",
+    "biometric_recorded": "BOOLEAN",  # NULL: the cell was empty
 }
+_BOOLEANS = {"biometric_recorded"}
 # Fields whose change is recorded, in the order they appear in a ResidentChange (the NIK is the key; a KK
 # change is recorded as the family's number).
 _TRACKED = tuple(f for f in STAGED_FIELDS if f not in ("nik", "kk_number"))
@@ -68,6 +70,10 @@ class _Dialect:
 
     def json_array(self, *items: str) -> str:
         return f"{'jsonb_build_array' if self.postgres else 'json_array'}({', '.join(items)})"
+
+    def json_boolean(self, expression: str) -> str:
+        """A boolean as JSON true/false (SQLite stores booleans as 0/1, which json_array would keep)."""
+        return expression if self.postgres else f"CASE WHEN {expression} THEN json('true') ELSE json('false') END"
 
     def create_staging(self, cursor, table: str) -> None:
         columns = ", ".join(f"{c} {_STAGING_TYPES.get(c, 'TEXT NOT NULL')}" for c in ("row_no", *STAGED_FIELDS))
@@ -348,9 +354,18 @@ class _Run:
         r_in_chunk = "r.nik >= %(lo)s AND r.nik < %(hi)s"
         has_kk = "kk_number" in given
         supplied = [f for f in _TRACKED if f in given or f in ("desa_id", "kecamatan_id")]
-        distinct = [f"r.{f} IS DISTINCT FROM s.{f}" for f in supplied]
+        # The value a column gets from a staged row; `r` is the stored resident (NULL for a new one). An empty
+        # recording cell says nothing, so it keeps the stored flag (a new resident starts unrecorded).
+        source = {f: f"s.{f}" for f in STAGED_FIELDS}
+        source["biometric_recorded"] = "COALESCE(s.biometric_recorded, r.biometric_recorded, FALSE)"
+
+        def as_json(expression: str, field: str) -> str:
+            return d.json_boolean(expression) if field in _BOOLEANS else expression
+
+        distinct = [f"r.{f} IS DISTINCT FROM {source[f]}" for f in supplied]
         changes = [
-            f"'{f}', CASE WHEN r.{f} IS DISTINCT FROM s.{f} THEN {d.json_array(f'r.{f}', f's.{f}')} END"
+            f"'{f}', CASE WHEN r.{f} IS DISTINCT FROM {source[f]} "
+            f"THEN {d.json_array(as_json(f'r.{f}', f), as_json(source[f], f))} END"
             for f in supplied
         ]
         family_join = ""
@@ -403,8 +418,8 @@ class _Run:
             WHERE {in_chunk} AND ({any_difference})"""
 
         columns = ["nik", *STAGED_FIELDS[2:]]  # every resident column the staging table has, kk_number aside
-        targets = [*columns, "family_id", "biometric_recorded", "created_at", "updated_at"]
-        sources = [f"s.{c}" for c in columns] + [family_id if has_kk else "NULL", "FALSE", "%(now)s", "%(now)s"]
+        targets = [*columns, "family_id", "created_at", "updated_at"]
+        sources = [source[c] for c in columns] + [family_id if has_kk else "NULL", "%(now)s", "%(now)s"]
         updates = [f"{f} = excluded.{f}" for f in supplied]
         if has_kk:
             updates.append("family_id = excluded.family_id")

@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterable, Iterator
 
 from registry.demo import DEMO_KABUPATEN, _NikSerials, households_generate
-from registry.models import Family, Region, Resident
+from registry.models import Family, FamilyRelation, MaritalStatus, Region, Resident
 
 EXPORT_HEADER = (
     "NIK",
@@ -25,10 +25,34 @@ EXPORT_HEADER = (
     "NAMA_KEL",
     "STAT_HBKEL",
     "NO_HP",
+    "STAT_KWN",
+    "STAT_REKAM",
 )
 _SEX = {"L": "LAKI-LAKI", "P": "PEREMPUAN"}
 _RELIGION = {"katolik": "KATHOLIK", "buddha": "BUDHA", "kepercayaan": "KEPERCAYAAN"}
 _RELATION = {"kepala": "KEPALA KELUARGA", "orang_tua": "ORANG TUA", "famili_lain": "FAMILI LAIN"}
+_MARITAL = {
+    MaritalStatus.NEVER_MARRIED: "BELUM KAWIN",
+    MaritalStatus.MARRIED: "KAWIN",
+    MaritalStatus.DIVORCED: "CERAI HIDUP",
+    MaritalStatus.WIDOWED: "CERAI MATI",
+}
+_SPOUSES = {FamilyRelation.HUSBAND, FamilyRelation.WIFE}
+
+
+def marital_status_of(resident: Resident, members: list[Resident]) -> str:
+    """The resident's status, or one that fits the household when none is stored (the synthetic households
+    carry none): spouses and a head with a spouse are married, a head alone widowed, children never married."""
+    if resident.marital_status:
+        return resident.marital_status
+    if resident.relation_to_head in _SPOUSES:
+        return MaritalStatus.MARRIED
+    if resident.relation_to_head == FamilyRelation.HEAD:
+        has_spouse = any(m.relation_to_head in _SPOUSES for m in members)
+        return MaritalStatus.MARRIED if has_spouse else MaritalStatus.WIDOWED
+    if resident.relation_to_head == FamilyRelation.CHILD:
+        return MaritalStatus.NEVER_MARRIED
+    return ""
 
 
 def export_rows(households: Iterable[tuple[Family, list[Resident]]]) -> Iterator[list[str]]:
@@ -52,6 +76,8 @@ def export_rows(households: Iterable[tuple[Family, list[Resident]]]) -> Iterator
                 names[r.desa_id],
                 _RELATION.get(r.relation_to_head, r.relation_to_head.upper()),
                 f"0{r.whatsapp[2:]}" if r.whatsapp else "",
+                _MARITAL.get(marital_status_of(r, members), ""),
+                "SUDAH REKAM" if r.biometric_recorded else "BELUM REKAM",
             ]
 
 

@@ -396,3 +396,116 @@ def test_a_csv_broken_past_repair_stops_before_anything_is_merged(run):
     assert job.status == ResidentImport.Status.FAILED
     assert "rusak di sekitar baris" in job.message
     assert not Resident.objects.exists()
+
+
+# -- marital status (STAT_KWN) and recording status (STAT_REKAM) -------------------------------------------
+
+WITH_STATUS = [*HEADER, "STAT_KWN", "STAT_REKAM"]
+
+
+def test_marital_status_as_text_or_siak_code_in_any_case_and_spacing(run):
+    values = ["belum kawin", " Kawin ", "CERAI  HIDUP", "4", "KAWIN BELUM TERCATAT", "1", ""]
+    job = run(csv_text([person(i, STAT_KWN=v) for i, v in enumerate(values, start=1)], header=WITH_STATUS))
+    assert (job.rows_inserted, job.rows_refused) == (7, 0), errors_of(job)
+    stored = dict(Resident.objects.values_list("nik", "marital_status"))
+    expected = ["belum_kawin", "kawin", "cerai_hidup", "cerai_mati", "kawin", "belum_kawin", ""]
+    assert [stored[nik(i)] for i in range(1, 8)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "recorded"),
+    [
+        ("SUDAH REKAM", True),
+        ("belum rekam", False),
+        ("Sudah", True),
+        ("BELUM", False),
+        ("Y", True),
+        ("n", False),
+        ("1", True),
+        ("0", False),
+        ("PRR", True),
+    ],
+)
+def test_recording_status_values(run, text, recorded):
+    job = run(csv_text([person(1, STAT_REKAM=text)], header=WITH_STATUS))
+    assert job.rows_inserted == 1, errors_of(job)
+    assert Resident.objects.get(nik=nik(1)).biometric_recorded is recorded
+
+
+def test_unknown_marital_or_recording_status_refuses_the_row_with_a_reason(run):
+    rows = [person(1, STAT_KWN="JANDA"), person(2, STAT_REKAM="DUPLICATE RECORD"), person(3, STAT_KWN="5")]
+    job = run(csv_text(rows, header=WITH_STATUS))
+    assert (job.rows_inserted, job.rows_refused) == (0, 3)
+    errors = errors_of(job)
+    assert [(row, column, value) for row, column, value, _reason in errors] == [
+        (2, "STAT_KWN", "JANDA"),
+        (3, "STAT_REKAM", "DUPLICATE RECORD"),
+        (4, "STAT_KWN", "5"),
+    ]
+    assert "status perkawinan tidak dikenal" in errors[0][3]
+    assert "status perekaman tidak dikenal" in errors[1][3]
+
+
+def test_status_header_aliases_are_recognised(run):
+    header = [*HEADER, "Status Perkawinan", "Rekam KTP-el"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    row = person(1)
+    writer.writerow([*(row[h] for h in HEADER), "CERAI MATI", "SUDAH REKAM"])
+    job = run(out.getvalue())
+    assert job.rows_inserted == 1 and job.ignored_columns == [], errors_of(job)
+    resident = Resident.objects.get(nik=nik(1))
+    assert (resident.marital_status, resident.biometric_recorded) == ("cerai_mati", True)
+
+
+def test_changed_statuses_are_updated_with_history_and_the_same_file_again_changes_nothing(run):
+    run(csv_text([person(1, STAT_KWN="BELUM KAWIN", STAT_REKAM="BELUM REKAM"), person(2)], header=WITH_STATUS))
+    content = csv_text([person(1, STAT_KWN="KAWIN", STAT_REKAM="PRR"), person(2)], header=WITH_STATUS)
+    changed = run(content)
+    assert (changed.rows_updated, changed.rows_unchanged) == (1, 1)
+    resident = Resident.objects.get(nik=nik(1))
+    assert (resident.marital_status, resident.biometric_recorded) == ("kawin", True)
+    (change,) = ResidentChange.objects.all()
+    assert change.changes == {"marital_status": ["belum_kawin", "kawin"], "biometric_recorded": [False, True]}
+    stamps = dict(Resident.objects.values_list("nik", "updated_at"))
+    again = run(content)
+    assert (again.rows_updated, again.rows_unchanged) == (0, 2)
+    assert dict(Resident.objects.values_list("nik", "updated_at")) == stamps
+    assert ResidentChange.objects.count() == 1
+
+
+def test_a_file_without_the_recording_column_keeps_the_recorded_flag(run):
+    run(csv_text([person(1, STAT_REKAM="SUDAH REKAM"), person(2, STAT_REKAM="SUDAH REKAM")], header=WITH_STATUS))
+    job = run(csv_text([person(1), person(2, NAMA_LGKP="NAMA BARU"), person(3)]))
+    assert (job.rows_inserted, job.rows_updated, job.rows_unchanged) == (1, 1, 1)
+    recorded = dict(Resident.objects.values_list("nik", "biometric_recorded"))
+    assert recorded == {nik(1): True, nik(2): True, nik(3): False}
+    assert ResidentChange.objects.get().changes == {"full_name": ["WARGA NOMOR 2", "NAMA BARU"]}
+
+
+def test_an_empty_recording_cell_keeps_the_stored_flag_and_a_new_resident_starts_unrecorded(run):
+    run(csv_text([person(1, STAT_REKAM="SUDAH REKAM")], header=WITH_STATUS))
+    job = run(csv_text([person(1, STAT_REKAM=""), person(2, STAT_REKAM="")], header=WITH_STATUS))
+    assert (job.rows_inserted, job.rows_unchanged) == (1, 1)
+    recorded = dict(Resident.objects.values_list("nik", "biometric_recorded"))
+    assert recorded == {nik(1): True, nik(2): False}
+    assert not ResidentChange.objects.exists()
+
+
+def test_a_file_without_the_marital_column_keeps_the_marital_status(run):
+    run(csv_text([person(1, STAT_KWN="CERAI HIDUP")], header=WITH_STATUS))
+    job = run(csv_text([person(1, NO_RT="9")]))
+    assert job.rows_updated == 1
+    assert Resident.objects.get(nik=nik(1)).marital_status == "cerai_hidup"
+
+
+def test_the_generated_export_carries_both_statuses(run, tmp_path):
+    with open(tmp_path / "gen.csv", "w", encoding="utf-8", newline="") as f:
+        written = export_write(f, count=40, seed=11)
+    job = run((tmp_path / "gen.csv").read_bytes())
+    assert job.rows_inserted == written, errors_of(job)
+    statuses = set(Resident.objects.values_list("marital_status", flat=True))
+    assert {"kawin", "belum_kawin"} <= statuses and "" not in statuses
+    assert Resident.objects.filter(biometric_recorded=True).exists()
+    assert Resident.objects.filter(biometric_recorded=False).exists()
