@@ -51,9 +51,9 @@ def _prepare(attempts: int, capacity: int):
     """Kabupaten Ponorogo with its offices, `attempts` ready-to-print requests, and the day's quota."""
     from datetime import time as clock
 
-    from delivery.models import Notification
+    from cards.models import CardRequest, CardRequestEvent
+    from messaging.models import Notification
     from queueing.models import Booking, OpeningHours, QuotaDefault, ServiceDay
-    from registry.card_models import CardRequest, CardRequestEvent
     from registry.models import Office, Resident
     from registry.offices import offices_create_for_kabupaten
     from registry.regions import regions_load
@@ -85,7 +85,7 @@ def _prepare_more(count: int, day: date) -> list[int]:
 
 def _ready_requests(office, count: int, *, offset: int) -> list[int]:
     """`count` residents of Slahung with a ready-to-print request each (bulk, no validation: bench data)."""
-    from registry.card_models import CardRequest
+    from cards.models import CardRequest
     from registry.models import Resident
     from registry.nik import make_nik
 

@@ -46,7 +46,9 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "messaging",
     "registry",
+    "cards",
     "queueing",
     "delivery",
 ]

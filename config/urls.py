@@ -17,6 +17,7 @@ urlpatterns = [
     path("bahasa/", login_not_required(require_POST(set_language)), name="set_language"),
     path("healthz", registry_views.healthz, name="healthz"),
     path("", include("registry.urls")),
+    path("", include("cards.urls")),
     path("", include("queueing.urls")),
     path("", include("delivery.urls")),
     path("admin/", admin.site.urls),

@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from delivery.messages import notification_write
+from cards.models import CardRequest, CardRequestEvent
 from delivery.models import Suket
-from registry.card_models import CardRequest, CardRequestEvent
+from messaging.messages import notification_write
 from registry.models import User
 
 S = CardRequest.Status

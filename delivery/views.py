@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cards.models import CardRequest
 from delivery.models import Suket
 from delivery.pdf import pdf_response
 from delivery.services import DeliveryError, suket_issue
-from registry.card_models import CardRequest
 from registry.scoping import get_visible_or_404
 
 
@@ -29,7 +29,7 @@ def suket_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Suket %(number)s diterbitkan.") % {"number": suket.number})
-    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+    return redirect("cards:cardrequest_detail", pk=card_request.pk)
 
 
 @require_GET

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
-from delivery.models import Notification
+from messaging.models import Notification
 
 FOOTER = "Layanan adminduk GRATIS, tidak dipungut biaya."
 

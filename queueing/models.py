@@ -204,7 +204,7 @@ class Booking(models.Model):
         MOVED = "moved", _("Dipindah ke hari lain")
 
     card_request = models.ForeignKey(
-        "registry.CardRequest", verbose_name=_("permohonan"), on_delete=models.PROTECT, related_name="bookings"
+        "cards.CardRequest", verbose_name=_("permohonan"), on_delete=models.PROTECT, related_name="bookings"
     )
     # Each booking insert maintains every index: (day, number) and (office, date, status) serve these keys.
     day = models.ForeignKey(
@@ -376,7 +376,7 @@ class PrintBatch(models.Model):
     office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
     date = models.DateField(_("tanggal layanan"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    card_requests = models.ManyToManyField("registry.CardRequest", verbose_name=_("permohonan"), related_name="+")
+    card_requests = models.ManyToManyField("cards.CardRequest", verbose_name=_("permohonan"), related_name="+")
     created_by = models.ForeignKey(
         "registry.User", verbose_name=_("dibuat oleh"), on_delete=models.PROTECT, related_name="+", db_index=False
     )

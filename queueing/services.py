@@ -17,8 +17,9 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from delivery.messages import notification_write, render_message
-from delivery.models import Notification
+from cards.models import CardRequest, CardRequestEvent
+from messaging.messages import notification_write, render_message
+from messaging.models import Notification
 from queueing.models import (
     BlankMovement,
     BlankStock,
@@ -31,7 +32,6 @@ from queueing.models import (
     ServiceDay,
     WalkInTicket,
 )
-from registry.card_models import CardRequest, CardRequestEvent
 from registry.models import Office, User
 
 S = CardRequest.Status
@@ -482,7 +482,7 @@ def service_days_reconcile(*, since: date | None = None) -> int:
 def booking_book_over_capacity(*, card_request_id: int, by: User, wish: date, today: date | None = None) -> Booking:
     """A supervisor books an approved urgent request on a day whose print capacity is used up: the day gets one
     more place, and the override is written on the request's timeline."""
-    if not by.has_perm("registry.approve_urgent_cardrequest"):
+    if not by.has_perm("cards.approve_urgent_cardrequest"):
         raise QueueingError(_("Hanya kepala bidang yang dapat melampaui kapasitas cetak."))
     card_request = CardRequest.objects.select_related("office").get(pk=card_request_id)
     if not card_request.is_urgent:

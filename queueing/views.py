@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cards.models import CardRequest
 from queueing import services
 from queueing.models import BlankMovement, BlankStock, Booking, OpeningHours, PrintBatch, QueueChannel, WalkInTicket
-from registry.card_models import CardRequest
 from registry.models import AccessLog, mask_number
 from registry.nik import parse_nik
 from registry.scoping import get_visible_or_404
@@ -198,7 +198,7 @@ def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
     else:
         messages.error(request, _("Tanggal tidak valid."))
-    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+    return redirect("cards:cardrequest_detail", pk=card_request.pk)
 
 
 @require_POST
@@ -214,7 +214,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         services.booking_cancel(booking_id=booking.pk, by=request.user, reason=reason)
         messages.success(request, _("Jadwal dibatalkan; tempatnya kembali tersedia."))
-    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+    return redirect("cards:cardrequest_detail", pk=card_request.pk)
 
 
 def booking_context(user, card_request: CardRequest) -> dict:
@@ -380,7 +380,7 @@ def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
     booking = Booking.objects.active().filter(card_request=card_request).select_related("office").first()
     if booking is None:
         messages.error(request, _("Permohonan ini tidak punya jadwal aktif."))
-        return redirect("registry:cardrequest_detail", pk=card_request.pk)
+        return redirect("cards:cardrequest_detail", pk=card_request.pk)
     hours = OpeningHours.objects.filter(office=booking.office, weekday=booking.date.weekday()).first()
     return pdf_response(
         request,

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from registry.forms import FamilyForm, ResidentForm
-from registry.models import AccessLog, Family, Office, Region, Requirement, Resident, User
+from registry.models import AccessLog, Family, Office, Region, Resident, User
 from registry.roles import RoleError, staff_assign_role
 
 
@@ -119,17 +119,3 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(resident__in=Resident.objects.visible_to(request.user))
-
-
-@admin.register(Requirement)
-class RequirementAdmin(admin.ModelAdmin):
-    """What each kind of request needs. Retire a requirement (uncheck "berlaku") rather than delete it:
-    past requests keep pointing at it."""
-
-    list_display = ("name", "kind", "stage", "is_active", "position")
-    list_editable = ("is_active", "position")
-    list_filter = ("kind", "stage", "is_active")
-    search_fields = ("name", "code")
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,19 +13,19 @@ def navigation(request: HttpRequest) -> dict:
     items = [("home", reverse("home"), _("Beranda"), "house")]
     if user.has_perm("registry.view_resident"):
         items.append(("resident_list", reverse("registry:resident_list"), _("Penduduk"), "people"))
-    if user.has_perm("registry.view_cardrequest"):
-        items.append(("cardrequest_list", reverse("registry:cardrequest_list"), _("Permohonan"), "card-checklist"))
+    if user.has_perm("cards.view_cardrequest"):
+        items.append(("cardrequest_list", reverse("cards:cardrequest_list"), _("Permohonan"), "card-checklist"))
     if user.has_perm("queueing.add_walkinticket"):
         items.append(("counter", reverse("queueing:counter"), _("Loket"), "ticket-perforated"))
     if user.has_perm("queueing.view_blankstock"):
         items.append(("blanks", reverse("queueing:blanks"), _("Blangko & cetak"), "printer"))
-    if user.has_perm("registry.record_biometrics"):
-        url = reverse("registry:cardrequest_recording_queue")
+    if user.has_perm("cards.record_biometrics"):
+        url = reverse("cards:cardrequest_recording_queue")
         items.append(("cardrequest_recording_queue", url, _("Perekaman"), "fingerprint"))
-    if user.has_perm("registry.dispatch_cardrequest") or user.has_perm("registry.receive_cardrequest"):
-        items.append(("dispatch_list", reverse("registry:dispatch_list"), _("Kiriman UPTD"), "truck"))
-    if user.has_perm("registry.view_numberlinkrequest"):
-        items.append(("numberlink_list", reverse("registry:numberlink_list"), _("Sinkronisasi WA"), "whatsapp"))
+    if user.has_perm("cards.dispatch_cardrequest") or user.has_perm("cards.receive_cardrequest"):
+        items.append(("dispatch_list", reverse("cards:dispatch_list"), _("Kiriman UPTD"), "truck"))
+    if user.has_perm("cards.view_numberlinkrequest"):
+        items.append(("numberlink_list", reverse("cards:numberlink_list"), _("Sinkronisasi WA"), "whatsapp"))
     if user.has_perm("registry.import_resident"):
         items.append(("import_list", reverse("registry:import_list"), _("Impor data"), "cloud-upload"))
     if user.has_perm("registry.view_accesslog"):

@@ -273,9 +273,9 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
     (so the timelines and messages are real). Does nothing when requests already exist."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from cards import services
+    from cards.models import CardRequest, Requirement
     from queueing.services import booking_book
-    from registry import services
-    from registry.card_models import CardRequest, Requirement
 
     if CardRequest.objects.exists():
         return 0

@@ -617,23 +617,3 @@ class ResidentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id} {self.changed_at:%Y-%m-%d %H:%M}"
-
-
-# Card requests and their workflow live in their own module; importing them here makes them registry models.
-from registry.card_models import (  # noqa: E402, F401
-    Attachment,
-    BiometricRecording,
-    CardKind,
-    CardRequest,
-    CardRequestEvent,
-    Channel,
-    DispatchBatch,
-    DispatchItem,
-    HealthChecklist,
-    NumberLinkRequest,
-    Requirement,
-    RequirementCheck,
-    Submitter,
-    UrgentReason,
-    UrgentStatus,
-)

@@ -9,19 +9,19 @@ from registry.models import Office, Role, User
 
 _READ = ["registry.view_resident", "registry.view_family", "registry.view_region", "registry.reveal_nik"]
 # Submitting for residents and following their requests up; recording; receiving centrally printed cards.
-_REQUESTS = ["registry.view_cardrequest", "registry.add_cardrequest", "registry.record_biometrics"]
-_UPTD_OPERATOR = [*_READ, *_REQUESTS, "registry.receive_cardrequest"]
+_REQUESTS = ["cards.view_cardrequest", "cards.add_cardrequest", "cards.record_biometrics"]
+_UPTD_OPERATOR = [*_READ, *_REQUESTS, "cards.receive_cardrequest"]
 _CLERK = [
     *_READ,
     *_REQUESTS,
     "registry.change_resident",
     "registry.change_family",
     "registry.view_office",
-    "registry.verify_cardrequest",
-    "registry.dispatch_cardrequest",
-    "registry.view_numberlinkrequest",
-    "registry.add_numberlinkrequest",
-    "registry.decide_numberlinkrequest",
+    "cards.verify_cardrequest",
+    "cards.dispatch_cardrequest",
+    "cards.view_numberlinkrequest",
+    "cards.add_numberlinkrequest",
+    "cards.decide_numberlinkrequest",
     # The counter: walk-in numbers, check-in, booking days.
     "queueing.view_booking",
     "queueing.add_booking",
@@ -36,7 +36,7 @@ _CLERK = [
 ]
 _SUPERVISOR = [
     *_CLERK,
-    "registry.approve_urgent_cardrequest",
+    "cards.approve_urgent_cardrequest",
     "queueing.add_blankmovement",
     "queueing.add_closure",
     "registry.export_resident",
@@ -53,9 +53,9 @@ _ADMINISTRATOR = [
     "registry.change_user",
     "registry.add_resident",
     "registry.add_family",
-    "registry.view_requirement",
-    "registry.add_requirement",
-    "registry.change_requirement",
+    "cards.view_requirement",
+    "cards.add_requirement",
+    "cards.change_requirement",
     # Service calendar and quotas (admin pages, scoped to the office's region).
     "queueing.view_openinghours",
     "queueing.add_openinghours",

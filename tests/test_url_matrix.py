@@ -79,30 +79,30 @@ CASES = [
         wrong_method="get",
     ),
     Case("registry:import_report", "/penduduk/impor/{i}/laporan.csv", allowed=("supervisor", "administrator")),
-    Case("registry:cardrequest_list", "/permohonan/"),
-    Case("registry:cardrequest_bulk", "/permohonan/massal/", method="post", **POSTED_BY_CLERKS),
-    Case("registry:cardrequest_create", "/permohonan/baru/"),
-    Case("registry:cardrequest_recording_queue", "/permohonan/perekaman/"),
-    Case("registry:cardrequest_detail", "/permohonan/{r}/", scoped_object=True),
-    Case("registry:cardrequest_transition", "/permohonan/{r}/status/", **POSTED_IN_SCOPE),
-    Case("registry:cardrequest_attachment_add", "/permohonan/{r}/lampiran/", **POSTED_IN_SCOPE),
-    Case("registry:cardrequest_attachment", "/permohonan/{r}/lampiran/{t}/", scoped_object=True),
-    Case("registry:cardrequest_requirement_tick", "/permohonan/{r}/persyaratan/", **POSTED_IN_SCOPE),
-    Case("registry:cardrequest_urgent_ask", "/permohonan/{r}/mendesak/", **POSTED_IN_SCOPE),
+    Case("cards:cardrequest_list", "/permohonan/"),
+    Case("cards:cardrequest_bulk", "/permohonan/massal/", method="post", **POSTED_BY_CLERKS),
+    Case("cards:cardrequest_create", "/permohonan/baru/"),
+    Case("cards:cardrequest_recording_queue", "/permohonan/perekaman/"),
+    Case("cards:cardrequest_detail", "/permohonan/{r}/", scoped_object=True),
+    Case("cards:cardrequest_transition", "/permohonan/{r}/status/", **POSTED_IN_SCOPE),
+    Case("cards:cardrequest_attachment_add", "/permohonan/{r}/lampiran/", **POSTED_IN_SCOPE),
+    Case("cards:cardrequest_attachment", "/permohonan/{r}/lampiran/{t}/", scoped_object=True),
+    Case("cards:cardrequest_requirement_tick", "/permohonan/{r}/persyaratan/", **POSTED_IN_SCOPE),
+    Case("cards:cardrequest_urgent_ask", "/permohonan/{r}/mendesak/", **POSTED_IN_SCOPE),
     Case(
-        "registry:cardrequest_urgent_decide",
+        "cards:cardrequest_urgent_decide",
         "/permohonan/{r}/mendesak/keputusan/",
         method="post",
         allowed=("supervisor", "administrator"),
         ok_status=302,
         wrong_method="get",
     ),
-    Case("registry:cardrequest_biometrics", "/permohonan/{r}/perekaman/", **POSTED_IN_SCOPE),
-    Case("registry:dispatch_list", "/kiriman/"),
-    Case("registry:dispatch_create", "/kiriman/baru/", method="post", **POSTED_BY_CLERKS),
-    Case("registry:dispatch_detail", "/kiriman/{d}/", scoped_object=True),
+    Case("cards:cardrequest_biometrics", "/permohonan/{r}/perekaman/", **POSTED_IN_SCOPE),
+    Case("cards:dispatch_list", "/kiriman/"),
+    Case("cards:dispatch_create", "/kiriman/baru/", method="post", **POSTED_BY_CLERKS),
+    Case("cards:dispatch_detail", "/kiriman/{d}/", scoped_object=True),
     Case(
-        "registry:dispatch_item_receive",
+        "cards:dispatch_item_receive",
         "/kiriman/{d}/kartu/{di}/terima/",
         method="post",
         allowed=("uptd_a",),
@@ -110,8 +110,8 @@ CASES = [
         ok_status=302,
         wrong_method="get",
     ),
-    Case("registry:numberlink_list", "/sinkronisasi/", allowed=("clerk", "supervisor", "administrator")),
-    Case("registry:numberlink_decide", "/sinkronisasi/{n}/keputusan/", method="post", **POSTED_BY_CLERKS),
+    Case("cards:numberlink_list", "/sinkronisasi/", allowed=("clerk", "supervisor", "administrator")),
+    Case("cards:numberlink_decide", "/sinkronisasi/{n}/keputusan/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:counter", "/loket/", allowed=("clerk", "supervisor", "administrator")),
     Case("queueing:ticket_issue", "/loket/tiket/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:ticket_print", "/loket/tiket/{k}/", allowed=("clerk", "supervisor", "administrator")),
@@ -206,8 +206,8 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     {k} a walk-in ticket of the kabupaten office."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from registry import services
-    from registry.card_models import CardRequest
+    from cards import services
+    from cards.models import CardRequest
 
     settings.MEDIA_ROOT = tmp_path
     card_request = services.card_request_create(resident=resident_a, kind="hilang", by=uptd_a)
@@ -238,8 +238,8 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     from queueing.models import PrintBatch
 
     batch_to_print = PrintBatch.objects.create(office=clerk.office, date=day.date, created_by=clerk)
+    from cards.models import CardRequest as Requests
     from delivery.services import suket_issue
-    from registry.card_models import CardRequest as Requests
 
     Requests.objects.filter(pk=card_request.pk).update(status="ready_to_print")
     suket = suket_issue(card_request_id=card_request.pk, by=clerk)

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import registry.card_models
+import cards.models
 
 
 class Migration(migrations.Migration):
@@ -585,9 +585,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "file",
-                    models.FileField(
-                        max_length=200, upload_to=registry.card_models.attachment_path, verbose_name="berkas"
-                    ),
+                    models.FileField(max_length=200, upload_to=cards.models.attachment_path, verbose_name="berkas"),
                 ),
                 ("original_name", models.CharField(max_length=255, verbose_name="nama berkas asli")),
                 ("content_type", models.CharField(max_length=40, verbose_name="jenis berkas")),

@@ -7,18 +7,19 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from delivery.models import Notification, Suket
+from cards import services as card_services
+from cards.models import CardRequest, Requirement
+from delivery.models import Suket
 from delivery.services import DeliveryError, suket_issue
+from messaging.models import Notification
 from queueing import services as queueing
 from queueing.models import OpeningHours, QuotaDefault
-from registry import services as registry_services
-from registry.card_models import CardRequest, Requirement
 from registry.models import AccessLog
 from tests.factories import ResidentFactory
 
 
 def _ready(clerk, **resident):
-    card_request = registry_services.card_request_create(
+    card_request = card_services.card_request_create(
         resident=ResidentFactory(**resident), kind="rusak", by=clerk, channel="whatsapp"
     )
     CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
@@ -50,10 +51,10 @@ def test_verify_page_says_genuine_valid_then_ended_at_handover(client, clerk):
     assert client.get("/suket/cek/tidak-ada/").status_code == 404
     CardRequest.objects.filter(pk=card_request.pk).update(status="ready_for_pickup")
     # A rusak card is handed over once the old card is collected (ticked).
-    registry_services.requirement_tick(
+    card_services.requirement_tick(
         card_request_id=card_request.pk, requirement_id=Requirement.objects.get(kind="rusak").pk, by=clerk
     )
-    registry_services.card_request_transition(
+    card_services.card_request_transition(
         card_request_id=card_request.pk,
         to_status="handed_over",
         by=clerk,

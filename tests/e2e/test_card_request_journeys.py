@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from registry.card_models import CardRequest
+from cards.models import CardRequest
 from tests.e2e.test_resident_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,7 +86,7 @@ def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(
 def test_uptd_operator_of_another_kecamatan_cannot_open_the_request(
     page: Page, live_server, uptd_a, uptd_b, resident_a
 ):
-    from registry import services
+    from cards import services
 
     card_request = services.card_request_create(resident=resident_a, kind="rusak", by=uptd_a)
     login(page, live_server.url, "uptd.ngrayun")

@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from cards import services as card_services
+from cards.models import CardRequest
 from queueing import services
 from queueing.models import OpeningHours, QuotaDefault
-from registry import services as registry_services
-from registry.card_models import CardRequest
 from tests.e2e.test_resident_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,9 +28,7 @@ def test_counter_issues_numbers_up_to_the_cap_and_checks_in_by_token(
         QuotaDefault.objects.create(
             office=office, weekday=weekday, print_capacity=10, whatsapp=5, walk_in=2, invitation=3
         )
-    card_request = registry_services.card_request_create(
-        resident=resident_a, kind="rusak", by=clerk, channel="whatsapp"
-    )
+    card_request = card_services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="whatsapp")
     CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
     # Invited yesterday for today (the daily job's work).
     (booking,) = services.invitations_send(office=office, day=today, by=clerk, today=today - timedelta(days=1))

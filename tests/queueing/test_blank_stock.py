@@ -8,10 +8,10 @@ from datetime import date, time, timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from cards import services as card_services
+from cards.models import CardRequest
 from queueing import services
 from queueing.models import BlankMovement, BlankStock, OpeningHours, PrintBatch, QuotaDefault
-from registry import services as registry_services
-from registry.card_models import CardRequest
 from tests.factories import ResidentFactory
 
 DAY = date(2026, 11, 24)
@@ -27,7 +27,7 @@ def _scheduled(clerk, n, day=DAY):
     )
     requests = []
     for _ in range(n):
-        card_request = registry_services.card_request_create(
+        card_request = card_services.card_request_create(
             resident=ResidentFactory(), kind="rusak", by=clerk, channel="whatsapp"
         )
         CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")

@@ -8,11 +8,11 @@ from datetime import date, time, timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from delivery.models import Notification
+from cards import services as card_services
+from cards.models import CardRequest
+from messaging.models import Notification
 from queueing import services
 from queueing.models import Booking, Closure, OpeningHours, QuotaDefault, ServiceDay
-from registry import services as registry_services
-from registry.card_models import CardRequest
 from tests.factories import ResidentFactory
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -31,7 +31,7 @@ def office(clerk):
 def _ready(clerk, n: int, **resident) -> list[CardRequest]:
     requests = []
     for _ in range(n):
-        card_request = registry_services.card_request_create(
+        card_request = card_services.card_request_create(
             resident=ResidentFactory(**resident), kind="rusak", by=clerk, channel="whatsapp"
         )
         CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")

@@ -9,10 +9,10 @@ import pytest
 from django.core import signing
 from django.db import connection
 
+from cards import services as card_services
+from cards.models import CardRequest
 from queueing import services
 from queueing.models import Booking, OpeningHours, QuotaDefault, ServiceDay, WalkInTicket
-from registry import services as registry_services
-from registry.card_models import CardRequest
 from tests.factories import ResidentFactory
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -31,7 +31,7 @@ def _office(clerk, walk_in=3, whatsapp=2):
 def _booked(clerk, day, n=1):
     bookings = []
     for _ in range(n):
-        card_request = registry_services.card_request_create(
+        card_request = card_services.card_request_create(
             resident=ResidentFactory(), kind="rusak", by=clerk, channel="whatsapp"
         )
         CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")

@@ -6,9 +6,9 @@ from datetime import time
 
 from django.contrib.messages import get_messages
 
+from cards import services as card_services
+from cards.models import CardRequest
 from queueing.models import Booking, OpeningHours, QuotaDefault
-from registry import services as registry_services
-from registry.card_models import CardRequest
 from registry.models import AccessLog
 
 
@@ -20,7 +20,7 @@ def _open_every_day(office):
 
 def test_request_page_books_a_ready_request_and_shows_its_qr(client, clerk, resident_a):
     _open_every_day(clerk.office)
-    card_request = registry_services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="sms")
+    card_request = card_services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="sms")
     CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
     client.force_login(clerk)
     page = client.get(f"/permohonan/{card_request.pk}/").content.decode()

@@ -6,11 +6,11 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from delivery.models import Notification
+from cards import services as card_services
+from cards.models import CardRequest
+from messaging.models import Notification
 from queueing import services
 from queueing.models import Booking, OpeningHours, QuotaDefault
-from registry import services as registry_services
-from registry.card_models import CardRequest
 from registry.models import AccessLog
 from tests.factories import ResidentFactory
 
@@ -29,7 +29,7 @@ def office(clerk):
 def _ready(clerk, n, by=None, **fields):
     requests = []
     for _ in range(n):
-        card_request = registry_services.card_request_create(
+        card_request = card_services.card_request_create(
             resident=ResidentFactory(whatsapp="6281234567890"), kind="rusak", by=by or clerk, channel="whatsapp"
         )
         CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print", **fields)

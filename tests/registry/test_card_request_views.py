@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry import services
-from registry.card_models import Attachment, CardRequest, Requirement
+from cards import services
+from cards.models import Attachment, CardRequest, Requirement
 from registry.models import AccessLog
 from tests.factories import ResidentFactory
 

@@ -9,9 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
-from delivery.models import Notification
-from registry import services
-from registry.card_models import (
+from cards import services
+from cards.models import (
     Attachment,
     CardRequest,
     CardRequestEvent,
@@ -19,8 +18,9 @@ from registry.card_models import (
     Requirement,
     UrgentStatus,
 )
+from cards.services import CardRequestError, StaleCardRequest
+from messaging.models import Notification
 from registry.models import Office, ResidentChange
-from registry.services import CardRequestError, StaleCardRequest
 
 S = CardRequest.Status
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from delivery.models import Notification
+from cards.models import CardRequest, NumberLinkRequest
+from messaging.models import Notification
 from queueing.models import Booking
-from registry.card_models import CardRequest, NumberLinkRequest
 from registry.demo import (
     demo_accounts_create,
     demo_card_requests_create,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from registry.card_models import CardKind, CardRequest, Channel, UrgentStatus
+from cards.models import CardKind, CardRequest, Channel, UrgentStatus
 from registry.filters import kecamatan_choices_for
 from registry.models import Region, Role
 
@@ -142,9 +142,7 @@ class CardRequestTable(tables.Table):
         }
 
     def render_number(self, value, record):
-        link = format_html(
-            '<a href="{}">{}</a>', reverse("registry:cardrequest_detail", args=[record.pk]), record.number
-        )
+        link = format_html('<a href="{}">{}</a>', reverse("cards:cardrequest_detail", args=[record.pk]), record.number)
         if record.is_urgent:
             link = format_html('{} <span class="badge text-bg-danger">{}</span>', link, _("mendesak"))
         elif record.urgent_status == UrgentStatus.REQUESTED:

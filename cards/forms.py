@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from registry.card_models import CardKind, CardRequest, Channel, HealthChecklist, Requirement, UrgentReason
+from cards.models import CardKind, CardRequest, Channel, HealthChecklist, Requirement, UrgentReason
+from cards.services import CardRequestError, attachment_content_type
 from registry.nik import parse_nik
-from registry.services import CardRequestError, attachment_content_type
 
 ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
 

@@ -18,8 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from delivery.messages import notification_write
-from registry.card_models import (
+from cards.models import (
     Attachment,
     BiometricRecording,
     CardKind,
@@ -36,6 +35,7 @@ from registry.card_models import (
     UrgentReason,
     UrgentStatus,
 )
+from messaging.messages import notification_write
 from registry.importer.columns import PhoneChecker
 from registry.models import Office, Resident, ResidentChange, Role, User
 from registry.nik import normalize_number, parse_kk, parse_nik
@@ -74,7 +74,7 @@ def _check_actor(user: User | None, card_request: CardRequest, source: str, targ
         if target == Status.HANDED_OVER and card_request.pickup_office_id != user.office_id:
             raise CardRequestError(_("Kartu ini tidak dikirim ke UPTD Anda."))
         return
-    if not user.has_perm("registry.verify_cardrequest"):
+    if not user.has_perm("cards.verify_cardrequest"):
         raise CardRequestError(_("Anda tidak berwenang memproses permohonan."))
     if target == Status.SENT_TO_UPTD:
         raise CardRequestError(_("Kartu dikirim ke UPTD lewat halaman kiriman, supaya UPTD dapat mengonfirmasi."))
@@ -484,7 +484,7 @@ def card_request_urgent_ask(*, card_request_id: int, reason: str, note: str, by:
 def card_request_urgent_decide(*, card_request_id: int, approve: bool, by: User, note: str = "") -> CardRequest:
     """A supervisor approves or refuses urgent priority. Invariant: `is_urgent` is true only when approved
     (a database check), and approval needs the proof on file."""
-    if not by.has_perm("registry.approve_urgent_cardrequest"):
+    if not by.has_perm("cards.approve_urgent_cardrequest"):
         raise CardRequestError(_("Hanya kepala bidang yang dapat memutuskan prioritas mendesak."))
     with transaction.atomic():
         card_request = _locked(card_request_id)
@@ -574,7 +574,7 @@ def dispatch_create(
 ) -> tuple[DispatchBatch | None, list[tuple[int, str]]]:
     """Send printed cards of UPTD submissions to their UPTD. Each card must be printed and picked up there;
     the others are reported and left as they were."""
-    if not by.has_perm("registry.dispatch_cardrequest"):
+    if not by.has_perm("cards.dispatch_cardrequest"):
         raise CardRequestError(_("Anda tidak berwenang mengirim kartu."))
     refused: list[tuple[int, str]] = []
     with transaction.atomic():

@@ -2,8 +2,9 @@
 the timeline, requirements per kind and their attachments, biometric recording, dispatch of centrally printed
 cards to a UPTD, and SINKRONISASI (linking a WhatsApp number to a NIK/KK).
 
-Imported at the bottom of registry/models.py, so these are registry models. State changes go through
-registry/services.py; the rules about one row (which transitions exist) are here.
+The tables keep the names they had when these models were part of registry (`db_table`). A card request's
+status has one owner, cards/workflow.py; the rules about one row (which transitions exist, and who may take
+each) are here.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class CardRequest(models.Model):
     objects = CardRequestQuerySet.as_manager()
 
     class Meta:
+        db_table = "registry_cardrequest"
         verbose_name = _("permohonan e-KTP")
         verbose_name_plural = _("permohonan e-KTP")
         ordering = ["-is_urgent", "created_at", "id"]
@@ -254,6 +256,7 @@ class CardRequestEvent(models.Model):
     note = models.TextField(_("catatan"), blank=True)
 
     class Meta:
+        db_table = "registry_cardrequestevent"
         verbose_name = _("riwayat permohonan")
         verbose_name_plural = _("riwayat permohonan")
         ordering = ["at", "id"]
@@ -280,6 +283,7 @@ class Requirement(models.Model):
     position = models.PositiveSmallIntegerField(_("urutan"), default=0)
 
     class Meta:
+        db_table = "registry_requirement"
         verbose_name = _("persyaratan")
         verbose_name_plural = _("persyaratan")
         ordering = ["kind", "position", "id"]
@@ -298,6 +302,7 @@ class RequirementCheck(models.Model):
     checked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "registry_requirementcheck"
         verbose_name = _("persyaratan terpenuhi")
         verbose_name_plural = _("persyaratan terpenuhi")
         constraints = [
@@ -342,6 +347,7 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(_("diunggah"), default=timezone.now)
 
     class Meta:
+        db_table = "registry_attachment"
         verbose_name = _("lampiran")
         verbose_name_plural = _("lampiran")
         ordering = ["uploaded_at", "id"]
@@ -385,6 +391,7 @@ class BiometricRecording(models.Model):
     checklist = models.JSONField(_("protokol kesehatan"), default=list, blank=True)
 
     class Meta:
+        db_table = "registry_biometricrecording"
         verbose_name = _("perekaman biometrik")
         verbose_name_plural = _("perekaman biometrik")
         ordering = ["-recorded_at"]
@@ -409,6 +416,7 @@ class DispatchBatch(models.Model):
     objects = DispatchBatchQuerySet.as_manager()
 
     class Meta:
+        db_table = "registry_dispatchbatch"
         verbose_name = _("kiriman kartu ke UPTD")
         verbose_name_plural = _("kiriman kartu ke UPTD")
         ordering = ["-sent_at", "-id"]
@@ -432,6 +440,7 @@ class DispatchItem(models.Model):
     )
 
     class Meta:
+        db_table = "registry_dispatchitem"
         verbose_name = _("kartu dalam kiriman")
         verbose_name_plural = _("kartu dalam kiriman")
         ordering = ["id"]
@@ -476,6 +485,7 @@ class NumberLinkRequest(models.Model):
     objects = NumberLinkQuerySet.as_manager()
 
     class Meta:
+        db_table = "registry_numberlinkrequest"
         verbose_name = _("permohonan sinkronisasi nomor")
         verbose_name_plural = _("permohonan sinkronisasi nomor")
         ordering = ["received_at", "id"]

@@ -20,19 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from registry import services
-from registry.card_models import (
-    Attachment,
-    CardRequest,
-    DispatchBatch,
-    DispatchItem,
-    HealthChecklist,
-    NumberLinkRequest,
-    Requirement,
-    UrgentStatus,
-)
-from registry.models import AccessLog, Office, Resident, Role, mask_number
-from registry.request_forms import (
+from cards import services
+from cards.forms import (
     AttachmentForm,
     BiometricForm,
     BulkActionForm,
@@ -44,7 +33,18 @@ from registry.request_forms import (
     TransitionForm,
     UrgentAskForm,
 )
-from registry.request_tables import (
+from cards.models import (
+    Attachment,
+    CardRequest,
+    DispatchBatch,
+    DispatchItem,
+    HealthChecklist,
+    NumberLinkRequest,
+    Requirement,
+    UrgentStatus,
+)
+from cards.services import CardRequestError, StaleCardRequest
+from cards.tables import (
     QUEUE_KEYS,
     QUEUES,
     CardRequestFilter,
@@ -53,8 +53,8 @@ from registry.request_tables import (
     queue_condition,
     queue_counts,
 )
+from registry.models import AccessLog, Office, Resident, Role, mask_number
 from registry.scoping import get_visible_or_404
-from registry.services import CardRequestError, StaleCardRequest
 from registry.views import client_ip
 
 
@@ -78,7 +78,7 @@ def _requests_of(user):
 
 @never_cache
 @require_GET
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_list(request: HttpRequest) -> HttpResponse:
     """The queues (tabs with counts), filters, and the table with bulk actions; urgent first, then oldest."""
     user = request.user
@@ -90,7 +90,7 @@ def cardrequest_list(request: HttpRequest) -> HttpResponse:
     request_filter = CardRequestFilter(request.GET or None, queryset=base.filter(queue_condition(queue)), user=user)
     rows = request_filter.qs.select_related("resident", "kecamatan").in_work_order()
     table = CardRequestTable(rows)
-    if not user.has_perm("registry.verify_cardrequest"):
+    if not user.has_perm("cards.verify_cardrequest"):
         table.exclude = ("select",)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     tabs = [(key, label, counts[key.replace("-", "_")]) for key, label, _q in QUEUES]
@@ -100,27 +100,27 @@ def cardrequest_list(request: HttpRequest) -> HttpResponse:
         "queue": queue,
         "tabs": tabs,
         "bulk_form": BulkActionForm(),
-        "can_bulk": user.has_perm("registry.verify_cardrequest"),
-        "can_create": user.has_perm("registry.add_cardrequest"),
+        "can_bulk": user.has_perm("cards.verify_cardrequest"),
+        "can_create": user.has_perm("cards.add_cardrequest"),
         "here": request.get_full_path(),
     }
-    template = "registry/cardrequest_list.html"
+    template = "cards/cardrequest_list.html"
     if request.htmx:
         template += "#results"
     return render(request, template, context)
 
 
 @require_POST
-@permission_required("registry.verify_cardrequest", raise_exception=True)
+@permission_required("cards.verify_cardrequest", raise_exception=True)
 def cardrequest_bulk(request: HttpRequest) -> HttpResponse:
     """Apply verify / mark ready / cancel to the ticked rows; report each refused row and why."""
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
-        back = reverse("registry:cardrequest_list")
+        back = reverse("cards:cardrequest_list")
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Centang dulu permohonan yang akan diproses, lalu pilih tindakannya."))
-        return redirect(back or "registry:cardrequest_list")
+        return redirect(back or "cards:cardrequest_list")
     action, note = form.cleaned_data["action"], form.cleaned_data["note"]
     if action == "cancel" and not note.strip():
         messages.error(request, _("Tulis alasan pembatalan; penduduk akan menerimanya dalam pesan."))
@@ -140,7 +140,7 @@ def cardrequest_bulk(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@permission_required("registry.add_cardrequest", raise_exception=True)
+@permission_required("cards.add_cardrequest", raise_exception=True)
 def cardrequest_create(request: HttpRequest) -> HttpResponse:
     """Step 1: find the resident by NIK (POST, logged, within the scope). Step 2: kind, documents, note,
     urgency. Starting from a resident's page skips step 1 (the id is in the URL, never the NIK)."""
@@ -201,13 +201,13 @@ def cardrequest_create(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Permohonan %(number)s dibuat.") % {"number": card_request.number})
-                return redirect("registry:cardrequest_detail", pk=card_request.pk)
+                return redirect("cards:cardrequest_detail", pk=card_request.pk)
 
     if resident is not None and form is None:
         form = CardRequestCreateForm(initial={"resident": resident.pk}, uptd=uptd)
     open_requests = list(resident.card_requests.open()) if resident else []
     context = {"lookup": lookup, "resident": resident, "form": form, "open_requests": open_requests, "uptd": uptd}
-    return render(request, "registry/cardrequest_create.html", context)
+    return render(request, "cards/cardrequest_create.html", context)
 
 
 # --- the request page -----------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         card_request.kind == "pemula"
         and not card_request.resident.biometric_recorded
         and card_request.is_open
-        and user.has_perm("registry.record_biometrics")
+        and user.has_perm("cards.record_biometrics")
     )
     return {
         "cr": card_request,
@@ -256,10 +256,10 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         if card_request.is_open and card_request.urgent_status in (UrgentStatus.NONE, UrgentStatus.REFUSED)
         else None,
         "decision_form": DecisionForm()
-        if card_request.urgent_status == UrgentStatus.REQUESTED and user.has_perm("registry.approve_urgent_cardrequest")
+        if card_request.urgent_status == UrgentStatus.REQUESTED and user.has_perm("cards.approve_urgent_cardrequest")
         else None,
         "can_tick": card_request.is_open
-        and (user.has_perm("registry.verify_cardrequest") or user.role == Role.UPTD_OPERATOR),
+        and (user.has_perm("cards.verify_cardrequest") or user.role == Role.UPTD_OPERATOR),
         "biometric_form": BiometricForm() if can_record else None,
         "emergency": user.office.in_health_emergency if user.office_id else False,
         "dispatch_item": dispatch_item,
@@ -285,14 +285,14 @@ def _suket_context(user, card_request: CardRequest) -> dict:
 
 @never_cache
 @require_GET
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_detail(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(_detail_rows(request.user), request.user, pk=pk)
-    return render(request, "registry/cardrequest_detail.html", _detail_context(request, card_request))
+    return render(request, "cards/cardrequest_detail.html", _detail_context(request, card_request))
 
 
 def _back_to(card_request: CardRequest) -> HttpResponse:
-    return redirect("registry:cardrequest_detail", pk=card_request.pk)
+    return redirect("cards:cardrequest_detail", pk=card_request.pk)
 
 
 def _form_errors_as_messages(request: HttpRequest, form) -> None:
@@ -303,7 +303,7 @@ def _form_errors_as_messages(request: HttpRequest, form) -> None:
 
 
 @require_POST
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_transition(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
     form = TransitionForm(request.POST)
@@ -334,10 +334,10 @@ def cardrequest_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
-    if not (request.user.has_perm("registry.verify_cardrequest") or request.user.has_perm("registry.add_cardrequest")):
+    if not (request.user.has_perm("cards.verify_cardrequest") or request.user.has_perm("cards.add_cardrequest")):
         raise PermissionDenied
     form = AttachmentForm(request.POST, request.FILES, card_request=card_request)
     if form.is_valid():
@@ -361,7 +361,7 @@ def cardrequest_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     """An attachment, only to staff who may see the request, and every opening is logged."""
     card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
@@ -394,10 +394,10 @@ def cardrequest_attachment(request: HttpRequest, pk: int, attachment_pk: int) ->
 
 
 @require_POST
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_requirement_tick(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
-    if not (request.user.has_perm("registry.verify_cardrequest") or request.user.role == Role.UPTD_OPERATOR):
+    if not (request.user.has_perm("cards.verify_cardrequest") or request.user.role == Role.UPTD_OPERATOR):
         raise PermissionDenied
     requirement_id = request.POST.get("requirement", "")
     try:
@@ -410,10 +410,10 @@ def cardrequest_requirement_tick(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_urgent_ask(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
-    if not request.user.has_perm("registry.add_cardrequest"):
+    if not request.user.has_perm("cards.add_cardrequest"):
         raise PermissionDenied
     form = UrgentAskForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -439,7 +439,7 @@ def cardrequest_urgent_ask(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("registry.approve_urgent_cardrequest", raise_exception=True)
+@permission_required("cards.approve_urgent_cardrequest", raise_exception=True)
 def cardrequest_urgent_decide(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
     form = DecisionForm(request.POST)
@@ -459,7 +459,7 @@ def cardrequest_urgent_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("registry.record_biometrics", raise_exception=True)
+@permission_required("cards.record_biometrics", raise_exception=True)
 def cardrequest_biometrics(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
     form = BiometricForm(request.POST)
@@ -480,7 +480,7 @@ def cardrequest_biometrics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-@permission_required("registry.record_biometrics", raise_exception=True)
+@permission_required("cards.record_biometrics", raise_exception=True)
 def cardrequest_recording_queue(request: HttpRequest) -> HttpResponse:
     """Pemula requests of residents not yet recorded: who to call for recording, urgent first."""
     rows = (
@@ -494,7 +494,7 @@ def cardrequest_recording_queue(request: HttpRequest) -> HttpResponse:
     emergency = request.user.office.in_health_emergency if request.user.office_id else False
     return render(
         request,
-        "registry/cardrequest_recording.html",
+        "cards/cardrequest_recording.html",
         {"table": table, "emergency": emergency, "checklist": HealthChecklist.choices},
     )
 
@@ -504,12 +504,12 @@ def cardrequest_recording_queue(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def dispatch_list(request: HttpRequest) -> HttpResponse:
     """Kabupaten: printed UPTD cards waiting to be sent, per UPTD, and past dispatches. UPTD: dispatches
     addressed to it, with how many cards are still to confirm."""
     user = request.user
-    if not (user.has_perm("registry.dispatch_cardrequest") or user.has_perm("registry.receive_cardrequest")):
+    if not (user.has_perm("cards.dispatch_cardrequest") or user.has_perm("cards.receive_cardrequest")):
         raise PermissionDenied
     batches = (
         DispatchBatch.objects.visible_to(user)
@@ -517,7 +517,7 @@ def dispatch_list(request: HttpRequest) -> HttpResponse:
         .annotate(cards=Count("items"), waiting=Count("items", filter=Q(items__received_at__isnull=True)))[:100]
     )
     waiting_by_uptd = []
-    if user.has_perm("registry.dispatch_cardrequest"):
+    if user.has_perm("cards.dispatch_cardrequest"):
         printed = (
             _requests_of(user)
             .filter(status=S.PRINTED, pickup_office__kind=Office.Kind.UPTD)
@@ -530,18 +530,18 @@ def dispatch_list(request: HttpRequest) -> HttpResponse:
         waiting_by_uptd = sorted(groups.values(), key=lambda group: group[0].name)
     return render(
         request,
-        "registry/dispatch_list.html",
+        "cards/dispatch_list.html",
         {"batches": batches, "waiting_by_uptd": waiting_by_uptd, "form": DispatchForm()},
     )
 
 
 @require_POST
-@permission_required("registry.dispatch_cardrequest", raise_exception=True)
+@permission_required("cards.dispatch_cardrequest", raise_exception=True)
 def dispatch_create(request: HttpRequest) -> HttpResponse:
     form = DispatchForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Centang dulu kartu yang dikirim."))
-        return redirect("registry:dispatch_list")
+        return redirect("cards:dispatch_list")
     uptd = get_visible_or_404(Office.objects.filter(kind=Office.Kind.UPTD), request.user, pk=form.cleaned_data["uptd"])
     try:
         batch, refused = services.dispatch_create(
@@ -549,32 +549,30 @@ def dispatch_create(request: HttpRequest) -> HttpResponse:
         )
     except CardRequestError as exc:
         messages.error(request, str(exc))
-        return redirect("registry:dispatch_list")
+        return redirect("cards:dispatch_list")
     for _pk, reason in refused:
         messages.warning(request, reason)
     if batch is None:
         messages.error(request, _("Tidak ada kartu yang dapat dikirim."))
-        return redirect("registry:dispatch_list")
+        return redirect("cards:dispatch_list")
     messages.success(request, _("Kiriman %(number)s dibuat.") % {"number": batch.number})
-    return redirect("registry:dispatch_detail", pk=batch.pk)
+    return redirect("cards:dispatch_detail", pk=batch.pk)
 
 
 @never_cache
 @require_GET
-@permission_required("registry.view_cardrequest", raise_exception=True)
+@permission_required("cards.view_cardrequest", raise_exception=True)
 def dispatch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_visible_or_404(
         DispatchBatch.objects.select_related("uptd", "office", "created_by"), request.user, pk=pk
     )
     items = batch.items.select_related("card_request__resident", "received_by")
-    can_receive = request.user.has_perm("registry.receive_cardrequest") and request.user.office_id == batch.uptd_id
-    return render(
-        request, "registry/dispatch_detail.html", {"batch": batch, "items": items, "can_receive": can_receive}
-    )
+    can_receive = request.user.has_perm("cards.receive_cardrequest") and request.user.office_id == batch.uptd_id
+    return render(request, "cards/dispatch_detail.html", {"batch": batch, "items": items, "can_receive": can_receive})
 
 
 @require_POST
-@permission_required("registry.receive_cardrequest", raise_exception=True)
+@permission_required("cards.receive_cardrequest", raise_exception=True)
 def dispatch_item_receive(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     batch = get_visible_or_404(DispatchBatch.objects.all(), request.user, pk=pk)
     if not batch.items.filter(pk=item_pk).exists():
@@ -587,7 +585,7 @@ def dispatch_item_receive(request: HttpRequest, pk: int, item_pk: int) -> HttpRe
         messages.success(
             request, _("%(number)s diterima; penduduk diberi tahu.") % {"number": item.card_request.number}
         )
-    return redirect("registry:dispatch_detail", pk=batch.pk)
+    return redirect("cards:dispatch_detail", pk=batch.pk)
 
 
 # --- SINKRONISASI ---------------------------------------------------------------------------------------
@@ -595,14 +593,14 @@ def dispatch_item_receive(request: HttpRequest, pk: int, item_pk: int) -> HttpRe
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@permission_required("registry.view_numberlinkrequest", raise_exception=True)
+@permission_required("cards.view_numberlinkrequest", raise_exception=True)
 def numberlink_list(request: HttpRequest) -> HttpResponse:
     """SINKRONISASI requests waiting for a clerk, oldest first, and the form to record one received by
     WhatsApp or SMS."""
     user = request.user
     form = NumberLinkForm(request.POST or None)
     if request.method == "POST":
-        if not user.has_perm("registry.add_numberlinkrequest"):
+        if not user.has_perm("cards.add_numberlinkrequest"):
             raise PermissionDenied
         if form.is_valid():
             try:
@@ -613,7 +611,7 @@ def numberlink_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Permohonan sinkronisasi dicatat."))
                 if link.resident_id is None:
                     messages.warning(request, _("NIK dan nomor KK tidak cocok dengan data penduduk mana pun."))
-                return redirect("registry:numberlink_list")
+                return redirect("cards:numberlink_list")
     links = NumberLinkRequest.objects.visible_to(user).select_related("resident", "decided_by")
     show = request.GET.get("tampil")
     links = (
@@ -624,13 +622,13 @@ def numberlink_list(request: HttpRequest) -> HttpResponse:
     links = links.order_by("-decided_at" if show == "selesai" else "received_at")[:200]
     return render(
         request,
-        "registry/numberlink_list.html",
+        "cards/numberlink_list.html",
         {"form": form, "links": links, "show": show, "decision_form": DecisionForm()},
     )
 
 
 @require_POST
-@permission_required("registry.decide_numberlinkrequest", raise_exception=True)
+@permission_required("cards.decide_numberlinkrequest", raise_exception=True)
 def numberlink_decide(request: HttpRequest, pk: int) -> HttpResponse:
     link = get_visible_or_404(NumberLinkRequest.objects.all(), request.user, pk=pk)
     form = DecisionForm(request.POST)
@@ -646,4 +644,4 @@ def numberlink_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Keputusan sinkronisasi disimpan; pengirim diberi tahu."))
-    return redirect("registry:numberlink_list")
+    return redirect("cards:numberlink_list")

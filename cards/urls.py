@@ -1,0 +1,41 @@
+from django.urls import path
+
+from cards import views
+
+app_name = "cards"
+urlpatterns = [
+    path("permohonan/", views.cardrequest_list, name="cardrequest_list"),
+    path("permohonan/massal/", views.cardrequest_bulk, name="cardrequest_bulk"),
+    path("permohonan/baru/", views.cardrequest_create, name="cardrequest_create"),
+    path("permohonan/perekaman/", views.cardrequest_recording_queue, name="cardrequest_recording_queue"),
+    path("permohonan/<int:pk>/", views.cardrequest_detail, name="cardrequest_detail"),
+    path("permohonan/<int:pk>/status/", views.cardrequest_transition, name="cardrequest_transition"),
+    path("permohonan/<int:pk>/lampiran/", views.cardrequest_attachment_add, name="cardrequest_attachment_add"),
+    path(
+        "permohonan/<int:pk>/lampiran/<int:attachment_pk>/",
+        views.cardrequest_attachment,
+        name="cardrequest_attachment",
+    ),
+    path(
+        "permohonan/<int:pk>/persyaratan/",
+        views.cardrequest_requirement_tick,
+        name="cardrequest_requirement_tick",
+    ),
+    path("permohonan/<int:pk>/mendesak/", views.cardrequest_urgent_ask, name="cardrequest_urgent_ask"),
+    path(
+        "permohonan/<int:pk>/mendesak/keputusan/",
+        views.cardrequest_urgent_decide,
+        name="cardrequest_urgent_decide",
+    ),
+    path("permohonan/<int:pk>/perekaman/", views.cardrequest_biometrics, name="cardrequest_biometrics"),
+    path("kiriman/", views.dispatch_list, name="dispatch_list"),
+    path("kiriman/baru/", views.dispatch_create, name="dispatch_create"),
+    path("kiriman/<int:pk>/", views.dispatch_detail, name="dispatch_detail"),
+    path(
+        "kiriman/<int:pk>/kartu/<int:item_pk>/terima/",
+        views.dispatch_item_receive,
+        name="dispatch_item_receive",
+    ),
+    path("sinkronisasi/", views.numberlink_list, name="numberlink_list"),
+    path("sinkronisasi/<int:pk>/keputusan/", views.numberlink_decide, name="numberlink_decide"),
+]
