@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cards.models import CardKind, CardRequest, Channel, HealthChecklist, Requirement, UrgentReason
 from cards.services import CardRequestError, attachment_content_type
-from registry.nik import parse_nik
+from registry.regions import nik_check
 
 ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
 
@@ -35,7 +35,7 @@ class NikLookupForm(forms.Form):
     )
 
     def clean_nik(self) -> str:
-        parsed = parse_nik(self.cleaned_data["nik"])
+        parsed = nik_check(self.cleaned_data["nik"])
         if parsed.errors:
             raise forms.ValidationError(list(parsed.errors))
         return parsed.number

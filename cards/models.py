@@ -57,6 +57,28 @@ class UrgentStatus(models.TextChoices):
     REFUSED = "refused", _("Ditolak")
 
 
+class Route(models.TextChoices):
+    """How the card reaches the resident (DESIGN.md, "four routes")."""
+
+    COUNTER = "counter", _("Cetak di loket, ditunggu")
+    COLLECT = "collect", _("Dicetak dulu, diambil kemudian")
+    UPTD = "uptd", _("Lewat UPTD kecamatan")
+    POST = "post", _("Dikirim Pos (COD)")
+
+
+class Actor(models.TextChoices):
+    """Who or which process takes a step of the workflow."""
+
+    CLERK = "clerk", _("Petugas")
+    UPTD_OPERATOR = "uptd_operator", _("Operator UPTD")
+    RESIDENT = "resident", _("Penduduk (lewat pesan)")
+    BOOKING = "booking", _("Penjadwalan")
+    PRINTING = "printing", _("Pencetakan")
+    DISPATCH = "dispatch", _("Kiriman ke UPTD")
+    SHIPMENT = "shipment", _("Pengiriman Pos")
+    SYSTEM = "system", _("Tugas harian")
+
+
 class CardRequestQuerySet(ScopedQuerySet):
     scope_field = "kecamatan__code"
     scope_level = Region.Level.KECAMATAN
@@ -66,7 +88,7 @@ class CardRequestQuerySet(ScopedQuerySet):
 
     def in_work_order(self) -> CardRequestQuerySet:
         """Approved urgent requests first, then the oldest: the order every queue is worked in."""
-        return self.order_by("-is_urgent", "created_at", "id")
+        return self.order_by("-is_urgent", "queued_at", "id")
 
     def needing_recording(self) -> CardRequestQuerySet:
         return self.open().filter(kind=CardKind.PEMULA, resident__biometric_recorded=False)
@@ -90,26 +112,47 @@ class CardRequest(models.Model):
         CANCELLED = "cancelled", _("Dibatalkan")
 
     S = Status
+    A = Actor
     CLOSED_STATUSES = frozenset({S.HANDED_OVER, S.REJECTED, S.CANCELLED})
     OPEN_STATUSES = frozenset(set(S) - CLOSED_STATUSES)
-    # The workflow: from → the statuses it may move to. Rejected and cancelled are reachable from every open
-    # status (with a reason); closed statuses lead nowhere.
-    TRANSITIONS: dict[str, frozenset[str]] = {
-        S.RECEIVED: frozenset({S.VERIFYING}),
-        S.VERIFYING: frozenset({S.INCOMPLETE, S.READY_TO_PRINT}),
-        S.INCOMPLETE: frozenset({S.VERIFYING}),
-        S.READY_TO_PRINT: frozenset({S.SCHEDULED}),
-        S.SCHEDULED: frozenset({S.PRINTED}),
-        S.PRINTED: frozenset({S.READY_FOR_PICKUP, S.SHIPPED, S.SENT_TO_UPTD}),
-        S.READY_FOR_PICKUP: frozenset({S.HANDED_OVER}),
-        S.SHIPPED: frozenset({S.HANDED_OVER}),
-        S.SENT_TO_UPTD: frozenset({S.HANDED_OVER}),
-        S.HANDED_OVER: frozenset(),
-        S.REJECTED: frozenset(),
-        S.CANCELLED: frozenset(),
+    # Statuses before the card exists: a route can still change, a request can still be refused.
+    BEFORE_PRINTING = frozenset({S.RECEIVED, S.VERIFYING, S.INCOMPLETE, S.READY_TO_PRINT, S.SCHEDULED})
+
+    # The workflow: every edge, and who or which process may take it. cards/workflow.py is the only code that
+    # moves a status, and only along an edge listed here for the actor asking.
+    TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+        (S.RECEIVED, S.VERIFYING): frozenset({A.CLERK}),
+        (S.VERIFYING, S.INCOMPLETE): frozenset({A.CLERK}),
+        # The missing documents arrived (uploaded by the UPTD, sent by the resident, or a clerk saw them).
+        (S.INCOMPLETE, S.VERIFYING): frozenset({A.CLERK, A.UPTD_OPERATOR, A.RESIDENT}),
+        (S.VERIFYING, S.READY_TO_PRINT): frozenset({A.CLERK}),
+        # Route 1 only: an arrival appointment taken from a channel quota (booking, invitation, walk-in).
+        (S.READY_TO_PRINT, S.SCHEDULED): frozenset({A.BOOKING}),
+        # The appointment ended without a card: cancelled, moved, or the resident did not come (day end).
+        (S.SCHEDULED, S.READY_TO_PRINT): frozenset({A.BOOKING, A.SYSTEM}),
+        # Printed only by printing: routes 2-4 in a batch, route 1 at the counter for a checked-in resident.
+        (S.READY_TO_PRINT, S.PRINTED): frozenset({A.PRINTING}),
+        (S.SCHEDULED, S.PRINTED): frozenset({A.PRINTING}),
+        # Route 1: handed over at the counter right after printing, in person.
+        (S.PRINTED, S.HANDED_OVER): frozenset({A.CLERK}),
+        # Route 2 (and a route-1 resident who could not wait): stored, the resident told where and from when.
+        (S.PRINTED, S.READY_FOR_PICKUP): frozenset({A.CLERK}),
+        (S.READY_FOR_PICKUP, S.HANDED_OVER): frozenset({A.CLERK}),
+        # Route 3: dispatched to the UPTD, handed over there.
+        (S.PRINTED, S.SENT_TO_UPTD): frozenset({A.DISPATCH}),
+        (S.SENT_TO_UPTD, S.HANDED_OVER): frozenset({A.UPTD_OPERATOR}),
+        # Route 4: shipped by Pos; delivered, or returned to the office (the request goes to route 2).
+        (S.PRINTED, S.SHIPPED): frozenset({A.SHIPMENT}),
+        (S.SHIPPED, S.HANDED_OVER): frozenset({A.SHIPMENT}),
+        (S.SHIPPED, S.READY_FOR_PICKUP): frozenset({A.SHIPMENT}),
     }
     for _open in OPEN_STATUSES:
-        TRANSITIONS[_open] = TRANSITIONS[_open] | {S.REJECTED, S.CANCELLED}
+        # Rejected and cancelled from every open status, with a reason; a UPTD operator may cancel its own
+        # submissions before verification ends (workflow checks whose submission it is).
+        TRANSITIONS[(_open, S.REJECTED)] = frozenset({A.CLERK})
+        TRANSITIONS[(_open, S.CANCELLED)] = frozenset(
+            {A.CLERK, A.UPTD_OPERATOR} if _open in (S.RECEIVED, S.VERIFYING, S.INCOMPLETE) else {A.CLERK}
+        )
     del _open
     # Moves that need a reason in the note.
     NEEDS_REASON = frozenset({S.REJECTED, S.CANCELLED})
@@ -136,6 +179,10 @@ class CardRequest(models.Model):
         User, verbose_name=_("petugas pengaju"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    route = models.CharField(_("rute kartu"), max_length=10, choices=Route.choices, default=Route.COUNTER)
+    # Moves to the back of the line (no-show); the work order is created_at unless this is set.
+    queued_at = models.DateTimeField(_("masuk antrean"), default=timezone.now)
+    no_shows = models.PositiveSmallIntegerField(_("tidak hadir"), default=0)
     note = models.TextField(_("catatan"), blank=True)
     missing_items = models.JSONField(_("kekurangan"), default=list, blank=True)
     status_reason = models.CharField(_("alasan"), max_length=500, blank=True)
@@ -166,10 +213,10 @@ class CardRequest(models.Model):
         db_table = "registry_cardrequest"
         verbose_name = _("permohonan e-KTP")
         verbose_name_plural = _("permohonan e-KTP")
-        ordering = ["-is_urgent", "created_at", "id"]
+        ordering = ["-is_urgent", "queued_at", "id"]
         indexes = [
-            models.Index(fields=["status", "-is_urgent", "created_at", "id"], name="cardrequest_queue"),
-            models.Index(fields=["kecamatan", "status", "-is_urgent", "created_at"], name="cardrequest_kec_queue"),
+            models.Index(fields=["status", "-is_urgent", "queued_at", "id"], name="cardrequest_queue"),
+            models.Index(fields=["kecamatan", "status", "-is_urgent", "queued_at"], name="cardrequest_kec_queue"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -205,8 +252,9 @@ class CardRequest(models.Model):
         return f"#{self.pk} {self.get_kind_display()} · {self.resident.full_name}"
 
     @classmethod
-    def can_move(cls, source: str, target: str) -> bool:
-        return target in cls.TRANSITIONS.get(source, frozenset())
+    def can_move(cls, source: str, target: str, actor: str | None = None) -> bool:
+        actors = cls.TRANSITIONS.get((source, target), frozenset())
+        return bool(actors) if actor is None else actor in actors
 
     @property
     def is_open(self) -> bool:
@@ -221,9 +269,16 @@ class CardRequest(models.Model):
     def submitted_by_uptd(self) -> bool:
         return self.submitted_by_kind == Submitter.UPTD_OPERATOR
 
-    def next_statuses(self) -> list[str]:
+    def next_statuses(self, actor: str | None = None) -> list[str]:
         order = list(self.Status)
-        return sorted(self.TRANSITIONS[self.status], key=order.index)
+        targets = {
+            t for (f, t), actors in self.TRANSITIONS.items() if f == self.status and (actor is None or actor in actors)
+        }
+        return sorted(targets, key=order.index)
+
+    @property
+    def is_printed(self) -> bool:
+        return self.status not in self.BEFORE_PRINTING and self.status not in (self.S.REJECTED, self.S.CANCELLED)
 
 
 class CardRequestEvent(models.Model):
@@ -243,6 +298,13 @@ class CardRequestEvent(models.Model):
         CHECKED_IN = "checked_in", _("Hadir di kantor")
         SUKET = "suket", _("Surat keterangan diterbitkan")
         OVER_CAPACITY = "over_capacity", _("Kapasitas cetak dilampaui (mendesak)")
+        ROUTE = "route", _("Rute kartu diubah")
+        MISPRINT = "misprint", _("Gagal cetak, blangko rusak")
+        NO_SHOW = "no_show", _("Tidak hadir pada jadwal")
+        CENTRAL = "central", _("Jawaban pusat atas perekaman")
+        WALK_IN = "walk_in", _("Nomor antrean datang langsung")
+        RESUMED = "resumed", _("Penduduk meminta jadwal lagi")
+        SHIPMENT = "shipment", _("Pengiriman Pos")
 
     # cardrequestevent_request_at (card_request, at) serves the foreign key too.
     card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE, related_name="events", db_index=False)
@@ -377,6 +439,12 @@ class HealthChecklist(models.TextChoices):
     HANDS_WASHED = "hands_washed", _("Pemohon mencuci tangan dengan sabun atau hand sanitizer")
 
 
+class CentralStatus(models.TextChoices):
+    PENDING = "pending", _("Menunggu jawaban pusat")
+    PRR = "prr", _("Siap cetak (PRR)")
+    DUPLICATE = "duplicate", _("Rekaman ganda (duplicate record)")
+
+
 class BiometricRecording(models.Model):
     """A resident's biometric recording (photo, fingerprints, iris): needed once before a first card."""
 
@@ -389,6 +457,15 @@ class BiometricRecording(models.Model):
     recorded_at = models.DateTimeField(_("waktu perekaman"), default=timezone.now)
     during_emergency = models.BooleanField(_("saat keadaan darurat kesehatan"), default=False)
     checklist = models.JSONField(_("protokol kesehatan"), default=list, blank=True)
+    # After recording, the record goes to the centre for deduplication and comes back print-ready (PRR) or
+    # as a duplicate for a clerk to resolve. Until the central sync is built, a clerk records that answer.
+    central_status = models.CharField(
+        _("jawaban pusat"), max_length=10, choices=CentralStatus.choices, default=CentralStatus.PENDING
+    )
+    central_decided_by = models.ForeignKey(
+        User, verbose_name=_("dicatat oleh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    central_decided_at = models.DateTimeField(_("jawaban dicatat"), null=True, blank=True)
 
     class Meta:
         db_table = "registry_biometricrecording"
@@ -502,3 +579,39 @@ class NumberLinkRequest(models.Model):
     @property
     def masked_kk(self) -> str:
         return mask_number(self.kk_number)
+
+
+class Handover(models.Model):
+    """How a card reached its owner: in person with fingerprint check and activation (counter, pickup, UPTD),
+    or by post, delivered by the courier without either. One per request; written by the workflow with the
+    move to handed over."""
+
+    class Method(models.TextChoices):
+        IN_PERSON = "in_person", _("Langsung kepada pemilik, sidik jari dan aktivasi")
+        BY_POST = "by_post", _("Diantar Pos Indonesia (COD)")
+
+    card_request = models.OneToOneField(CardRequest, on_delete=models.PROTECT, related_name="handover")
+    method = models.CharField(_("cara penyerahan"), max_length=10, choices=Method.choices)
+    office = models.ForeignKey(Office, verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("waktu"), default=timezone.now)
+    by = models.ForeignKey(
+        User, verbose_name=_("petugas"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fingerprint_verified = models.BooleanField(_("sidik jari cocok"), default=False)
+    activated = models.BooleanField(_("KTP-el diaktivasi"), default=False)
+    old_card_collected = models.BooleanField(_("KTP lama ditarik"), default=False)
+    note = models.CharField(_("catatan"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("penyerahan kartu")
+        verbose_name_plural = _("penyerahan kartu")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method="in_person", fingerprint_verified=True, activated=True)
+                | Q(method="by_post", fingerprint_verified=False, activated=False),
+                name="handover_in_person_is_verified",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_request_id} {self.get_method_display()}"

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from cards import services
+from cards import dispatch, number_links, recording, services
 from cards.forms import (
     AttachmentForm,
     BiometricForm,
@@ -55,15 +55,7 @@ from cards.tables import (
 )
 from registry.models import AccessLog, Office, Resident, Role, mask_number
 from registry.scoping import get_visible_or_404
-from registry.views import client_ip
-
-
-def booking_context(user, card_request):
-    # queueing builds on registry; imported here so registry's modules load without it.
-    from queueing.views import booking_context as context
-
-    return context(user, card_request)
-
+from registry.web import access_log_record
 
 S = CardRequest.Status
 PER_PAGE = 50
@@ -158,11 +150,10 @@ def cardrequest_create(request: HttpRequest) -> HttpResponse:
         if lookup.is_valid():
             nik = lookup.cleaned_data["nik"]
             resident = residents.filter(nik=nik).first()
-            AccessLog.objects.create(
-                user=user,
+            access_log_record(
+                request,
                 action=AccessLog.Action.SEARCH_NIK,
                 resident=resident,
-                ip_address=client_ip(request),
                 detail=_("Cari penduduk untuk permohonan e-KTP %(masked)s") % {"masked": mask_number(nik)},
             )
             if resident is None:
@@ -263,24 +254,7 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         "biometric_form": BiometricForm() if can_record else None,
         "emergency": user.office.in_health_emergency if user.office_id else False,
         "dispatch_item": dispatch_item,
-        **booking_context(user, card_request),
-        **_suket_context(user, card_request),
     }
-
-
-def _suket_context(user, card_request: CardRequest) -> dict:
-    from delivery.models import Suket
-    from queueing.models import BlankStock
-
-    sukets = list(Suket.objects.filter(card_request=card_request))
-    can_issue = (
-        user.has_perm("delivery.add_suket")
-        and card_request.status in (S.READY_TO_PRINT, S.SCHEDULED)
-        and card_request.resident.biometric_recorded
-        and not any(s.ended_at is None for s in sukets)
-        and not BlankStock.objects.filter(office=card_request.office, quantity__gt=0).exists()
-    )
-    return {"sukets": sukets, "can_issue_suket": can_issue}
 
 
 @never_cache
@@ -372,11 +346,10 @@ def cardrequest_attachment(request: HttpRequest, pk: int, attachment_pk: int) ->
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    AccessLog.objects.create(
-        user=request.user,
+    access_log_record(
+        request,
         action=AccessLog.Action.VIEW_ATTACHMENT,
         resident_id=card_request.resident_id,
-        ip_address=client_ip(request),
         detail=_("Lampiran %(name)s pada %(number)s")
         % {"name": attachment.original_name[:120], "number": card_request.number},
     )
@@ -465,7 +438,7 @@ def cardrequest_biometrics(request: HttpRequest, pk: int) -> HttpResponse:
     form = BiometricForm(request.POST)
     form.is_valid()
     try:
-        services.biometric_record(
+        recording.biometric_record(
             resident_id=card_request.resident_id,
             by=request.user,
             card_request_id=card_request.pk,
@@ -544,7 +517,7 @@ def dispatch_create(request: HttpRequest) -> HttpResponse:
         return redirect("cards:dispatch_list")
     uptd = get_visible_or_404(Office.objects.filter(kind=Office.Kind.UPTD), request.user, pk=form.cleaned_data["uptd"])
     try:
-        batch, refused = services.dispatch_create(
+        batch, refused = dispatch.dispatch_create(
             uptd=uptd, card_request_ids=form.cleaned_data["ids"], by=request.user, note=form.cleaned_data["note"]
         )
     except CardRequestError as exc:
@@ -578,7 +551,7 @@ def dispatch_item_receive(request: HttpRequest, pk: int, item_pk: int) -> HttpRe
     if not batch.items.filter(pk=item_pk).exists():
         raise Http404
     try:
-        item = services.dispatch_item_receive(item_id=item_pk, by=request.user)
+        item = dispatch.dispatch_item_receive(item_id=item_pk, by=request.user)
     except CardRequestError as exc:
         messages.warning(request, str(exc))
     else:
@@ -604,7 +577,7 @@ def numberlink_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                link = services.number_link_create(office=user.office, by=user, **form.cleaned_data)
+                link = number_links.number_link_create(office=user.office, by=user, **form.cleaned_data)
             except CardRequestError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -634,7 +607,7 @@ def numberlink_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
-            services.number_link_decide(
+            number_links.number_link_decide(
                 link_id=link.pk,
                 confirm=form.cleaned_data["decision"] == "approve",
                 by=request.user,

@@ -7,16 +7,23 @@ from django.contrib.auth.decorators import login_not_required, permission_requir
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.models import CardRequest
 from delivery.models import Suket
-from delivery.pdf import pdf_response
-from delivery.services import DeliveryError, suket_issue
+from delivery.services import DeliveryError, suket_issue, suket_problem
+from registry import clock
 from registry.scoping import get_visible_or_404
+from registry.web import pdf_response, qr_svg
+
+
+def suket_context(user, card_request: CardRequest) -> dict:
+    """What the request page shows about suket: the ones issued, and the button when the service would issue."""
+    sukets = list(Suket.objects.filter(card_request=card_request))
+    can_issue = user.has_perm("delivery.add_suket") and suket_problem(card_request) is None
+    return {"sukets": sukets, "can_issue_suket": can_issue}
 
 
 @require_POST
@@ -36,7 +43,6 @@ def suket_create(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("delivery.view_suket", raise_exception=True)
 def suket_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The suket on A4 (WeasyPrint), with a QR to its public verification page. The download is logged."""
-    from queueing.views import qr_svg
 
     suket = (
         Suket.objects.select_related("resident", "resident__desa", "resident__kecamatan", "office", "card_request")
@@ -63,7 +69,7 @@ def suket_verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public: is this suket genuine and valid today? Shows only its number, the holder's name with a masked
     NIK, the office and the dates."""
     suket = Suket.objects.select_related("resident", "office").filter(verify_code=code).first()
-    today = timezone.localdate()
+    today = clock.today(suket.office if suket else None)
     return render(
         request,
         "delivery/suket_verify.html",

@@ -18,10 +18,31 @@ TEMPLATES: dict[str, str] = {
         "Permohonan KTP-el {number} atas nama {name} BELUM LENGKAP. Mohon kirimkan:\n{missing}\n"
         "Balas pesan ini dengan foto/PDF dokumennya."
     ),
-    "request_ready_to_print": (
-        "Permohonan KTP-el {number} atas nama {name} sudah lengkap dan masuk daftar cetak. "
-        "Tunggu undangan jadwal dari kami; tidak perlu datang sebelum diundang."
+    "ready_counter": (
+        "Permohonan KTP-el {number} atas nama {name} sudah lengkap. Kartu dicetak saat Anda datang ke {office}: "
+        "tunggu jadwal atau undangan dari kami, atau ambil nomor antrean datang langsung."
     ),
+    "ready_collect": (
+        "Permohonan KTP-el {number} atas nama {name} sudah lengkap dan masuk daftar cetak. Kami kabari begitu kartu "
+        "jadi dan dapat diambil di {place}; tidak perlu datang sebelum itu."
+    ),
+    "ready_uptd": (
+        "Permohonan KTP-el {number} atas nama {name} sudah lengkap. Kartu dicetak lalu dikirim ke {place}; kami "
+        "kabari begitu kartu tiba di sana. Tidak perlu datang ke kantor kabupaten."
+    ),
+    "ready_post": (
+        "Permohonan KTP-el {number} atas nama {name} sudah lengkap. Kartu dicetak lalu dikirim lewat Pos Indonesia "
+        "(bayar di tempat Rp {fee}, ongkos kurir saja)."
+    ),
+    "route_changed": (
+        "Cara penerimaan KTP-el {number} atas nama {name} diubah menjadi: {route} ({place}). Kami kabari langkah "
+        "berikutnya."
+    ),
+    "request_returned_by_post": (
+        "KTP-el {number} atas nama {name} tidak dapat diantar Pos dan sudah kembali ke {place}. Silakan ambil "
+        "SENDIRI di sana (verifikasi sidik jari dan aktivasi)."
+    ),
+    "request_delivered": "KTP-el {number} atas nama {name} sudah diterima lewat Pos Indonesia. Terima kasih.",
     "request_ready_for_pickup": (
         "KTP-el {number} atas nama {name} sudah jadi dan dapat diambil SENDIRI di {place} "
         "(verifikasi sidik jari dan aktivasi). Bawa KTP lama bila ada."
@@ -51,7 +72,10 @@ TEMPLATES: dict[str, str] = {
         "Blangko KTP-el sedang habis. Untuk permohonan {number} atas nama {name} diterbitkan Surat Keterangan "
         "{suket} yang berlaku sama dengan KTP-el sampai {until}. KTP-el dicetak lebih dulu begitu blangko datang."
     ),
-    "request_shipped": "KTP-el {number} atas nama {name} sudah dikirim lewat Pos Indonesia.",
+    "request_shipped": (
+        "KTP-el {number} atas nama {name} sudah dikirim lewat Pos Indonesia, nomor resi {tracking}. Siapkan Rp {fee} "
+        "untuk kurir (bayar di tempat); serahkan KTP lama kepada kurir bila diminta."
+    ),
     "request_at_uptd": (
         "KTP-el {number} atas nama {name} sudah tiba di {place}. Silakan ambil sendiri di sana "
         "untuk verifikasi sidik jari dan aktivasi."

@@ -4,4 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 class QueueingConfig(AppConfig):
     name = "queueing"
-    verbose_name = _("Antrean dan kuota")
+    verbose_name = _("Antrean, kuota dan cetak")
+
+    def ready(self) -> None:
+        # What a closing request held here is given back by the workflow (cards sits below queueing).
+        from cards.workflow import release_hook
+        from queueing.services import holdings_release
+
+        release_hook(holdings_release)

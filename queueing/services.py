@@ -959,3 +959,19 @@ def day_close(*, office: Office, day: date, reason: str, by: User, today: date |
             )
             counts["cancelled"] += 1
     return counts
+
+
+# --- what a request holds here, given back when it closes or leaves route 1 --------------------------------
+
+
+def holdings_release(card_request: CardRequest, *, by: User | None, reason: str, closing: bool) -> None:
+    """Workflow release hook: an appointment gives its place back (a closing request's appointment can
+    never become a no-show), and a request leaves any unprinted print batch."""
+    for booking in Booking.objects.select_for_update().filter(card_request=card_request, status=Booking.Status.BOOKED):
+        booking.status = Booking.Status.CANCELLED
+        booking.ended_at = timezone.now()
+        booking.save(update_fields=["status", "ended_at"])
+        _free_place(day_id=booking.day_id, channel=booking.channel, urgent=booking.urgent)
+    PrintBatch.card_requests.through.objects.filter(
+        cardrequest_id=card_request.pk, printbatch__status=PrintBatch.Status.DRAFT
+    ).delete()

@@ -3,7 +3,6 @@ a ready-to-print request from its page."""
 
 from __future__ import annotations
 
-import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -12,7 +11,6 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -22,9 +20,9 @@ from cards.models import CardRequest
 from queueing import services
 from queueing.models import BlankMovement, BlankStock, Booking, OpeningHours, PrintBatch, QueueChannel, WalkInTicket
 from registry.models import AccessLog, mask_number
-from registry.nik import parse_nik
+from registry.regions import nik_check
 from registry.scoping import get_visible_or_404
-from registry.views import client_ip
+from registry.web import access_log_record, pdf_response, qr_svg
 
 
 class CheckInForm(forms.Form):
@@ -54,11 +52,6 @@ def _office(request: HttpRequest):
     if office is None:
         raise PermissionDenied
     return office.head_office
-
-
-def qr_svg(text: str, *, scale: int = 4) -> str:
-    """An inline SVG QR code (segno), for tickets and schedules printed on the office printer."""
-    return mark_safe(segno.make(text, error="m").svg_inline(scale=scale, border=2))  # noqa: S308 (segno's own SVG)
 
 
 @never_cache
@@ -135,15 +128,14 @@ def check_in(request: HttpRequest) -> HttpResponse:
     digits = code.replace(" ", "").replace(".", "")
     kwargs = {"token": code}
     if digits.isdigit():
-        parsed = parse_nik(digits)
+        parsed = nik_check(digits)
         if parsed.errors:
             messages.error(request, " ".join(parsed.errors))
             return redirect("queueing:counter")
         kwargs = {"nik": parsed.number}
-        AccessLog.objects.create(
-            user=request.user,
+        access_log_record(
+            request,
             action=AccessLog.Action.SEARCH_NIK,
-            ip_address=client_ip(request),
             detail=_("Check-in di loket dengan NIK %(masked)s") % {"masked": mask_number(parsed.number)},
         )
     try:
@@ -372,7 +364,6 @@ def invitations_send(request: HttpRequest) -> HttpResponse:
 def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
     """The A4 invitation/booking letter (PDF, WeasyPrint) with the QR of the signed check-in token. The
     resident's data leave the system on paper: the download is logged."""
-    from delivery.pdf import pdf_response
 
     card_request = get_visible_or_404(
         CardRequest.objects.select_related("resident", "resident__desa", "office"), request.user, pk=pk

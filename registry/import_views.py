@@ -22,7 +22,7 @@ from registry.importer.report import report_csv_chunks, report_xlsx_file
 from registry.models import AccessLog, ImportRowError, ResidentImport, mask_number
 from registry.scoping import get_visible_or_404
 from registry.tasks import run_resident_import
-from registry.views import client_ip
+from registry.web import access_log_record
 
 logger = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
@@ -144,10 +144,9 @@ def import_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     job = get_visible_or_404(_imports_of(request.user), request.user, pk=pk)
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    AccessLog.objects.create(
-        user=request.user,
+    access_log_record(
+        request,
         action=AccessLog.Action.EXPORT,
-        ip_address=client_ip(request),
         detail=_("Laporan baris ditolak impor #%(id)s (%(fmt)s)") % {"id": job.pk, "fmt": fmt.upper()},
     )
     name = f"baris-ditolak-impor-{job.pk}.{fmt}"

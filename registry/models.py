@@ -76,6 +76,27 @@ class Region(models.Model):
         return self.code.replace(".", "")
 
 
+class TimeZone(models.TextChoices):
+    WIB = "Asia/Jakarta", _("WIB (UTC+7)")
+    WITA = "Asia/Makassar", _("WITA (UTC+8)")
+    WIT = "Asia/Jayapura", _("WIT (UTC+9)")
+
+
+# Provinces (Kemendagri codes) outside WIB; every other province keeps WIB.
+_WITA_PROVINCES = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
+_WIT_PROVINCES = {"81", "82", "91", "92", "93", "94", "95", "96"}
+
+
+def time_zone_of_region(code: str) -> str:
+    """The time zone of a region, from its province (its first two digits)."""
+    province = code[:2]
+    if province in _WIT_PROVINCES:
+        return TimeZone.WIT
+    if province in _WITA_PROVINCES:
+        return TimeZone.WITA
+    return TimeZone.WIB
+
+
 class OfficeQuerySet(ScopedQuerySet):
     scope_field = "region__code"
 
@@ -104,6 +125,27 @@ class Office(models.Model):
     # Declared by the office during an outbreak (it covers the office's UPTDs too): biometric recording is
     # then limited to approved urgent requests with the health protocol ticked.
     health_emergency = models.BooleanField(_("keadaan darurat kesehatan"), default=False)
+    # The office's wall clock: "today", the end of its day and its daily jobs follow it (WIB, WITA, WIT).
+    time_zone = models.CharField(_("zona waktu"), max_length=20, choices=TimeZone.choices, default=TimeZone.WIB)
+    # How a card asked for by WhatsApp or SMS reaches the resident unless a clerk changes it (the values of
+    # cards.models.Route; a walk-in is served at the counter, a UPTD submission through the UPTD).
+    message_route = models.CharField(
+        _("rute untuk permohonan lewat pesan"),
+        max_length=10,
+        choices=[
+            ("counter", _("Cetak di loket, ditunggu")),
+            ("collect", _("Dicetak dulu, diambil kemudian")),
+            ("post", _("Dikirim Pos (COD)")),
+        ],
+        default="counter",
+    )
+    # Invitations are for a day at least this many working days ahead (time for the letter to reach the desa).
+    invitation_lead_days = models.PositiveSmallIntegerField(_("undangan paling cepat (hari kerja)"), default=3)
+    # Blank rationing (Dirjen Dukcapil circular 471.13/6153): while blanks are short, what is left goes to
+    # pemula and approved urgent requests first; the others get a suket.
+    ration_blanks = models.BooleanField(_("blangko diutamakan untuk pemula dan mendesak"), default=True)
+    # The courier's cash-on-delivery fee, the only money a resident ever pays (Magelang: Rp 9.000).
+    cod_fee = models.PositiveIntegerField(_("ongkos kirim COD (Rp)"), default=9000)
 
     objects = OfficeQuerySet.as_manager()
 

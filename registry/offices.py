@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from registry.models import Office, Region
+from registry.models import Office, Region, time_zone_of_region
 
 
 class OfficeError(ValueError):
@@ -23,6 +23,7 @@ def offices_create_for_kabupaten(*, kabupaten_code: str) -> tuple[Office, list[O
             defaults={
                 "kind": Office.Kind.DISDUKCAPIL,
                 "name": f"Disdukcapil {kabupaten.name}",
+                "time_zone": time_zone_of_region(kabupaten.code),
             },
         )
         branches = []
@@ -34,6 +35,7 @@ def offices_create_for_kabupaten(*, kabupaten_code: str) -> tuple[Office, list[O
                     "kind": Office.Kind.UPTD,
                     "parent": head,
                     "name": f"UPTD Dukcapil {label} {kecamatan.name}",
+                    "time_zone": time_zone_of_region(kecamatan.code),
                 },
             )
             branches.append(branch)

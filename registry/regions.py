@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from django.db import transaction
 from django.db.models import Count
 
 from registry.models import Region
+from registry.nik import ParsedNumber, parse_kk, parse_nik
 
 DECREE = "Kepmendagri 300.2.2-2138/2025"
 EXPECTED_COUNTS = {1: 38, 2: 514, 3: 7285, 4: 83762}
@@ -92,3 +94,14 @@ def region_codes() -> frozenset[str]:
 def region_exists(code: str) -> bool:
     """For the NIK/KK validator: is this dotted province/kabupaten/kecamatan code in the current decree?"""
     return code in region_codes()
+
+
+def nik_check(raw: str, *, today: date | None = None) -> ParsedNumber:
+    """The one NIK check of every entry point (forms, the counter, SINKRONISASI, messages): structure, date
+    and the region code against the region table."""
+    return parse_nik(raw, region_exists=region_exists, today=today)
+
+
+def kk_check(raw: str, *, today: date | None = None) -> ParsedNumber:
+    """The one KK check of every entry point, with the region table."""
+    return parse_kk(raw, region_exists=region_exists, today=today)

@@ -27,12 +27,9 @@ from registry.pagination import keyset_page
 from registry.regions import region_exists
 from registry.scoping import get_visible_or_404
 from registry.tables import AccessLogTable, ResidentTable
+from registry.web import access_log_record, client_ip
 
 PAGE_SIZE = 25
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @require_GET
@@ -179,11 +176,10 @@ def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("registry.reveal_nik"):
         raise PermissionDenied
     with transaction.atomic():
-        AccessLog.objects.create(
-            user=request.user,
+        access_log_record(
+            request,
             action=AccessLog.Action.REVEAL_NIK,
             resident=resident,
-            ip_address=client_ip(request),
             detail=_("NIK dan nomor KK ditampilkan di halaman penduduk"),
         )
     if request.htmx:

@@ -206,7 +206,7 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     {k} a walk-in ticket of the kabupaten office."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from cards import services
+    from cards import dispatch, number_links, services
     from cards.models import CardRequest
 
     settings.MEDIA_ROOT = tmp_path
@@ -216,8 +216,8 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     )
     other = services.card_request_create(resident=resident_a, kind="pemula", by=uptd_a)
     CardRequest.objects.filter(pk=other.pk).update(status="printed")
-    batch, _refused = services.dispatch_create(uptd=uptd_a.office, card_request_ids=[other.pk], by=clerk)
-    link = services.number_link_create(
+    batch, _refused = dispatch.dispatch_create(uptd=uptd_a.office, card_request_ids=[other.pk], by=clerk)
+    link = number_links.number_link_create(
         office=clerk.office,
         phone="081234567890",
         nik=resident_a.nik,
