@@ -3,7 +3,7 @@
 In one run:
   1. baseline: the same threads run a bare conditional `UPDATE bench_day SET booked = booked + 1 WHERE id = 1
      AND booked < 300` (autocommit), one per attempt: the cheapest correct way to take a place;
-  2. booking: the same number of attempts through `queueing.services.booking_book` (lock the request, take
+  2. booking: the same number of attempts through `queueing.appointments.booking_book` (lock the request, take
      the place, create the booking, move the request to scheduled, write the timeline and the message).
 Both report attempts per second; the ratio booking / baseline is the figure to compare between runs. Every
 run checks that exactly 300 places were taken, and reports the slowest refusal of a full day.
@@ -129,7 +129,7 @@ def _worker(kind: str, index: int, threads: int, per_booker: int, request_ids, d
     django.setup()
     from django.db import connection, connections
 
-    from queueing.services import DayUnavailable, booking_book
+    from queueing.appointments import DayUnavailable, booking_book
 
     outcome = {"taken": 0, "refusals": []}
     lock = threading.Lock()
@@ -242,7 +242,7 @@ def baseline_loop(attempts: int, capacity: int) -> dict:
 
 def refusals_one_by_one(request_ids: list[int], day: date) -> list[float]:
     """A full day asked for by one booker at a time: each refusal's own latency."""
-    from queueing.services import DayUnavailable, booking_book
+    from queueing.appointments import DayUnavailable, booking_book
 
     latencies = []
     for request_id in request_ids:

@@ -9,6 +9,6 @@ class QueueingConfig(AppConfig):
     def ready(self) -> None:
         # What a closing request held here is given back by the workflow (cards sits below queueing).
         from cards.workflow import release_hook
-        from queueing.services import holdings_release
+        from queueing.appointments import holdings_release
 
         release_hook(holdings_release)

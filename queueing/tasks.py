@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from queueing import services
+from queueing import appointments, calendar, invitations
 from queueing.models import Booking, QuotaDefault
 from registry.models import Office
 
@@ -19,9 +19,9 @@ def send_invitations() -> int:
     today = timezone.localdate()
     invited = 0
     for office in Office.objects.filter(pk__in=QuotaDefault.objects.filter(invitation__gt=0).values("office")):
-        day = services.next_free_day(office=office, channel="invitation", after=today)
+        day = calendar.next_free_day(office=office, channel="invitation", after=today)
         if day is not None:
-            invited += len(services.invitations_send(office=office, day=day, by=None, today=today))
+            invited += len(invitations.invitations_send(office=office, day=day, by=None, today=today))
     return invited
 
 
@@ -36,6 +36,6 @@ def close_past_days() -> int:
         .distinct()
     )
     for office_id, day in days:
-        counts = services.bookings_close_day(office=Office.objects.get(pk=office_id), day=day, today=today)
+        counts = appointments.bookings_close_day(office=Office.objects.get(pk=office_id), day=day, today=today)
         closed += counts["no_show"]
     return closed

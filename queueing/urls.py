@@ -1,6 +1,6 @@
 from django.urls import path
 
-from queueing import views
+from queueing import printing_views, views
 
 app_name = "queueing"
 urlpatterns = [
@@ -11,11 +11,11 @@ urlpatterns = [
     path("loket/hadir/", views.check_in, name="check_in"),
     path("permohonan/<int:pk>/jadwal/", views.booking_create, name="booking_create"),
     path("permohonan/<int:pk>/jadwal/batal/", views.booking_cancel, name="booking_cancel"),
-    path("blangko/", views.blanks, name="blanks"),
-    path("blangko/terima/", views.blanks_receive, name="blanks_receive"),
-    path("blangko/rusak/", views.blanks_spoil, name="blanks_spoil"),
-    path("blangko/cetak/", views.print_batch_create, name="print_batch_create"),
-    path("blangko/cetak/<int:pk>/", views.print_batch_print, name="print_batch_print"),
+    path("blangko/", printing_views.blanks, name="blanks"),
+    path("blangko/terima/", printing_views.blanks_receive, name="blanks_receive"),
+    path("blangko/rusak/", printing_views.blanks_spoil, name="blanks_spoil"),
+    path("blangko/cetak/", printing_views.print_batch_create, name="print_batch_create"),
+    path("blangko/cetak/<int:pk>/", printing_views.print_batch_print, name="print_batch_print"),
     path("loket/undangan/", views.invitations_send, name="invitations_send"),
     path("permohonan/<int:pk>/jadwal/surat.pdf", views.booking_letter, name="booking_letter"),
     path("loket/tutup/", views.day_close, name="day_close"),

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,8 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.models import CardRequest
-from queueing import services
-from queueing.models import BlankMovement, BlankStock, Booking, OpeningHours, PrintBatch, QueueChannel, WalkInTicket
+from queueing import appointments, calendar, errors, invitations
+from queueing import counter as counter_desk
+from queueing.models import Booking, OpeningHours, QueueChannel, WalkInTicket
 from registry.models import AccessLog, mask_number
 from registry.regions import nik_check
 from registry.scoping import get_visible_or_404
@@ -61,7 +61,7 @@ def counter(request: HttpRequest) -> HttpResponse:
     """Today at the counter: walk-in numbers left, the last called, and check-in."""
     office = _office(request)
     today = timezone.localdate()
-    day = services.service_day_get(office=office, day=today)
+    day = calendar.service_day_get(office=office, day=today)
     bookings = Booking.objects.filter(office=office, date=today)
     context = {
         "day": day,
@@ -83,8 +83,8 @@ def counter(request: HttpRequest) -> HttpResponse:
 @permission_required("queueing.add_walkinticket", raise_exception=True)
 def ticket_issue(request: HttpRequest) -> HttpResponse:
     try:
-        ticket = services.ticket_issue(office=_office(request), by=request.user)
-    except services.QueueingError as exc:
+        ticket = counter_desk.ticket_issue(office=_office(request), by=request.user)
+    except errors.QueueingError as exc:
         messages.error(request, str(exc))
         return redirect("queueing:counter")
     return redirect("queueing:ticket_print", pk=ticket.pk)
@@ -106,7 +106,7 @@ def ticket_print(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_call_next(request: HttpRequest) -> HttpResponse:
     counter_name = (request.POST.get("counter") or "Loket 1").strip()[:20]
     request.session["counter_name"] = counter_name
-    ticket = services.ticket_call_next(office=_office(request), counter=counter_name, by=request.user)
+    ticket = counter_desk.ticket_call_next(office=_office(request), counter=counter_name, by=request.user)
     if ticket is None:
         messages.info(request, _("Tidak ada nomor yang menunggu."))
     else:
@@ -139,12 +139,12 @@ def check_in(request: HttpRequest) -> HttpResponse:
             detail=_("Check-in di loket dengan NIK %(masked)s") % {"masked": mask_number(parsed.number)},
         )
     try:
-        booking = services.booking_check_in(office=_office(request), by=request.user, **kwargs)
-    except services.WrongDay as exc:
+        booking = appointments.booking_check_in(office=_office(request), by=request.user, **kwargs)
+    except errors.WrongDay as exc:
         messages.warning(request, str(exc))
-    except services.AlreadyCheckedIn as exc:
+    except errors.AlreadyCheckedIn as exc:
         messages.info(request, str(exc))
-    except services.QueueingError as exc:
+    except errors.QueueingError as exc:
         messages.error(request, str(exc))
     else:
         name = booking.card_request.resident.full_name
@@ -162,24 +162,24 @@ def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = BookForm(request.POST)
     if form.is_valid():
         try:
-            booking = services.booking_book(
+            booking = appointments.booking_book(
                 card_request_id=card_request.pk,
                 channel=form.cleaned_data["channel"],
                 by=request.user,
                 wish=form.cleaned_data["wish"],
             )
-        except services.DayUnavailable as exc:
+        except errors.DayUnavailable as exc:
             booking = None
             if form.cleaned_data["over_capacity"] and form.cleaned_data["wish"]:
                 try:
-                    booking = services.booking_book_over_capacity(
+                    booking = appointments.booking_book_over_capacity(
                         card_request_id=card_request.pk, by=request.user, wish=form.cleaned_data["wish"]
                     )
-                except services.QueueingError as override_refused:
+                except errors.QueueingError as override_refused:
                     messages.error(request, str(override_refused))
             else:
                 messages.warning(request, str(exc))
-        except services.QueueingError as exc:
+        except errors.QueueingError as exc:
             booking = None
             messages.error(request, str(exc))
         if booking is not None:
@@ -204,7 +204,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     elif not reason:
         messages.error(request, _("Tulis alasan pembatalan jadwal."))
     else:
-        services.booking_cancel(booking_id=booking.pk, by=request.user, reason=reason)
+        appointments.booking_cancel(booking_id=booking.pk, by=request.user, reason=reason)
         messages.success(request, _("Jadwal dibatalkan; tempatnya kembali tersedia."))
     return redirect("cards:cardrequest_detail", pk=card_request.pk)
 
@@ -216,7 +216,7 @@ def booking_context(user, card_request: CardRequest) -> dict:
     ).first()
     context = {"booking": booking, "book_form": None, "booking_qr": None}
     if booking is not None:
-        context["booking_qr"] = qr_svg(services.booking_token(booking), scale=3)
+        context["booking_qr"] = qr_svg(appointments.booking_token(booking), scale=3)
     elif card_request.status == CardRequest.Status.READY_TO_PRINT and user.has_perm("queueing.add_booking"):
         context["book_form"] = BookForm(initial={"channel": _channel_for(card_request)})
     return context
@@ -229,106 +229,6 @@ def _channel_for(card_request: CardRequest) -> str:
         "walk_in": QueueChannel.WALK_IN,
         "uptd": QueueChannel.UPTD,
     }.get(card_request.channel, QueueChannel.INVITATION)
-
-
-# --- blank stock and print batches ----------------------------------------------------------------------
-
-
-class ReceiptForm(forms.Form):
-    quantity = forms.IntegerField(label=gettext_lazy("Jumlah"), min_value=1, max_value=1_000_000)
-    reference = forms.CharField(label=gettext_lazy("Nomor/referensi kiriman"), max_length=200)
-    received_on = forms.DateField(label=gettext_lazy("Tanggal terima"), widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class SpoilageForm(forms.Form):
-    quantity = forms.IntegerField(label=gettext_lazy("Jumlah"), min_value=1, max_value=1_000_000)
-    reason = forms.CharField(label=gettext_lazy("Alasan"), max_length=200)
-
-
-class PrintDayForm(forms.Form):
-    day = forms.DateField(label=gettext_lazy("Tanggal layanan"), widget=forms.DateInput(attrs={"type": "date"}))
-
-
-@never_cache
-@require_GET
-@permission_required("queueing.view_blankstock", raise_exception=True)
-def blanks(request: HttpRequest) -> HttpResponse:
-    """Blank cards: the stock, receipts and spoilage (supervisors), the ledger, and the print lists."""
-    office = _office(request)
-    stock = BlankStock.objects.filter(office=office).first()
-    context = {
-        "stock": stock.quantity if stock else 0,
-        "movements": BlankMovement.objects.filter(office=office).select_related("created_by")[:50],
-        "batches": PrintBatch.objects.filter(office=office).annotate(cards=Count("card_requests"))[:20],
-        "receipt_form": ReceiptForm(initial={"received_on": timezone.localdate()}),
-        "spoilage_form": SpoilageForm(),
-        "print_form": PrintDayForm(initial={"day": timezone.localdate()}),
-        "scheduled_today": CardRequest.objects.filter(
-            status=CardRequest.Status.SCHEDULED, bookings__office=office, bookings__date=timezone.localdate()
-        ).count(),
-    }
-    return render(request, "queueing/blanks.html", context)
-
-
-@require_POST
-@permission_required("queueing.add_blankmovement", raise_exception=True)
-def blanks_receive(request: HttpRequest) -> HttpResponse:
-    form = ReceiptForm(request.POST)
-    if form.is_valid():
-        try:
-            services.blanks_receive(office=_office(request), by=request.user, **form.cleaned_data)
-        except services.QueueingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("%(n)d blangko diterima.") % {"n": form.cleaned_data["quantity"]})
-    else:
-        messages.error(request, _("Isi jumlah, referensi dan tanggal kiriman blangko."))
-    return redirect("queueing:blanks")
-
-
-@require_POST
-@permission_required("queueing.add_blankmovement", raise_exception=True)
-def blanks_spoil(request: HttpRequest) -> HttpResponse:
-    form = SpoilageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.blanks_spoil(office=_office(request), by=request.user, **form.cleaned_data)
-        except services.QueueingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("%(n)d blangko dicatat rusak.") % {"n": form.cleaned_data["quantity"]})
-    else:
-        messages.error(request, _("Isi jumlah dan alasan blangko rusak."))
-    return redirect("queueing:blanks")
-
-
-@require_POST
-@permission_required("queueing.add_printbatch", raise_exception=True)
-def print_batch_create(request: HttpRequest) -> HttpResponse:
-    form = PrintDayForm(request.POST)
-    if form.is_valid():
-        try:
-            batch = services.print_batch_create(office=_office(request), day=form.cleaned_data["day"], by=request.user)
-        except services.QueueingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Daftar cetak %(n)d kartu dibuat.") % {"n": batch.card_requests.count()})
-    return redirect("queueing:blanks")
-
-
-@require_POST
-@permission_required("queueing.change_printbatch", raise_exception=True)
-def print_batch_print(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = PrintBatch.objects.filter(pk=pk, office=_office(request)).first()
-    if batch is None:
-        raise Http404
-    try:
-        services.print_batch_print(batch_id=batch.pk, by=request.user)
-    except services.QueueingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Batch dicetak; stok blangko dikurangi."))
-    return redirect("queueing:blanks")
 
 
 # --- invitations ----------------------------------------------------------------------------------------
@@ -347,8 +247,8 @@ def invitations_send(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Pilih tanggalnya."))
         return redirect("queueing:counter")
     try:
-        invited = services.invitations_send(office=_office(request), day=form.cleaned_data["day"], by=request.user)
-    except services.QueueingError as exc:
+        invited = invitations.invitations_send(office=_office(request), day=form.cleaned_data["day"], by=request.user)
+    except errors.QueueingError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -381,7 +281,7 @@ def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
             "card_request": card_request,
             "resident": card_request.resident,
             "hours": hours,
-            "qr": qr_svg(services.booking_token(booking), scale=4),
+            "qr": qr_svg(appointments.booking_token(booking), scale=4),
             "today": timezone.localdate(),
         },
         resident=card_request.resident,
@@ -405,8 +305,8 @@ def day_close(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Isi tanggal dan alasan penutupan."))
         return redirect("queueing:counter")
     try:
-        counts = services.day_close(office=_office(request), by=request.user, **form.cleaned_data)
-    except services.QueueingError as exc:
+        counts = appointments.day_close(office=_office(request), by=request.user, **form.cleaned_data)
+    except errors.QueueingError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(

@@ -235,8 +235,8 @@ def demo_service_calendar_create() -> None:
     with a share for invitations and UPTD submissions; holidays of this year and the next."""
     from datetime import time
 
+    from queueing.calendar import holidays_load
     from queueing.models import OpeningHours, QuotaDefault
-    from queueing.services import holidays_load
 
     office = Office.objects.get(region_id=DEMO_KABUPATEN)
     for weekday in range(5):
@@ -275,7 +275,7 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
 
     from cards import services
     from cards.models import CardRequest, Requirement
-    from queueing.services import booking_book
+    from queueing.appointments import booking_book
 
     if CardRequest.objects.exists():
         return 0

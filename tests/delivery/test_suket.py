@@ -12,7 +12,7 @@ from cards.models import CardRequest, Requirement
 from delivery.models import Suket
 from delivery.services import DeliveryError, suket_issue
 from messaging.models import Notification
-from queueing import services as queueing
+from queueing import invitations, printing
 from queueing.models import OpeningHours, QuotaDefault
 from registry.models import AccessLog
 from tests.factories import ResidentFactory
@@ -28,10 +28,10 @@ def _ready(clerk, **resident):
 
 def test_suket_only_without_blanks_for_a_recorded_resident_once(clerk):
     card_request = _ready(clerk)
-    queueing.blanks_receive(office=clerk.office, quantity=1, reference="K", received_on=date.today(), by=clerk)
+    printing.blanks_receive(office=clerk.office, quantity=1, reference="K", received_on=date.today(), by=clerk)
     with pytest.raises(DeliveryError, match="Masih ada 1 blangko"):
         suket_issue(card_request_id=card_request.pk, by=clerk)
-    queueing.blanks_spoil(office=clerk.office, quantity=1, reason="rusak", by=clerk)
+    printing.blanks_spoil(office=clerk.office, quantity=1, reason="rusak", by=clerk)
     suket = suket_issue(card_request_id=card_request.pk, by=clerk)
     assert suket.valid_until == date.today() + timedelta(days=Suket.VALIDITY_DAYS)
     assert Notification.objects.filter(card_request=card_request, template="suket_issued").exists()
@@ -81,5 +81,5 @@ def test_suket_holders_are_printed_first(clerk):
     older = _ready(clerk)
     holder = _ready(clerk)
     suket_issue(card_request_id=holder.pk, by=clerk)
-    invited = queueing.invitations_send(office=office, day=day, by=clerk, today=day - timedelta(days=1))
+    invited = invitations.invitations_send(office=office, day=day, by=clerk, today=day - timedelta(days=1))
     assert [b.card_request_id for b in invited] == [holder.pk, older.pk]

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from cards import services as card_services
 from cards.models import CardRequest
-from queueing import services
+from queueing import appointments, invitations
 from queueing.models import OpeningHours, QuotaDefault
 from tests.e2e.test_resident_journeys import login
 
@@ -31,9 +31,9 @@ def test_counter_issues_numbers_up_to_the_cap_and_checks_in_by_token(
     card_request = card_services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="whatsapp")
     CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
     # Invited yesterday for today (the daily job's work).
-    (booking,) = services.invitations_send(office=office, day=today, by=clerk, today=today - timedelta(days=1))
+    (booking,) = invitations.invitations_send(office=office, day=today, by=clerk, today=today - timedelta(days=1))
     assert booking.channel == "invitation"
-    token = services.booking_token(booking)
+    token = appointments.booking_token(booking)
 
     login(page, live_server.url, "petugas")
     page.get_by_role("link", name="Loket").first.click()

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from cards import services as card_services
 from cards.models import CardRequest
-from queueing import services
+from queueing import appointments, errors, printing
 from queueing.models import BlankMovement, BlankStock, OpeningHours, PrintBatch, QuotaDefault
 from tests.factories import ResidentFactory
 
@@ -31,7 +31,7 @@ def _scheduled(clerk, n, day=DAY):
             resident=ResidentFactory(), kind="rusak", by=clerk, channel="whatsapp"
         )
         CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
-        services.booking_book(
+        appointments.booking_book(
             card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=day, today=day - timedelta(days=1)
         )
         requests.append(card_request)
@@ -39,44 +39,44 @@ def _scheduled(clerk, n, day=DAY):
 
 
 def test_receipts_and_spoilage_keep_a_ledger(clerk):
-    services.blanks_receive(office=clerk.office, quantity=10_000, reference="KIRIMAN-1", received_on=DAY, by=clerk)
-    services.blanks_spoil(office=clerk.office, quantity=3, reason="gagal cetak", by=clerk)
+    printing.blanks_receive(office=clerk.office, quantity=10_000, reference="KIRIMAN-1", received_on=DAY, by=clerk)
+    printing.blanks_spoil(office=clerk.office, quantity=3, reason="gagal cetak", by=clerk)
     assert BlankStock.objects.get(office=clerk.office).quantity == 9_997
     assert list(BlankMovement.objects.order_by("id").values_list("kind", "quantity")) == [
         ("receipt", 10_000),
         ("spoilage", -3),
     ]
-    with pytest.raises(services.StockShort, match="hanya 9997"):
-        services.blanks_spoil(office=clerk.office, quantity=10_000, reason="x", by=clerk)
+    with pytest.raises(errors.StockShort, match="hanya 9997"):
+        printing.blanks_spoil(office=clerk.office, quantity=10_000, reason="x", by=clerk)
 
 
 def test_the_database_refuses_negative_stock(clerk):
-    services.blanks_receive(office=clerk.office, quantity=1, reference="K", received_on=DAY, by=clerk)
+    printing.blanks_receive(office=clerk.office, quantity=1, reference="K", received_on=DAY, by=clerk)
     with pytest.raises(IntegrityError), transaction.atomic():
         BlankStock.objects.filter(office=clerk.office).update(quantity=-1)
 
 
 def test_print_batch_takes_one_blank_per_card(clerk):
     requests = _scheduled(clerk, 3)
-    services.blanks_receive(office=clerk.office, quantity=5, reference="K", received_on=DAY, by=clerk)
-    batch = services.print_batch_create(office=clerk.office, day=DAY, by=clerk)
+    printing.blanks_receive(office=clerk.office, quantity=5, reference="K", received_on=DAY, by=clerk)
+    batch = printing.print_batch_create(office=clerk.office, day=DAY, by=clerk)
     assert batch.card_requests.count() == 3
-    services.print_batch_print(batch_id=batch.pk, by=clerk)
+    printing.print_batch_print(batch_id=batch.pk, by=clerk)
     assert BlankStock.objects.get(office=clerk.office).quantity == 2
     assert set(CardRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("status", flat=True)) == {
         "printed"
     }
     assert BlankMovement.objects.get(kind="print").quantity == -3
-    with pytest.raises(services.QueueingError, match="sudah dicetak"):
-        services.print_batch_print(batch_id=batch.pk, by=clerk)
+    with pytest.raises(errors.QueueingError, match="sudah dicetak"):
+        printing.print_batch_print(batch_id=batch.pk, by=clerk)
 
 
 def test_print_batch_is_refused_whole_when_blanks_are_short(clerk):
     requests = _scheduled(clerk, 3)
-    services.blanks_receive(office=clerk.office, quantity=2, reference="K", received_on=DAY, by=clerk)
-    batch = services.print_batch_create(office=clerk.office, day=DAY, by=clerk)
-    with pytest.raises(services.StockShort, match="tersedia 2, perlu 3"):
-        services.print_batch_print(batch_id=batch.pk, by=clerk)
+    printing.blanks_receive(office=clerk.office, quantity=2, reference="K", received_on=DAY, by=clerk)
+    batch = printing.print_batch_create(office=clerk.office, day=DAY, by=clerk)
+    with pytest.raises(errors.StockShort, match="tersedia 2, perlu 3"):
+        printing.print_batch_print(batch_id=batch.pk, by=clerk)
     assert BlankStock.objects.get(office=clerk.office).quantity == 2
     assert PrintBatch.objects.get(pk=batch.pk).status == "draft"
     assert set(CardRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("status", flat=True)) == {
@@ -89,20 +89,20 @@ def test_two_batches_at_once_never_take_more_blanks_than_there_are(ponorogo, cle
     if connection.vendor != "postgresql":
         pytest.skip("row locks: PostgreSQL")
     first_day = _scheduled(clerk, 3)
-    batch_a = services.print_batch_create(office=clerk.office, day=DAY, by=clerk)
+    batch_a = printing.print_batch_create(office=clerk.office, day=DAY, by=clerk)
     next_week = DAY + timedelta(days=7)
     _scheduled(clerk, 3, day=next_week)
-    batch_b = services.print_batch_create(office=clerk.office, day=next_week, by=clerk)
-    services.blanks_receive(office=clerk.office, quantity=4, reference="K", received_on=DAY, by=clerk)
+    batch_b = printing.print_batch_create(office=clerk.office, day=next_week, by=clerk)
+    printing.blanks_receive(office=clerk.office, quantity=4, reference="K", received_on=DAY, by=clerk)
     barrier = threading.Barrier(2)
     outcomes = {}
 
     def run(batch):
         barrier.wait()
         try:
-            services.print_batch_print(batch_id=batch.pk, by=clerk)
+            printing.print_batch_print(batch_id=batch.pk, by=clerk)
             outcomes[batch.pk] = "printed"
-        except services.StockShort:
+        except errors.StockShort:
             outcomes[batch.pk] = "short"
         finally:
             connection.close()

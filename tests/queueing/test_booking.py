@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from cards import services as card_services
 from cards.models import CardRequest
 from messaging.models import Notification
-from queueing import services
+from queueing import appointments, calendar, errors
 from queueing.models import Booking, Closure, OpeningHours, QuotaDefault, ServiceDay
 from tests.factories import ResidentFactory
 
@@ -40,17 +40,17 @@ def _ready(clerk, n: int, **resident) -> list[CardRequest]:
 
 
 def test_holidays_are_seeded_with_cuti_bersama(db):
-    created = services.holidays_load(years=[2026])
+    created = calendar.holidays_load(years=[2026])
     assert created == 17 + 8
     assert Closure.objects.get(date=date(2026, 12, 25)).kind == "national"
     assert Closure.objects.get(date=date(2026, 12, 24)).kind == "cuti_bersama"
-    assert services.holidays_load(years=[2026]) == 0
+    assert calendar.holidays_load(years=[2026]) == 0
 
 
 def test_booking_takes_the_wished_day_with_numbers_and_a_message(clerk, office):
     first, second = _ready(clerk, 2)
-    a = services.booking_book(card_request_id=first.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    b = services.booking_book(card_request_id=second.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+    a = appointments.booking_book(card_request_id=first.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+    b = appointments.booking_book(card_request_id=second.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
     assert (a.date, a.number, b.number) == (MONDAY, 1, 2)
     assert CardRequest.objects.get(pk=first.pk).status == "scheduled"
     message = Notification.objects.get(card_request=first, template="booking_confirmed")
@@ -60,9 +60,13 @@ def test_booking_takes_the_wished_day_with_numbers_and_a_message(clerk, office):
 def test_full_channel_answers_with_the_next_free_day(clerk, office):
     requests = _ready(clerk, 3)
     for card_request in requests[:2]:
-        services.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    with pytest.raises(services.DayUnavailable) as refused:
-        services.booking_book(card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+        appointments.booking_book(
+            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
+        )
+    with pytest.raises(errors.DayUnavailable) as refused:
+        appointments.booking_book(
+            card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
+        )
     assert refused.value.next_free == MONDAY + timedelta(days=1)
     assert "penuh" in str(refused.value)
     assert CardRequest.objects.get(pk=requests[2].pk).status == "ready_to_print"
@@ -73,31 +77,36 @@ def test_full_channel_answers_with_the_next_free_day(clerk, office):
 def test_closed_day_and_holiday_are_skipped(clerk, office):
     Closure.objects.create(office=None, date=MONDAY, name="Libur", kind="national")
     (card_request,) = _ready(clerk, 1)
-    with pytest.raises(services.DayUnavailable, match="tutup"):
-        services.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+    with pytest.raises(errors.DayUnavailable, match="tutup"):
+        appointments.booking_book(
+            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
+        )
     saturday = MONDAY - timedelta(days=2)
-    with pytest.raises(services.DayUnavailable) as refused:
-        services.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=saturday, today=TODAY)
+    with pytest.raises(errors.DayUnavailable) as refused:
+        appointments.booking_book(
+            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=saturday, today=TODAY
+        )
     assert refused.value.next_free == MONDAY + timedelta(days=1)  # Sunday closed, Monday a holiday
 
 
 def test_without_a_wish_the_first_day_with_room(clerk, office):
     requests = _ready(clerk, 3)
     days = [
-        services.booking_book(card_request_id=r.pk, channel="whatsapp", by=clerk, today=TODAY).date for r in requests
+        appointments.booking_book(card_request_id=r.pk, channel="whatsapp", by=clerk, today=TODAY).date
+        for r in requests
     ]
     assert days == [TODAY + timedelta(days=1)] * 2 + [TODAY + timedelta(days=2)]
 
 
 def test_cancel_frees_the_place_and_numbers_are_not_reused(clerk, office):
     requests = _ready(clerk, 3)
-    first = services.booking_book(
+    first = appointments.booking_book(
         card_request_id=requests[0].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
     )
-    services.booking_book(card_request_id=requests[1].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    services.booking_cancel(booking_id=first.pk, by=clerk, reason="berhalangan")
+    appointments.booking_book(card_request_id=requests[1].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+    appointments.booking_cancel(booking_id=first.pk, by=clerk, reason="berhalangan")
     assert CardRequest.objects.get(pk=requests[0].pk).status == "ready_to_print"
-    third = services.booking_book(
+    third = appointments.booking_book(
         card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
     )
     assert third.number == 3
@@ -109,13 +118,17 @@ def test_reschedule_to_a_full_day_keeps_the_old_booking(clerk, office):
     requests = _ready(clerk, 3)
     tuesday = MONDAY + timedelta(days=1)
     for card_request in requests[:2]:
-        services.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=tuesday, today=TODAY)
-    mine = services.booking_book(card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    with pytest.raises(services.DayUnavailable):
-        services.booking_reschedule(booking_id=mine.pk, by=clerk, wish=tuesday, today=TODAY)
+        appointments.booking_book(
+            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=tuesday, today=TODAY
+        )
+    mine = appointments.booking_book(
+        card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
+    )
+    with pytest.raises(errors.DayUnavailable):
+        appointments.booking_reschedule(booking_id=mine.pk, by=clerk, wish=tuesday, today=TODAY)
     mine.refresh_from_db()
     assert mine.status == "booked" and ServiceDay.objects.get(date=MONDAY).booked_total == 1
-    moved = services.booking_reschedule(booking_id=mine.pk, by=clerk, wish=MONDAY + timedelta(days=2), today=TODAY)
+    moved = appointments.booking_reschedule(booking_id=mine.pk, by=clerk, wish=MONDAY + timedelta(days=2), today=TODAY)
     assert moved.date == MONDAY + timedelta(days=2)
     assert ServiceDay.objects.get(date=MONDAY).booked_total == 0
 
@@ -124,25 +137,31 @@ def test_urgent_skips_the_channel_quota_not_the_print_capacity(clerk, supervisor
     settings.MEDIA_ROOT = tmp_path
     requests = _ready(clerk, 4)
     for card_request in requests[:2]:
-        services.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+        appointments.booking_book(
+            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
+        )
     CardRequest.objects.filter(pk__in=[requests[2].pk, requests[3].pk]).update(urgent_status="approved", is_urgent=True)
-    urgent = services.booking_book(
+    urgent = appointments.booking_book(
         card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
     )
     assert urgent.urgent and ServiceDay.objects.get(date=MONDAY).booked_total == 3
-    with pytest.raises(services.DayUnavailable):
-        services.booking_book(card_request_id=requests[3].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+    with pytest.raises(errors.DayUnavailable):
+        appointments.booking_book(
+            card_request_id=requests[3].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
+        )
 
 
 def test_only_ready_requests_are_booked_once(clerk, office):
     (card_request,) = _ready(clerk, 1)
-    services.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    with pytest.raises(services.QueueingError, match="belum siap cetak"):
-        services.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+    appointments.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+    with pytest.raises(errors.QueueingError, match="belum siap cetak"):
+        appointments.booking_book(
+            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
+        )
 
 
 def test_the_database_refuses_overbooking(clerk, office):
-    day = services.service_day_get(office=office, day=MONDAY)
+    day = calendar.service_day_get(office=office, day=MONDAY)
     with pytest.raises(IntegrityError), transaction.atomic():
         ServiceDay.objects.filter(pk=day.pk).update(booked_total=4, booked_whatsapp=4)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -166,11 +185,11 @@ def test_concurrent_bookers_never_overbook(ponorogo, clerk):
         try:
             for card_request in chunk:
                 try:
-                    services.booking_book(
+                    appointments.booking_book(
                         card_request_id=card_request.pk, channel="whatsapp", by=None, wish=MONDAY, today=TODAY
                     )
                     result = "booked"
-                except services.DayUnavailable:
+                except errors.DayUnavailable:
                     result = "full"
                 with lock:
                     outcomes.append(result)
@@ -192,11 +211,11 @@ def test_concurrent_bookers_never_overbook(ponorogo, clerk):
 def test_supervisor_may_exceed_the_print_capacity_for_urgent_and_it_is_logged(clerk, supervisor, office, client):
     requests = _ready(clerk, 4)
     for card_request, channel in zip(requests[:3], ["whatsapp", "whatsapp", "walk_in"], strict=True):
-        services.booking_book(card_request_id=card_request.pk, channel=channel, by=clerk, wish=MONDAY, today=TODAY)
+        appointments.booking_book(card_request_id=card_request.pk, channel=channel, by=clerk, wish=MONDAY, today=TODAY)
     urgent = requests[3]
     CardRequest.objects.filter(pk=urgent.pk).update(urgent_status="approved", is_urgent=True)
-    with pytest.raises(services.QueueingError, match="kepala bidang"):
-        services.booking_book_over_capacity(card_request_id=urgent.pk, by=clerk, wish=MONDAY, today=TODAY)
+    with pytest.raises(errors.QueueingError, match="kepala bidang"):
+        appointments.booking_book_over_capacity(card_request_id=urgent.pk, by=clerk, wish=MONDAY, today=TODAY)
     client.force_login(supervisor)
     client.post(f"/permohonan/{urgent.pk}/jadwal/", {"channel": "whatsapp", "wish": MONDAY.isoformat()})
     assert not Booking.objects.filter(card_request=urgent).exists()  # full, and no override asked

@@ -11,7 +11,7 @@ from django.db import connection
 
 from cards import services as card_services
 from cards.models import CardRequest
-from queueing import services
+from queueing import appointments, counter, errors
 from queueing.models import Booking, OpeningHours, QuotaDefault, ServiceDay, WalkInTicket
 from tests.factories import ResidentFactory
 
@@ -36,7 +36,7 @@ def _booked(clerk, day, n=1):
         )
         CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
         bookings.append(
-            services.booking_book(
+            appointments.booking_book(
                 card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=day, today=day - timedelta(days=1)
             )
         )
@@ -45,27 +45,27 @@ def _booked(clerk, day, n=1):
 
 def test_tickets_up_to_the_cap_then_a_clear_refusal(clerk):
     office = _office(clerk, walk_in=3)
-    numbers = [services.ticket_issue(office=office, by=clerk, today=TODAY).number for _ in range(3)]
+    numbers = [counter.ticket_issue(office=office, by=clerk, today=TODAY).number for _ in range(3)]
     assert numbers == [1, 2, 3]
-    with pytest.raises(services.QuotaExhausted, match="sudah habis \\(3\\)"):
-        services.ticket_issue(office=office, by=clerk, today=TODAY)
+    with pytest.raises(errors.QuotaExhausted, match="sudah habis \\(3\\)"):
+        counter.ticket_issue(office=office, by=clerk, today=TODAY)
     assert ServiceDay.objects.get(date=TODAY).last_ticket == 3
 
 
 def test_no_tickets_on_a_closed_day(clerk):
     office = _office(clerk)
-    with pytest.raises(services.QueueingError, match="tidak melayani"):
-        services.ticket_issue(office=office, by=clerk, today=TODAY - timedelta(days=1))  # Sunday
+    with pytest.raises(errors.QueueingError, match="tidak melayani"):
+        counter.ticket_issue(office=office, by=clerk, today=TODAY - timedelta(days=1))  # Sunday
 
 
 def test_call_next_takes_the_lowest_waiting_ticket_once(clerk):
     office = _office(clerk)
     for _ in range(2):
-        services.ticket_issue(office=office, by=clerk, today=TODAY)
-    first = services.ticket_call_next(office=office, counter="Loket 1", by=clerk, today=TODAY)
-    second = services.ticket_call_next(office=office, counter="Loket 2", by=clerk, today=TODAY)
+        counter.ticket_issue(office=office, by=clerk, today=TODAY)
+    first = counter.ticket_call_next(office=office, counter="Loket 1", by=clerk, today=TODAY)
+    second = counter.ticket_call_next(office=office, counter="Loket 2", by=clerk, today=TODAY)
     assert (first.number, first.counter, second.number) == (1, "Loket 1", 2)
-    assert services.ticket_call_next(office=office, counter="Loket 1", by=clerk, today=TODAY) is None
+    assert counter.ticket_call_next(office=office, counter="Loket 1", by=clerk, today=TODAY) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,10 +82,10 @@ def test_concurrent_counters_number_without_gaps_and_never_share_a_ticket(ponoro
         try:
             for _ in range(4):
                 try:
-                    ticket = services.ticket_issue(office=office, by=clerk, today=TODAY)
+                    ticket = counter.ticket_issue(office=office, by=clerk, today=TODAY)
                     with lock:
                         issued.append(ticket.number)
-                except services.QuotaExhausted:
+                except errors.QuotaExhausted:
                     with lock:
                         refused.append(1)
         finally:
@@ -103,7 +103,7 @@ def test_concurrent_counters_number_without_gaps_and_never_share_a_ticket(ponoro
     def call():
         barrier.wait()
         try:
-            while ticket := services.ticket_call_next(office=office, counter="L", by=clerk, today=TODAY):
+            while ticket := counter.ticket_call_next(office=office, counter="L", by=clerk, today=TODAY):
                 with lock:
                     called.append(ticket.number)
         finally:
@@ -121,11 +121,11 @@ def test_concurrent_counters_number_without_gaps_and_never_share_a_ticket(ponoro
 def test_check_in_by_token_once(clerk):
     _office(clerk)
     (booking,) = _booked(clerk, TODAY)
-    token = services.booking_token(booking)
-    checked = services.booking_check_in(office=clerk.office, by=clerk, token=token, today=TODAY)
+    token = appointments.booking_token(booking)
+    checked = appointments.booking_check_in(office=clerk.office, by=clerk, token=token, today=TODAY)
     assert checked.status == "checked_in" and checked.checked_in_by == clerk
-    with pytest.raises(services.AlreadyCheckedIn, match="Sudah tercatat hadir pada"):
-        services.booking_check_in(office=clerk.office, by=clerk, token=token, today=TODAY)
+    with pytest.raises(errors.AlreadyCheckedIn, match="Sudah tercatat hadir pada"):
+        appointments.booking_check_in(office=clerk.office, by=clerk, token=token, today=TODAY)
     assert booking.card_request.events.filter(action="checked_in").count() == 1
 
 
@@ -133,15 +133,17 @@ def test_check_in_by_nik(clerk):
     _office(clerk)
     (booking,) = _booked(clerk, TODAY)
     nik = booking.card_request.resident.nik
-    assert services.booking_check_in(office=clerk.office, by=clerk, nik=nik, today=TODAY).status == "checked_in"
+    assert appointments.booking_check_in(office=clerk.office, by=clerk, nik=nik, today=TODAY).status == "checked_in"
 
 
 def test_wrong_day_is_told_its_day(clerk):
     _office(clerk)
     tuesday = TODAY + timedelta(days=1)
     (booking,) = _booked(clerk, tuesday)
-    with pytest.raises(services.WrongDay, match="24-11-2026") as wrong:
-        services.booking_check_in(office=clerk.office, by=clerk, token=services.booking_token(booking), today=TODAY)
+    with pytest.raises(errors.WrongDay, match="24-11-2026") as wrong:
+        appointments.booking_check_in(
+            office=clerk.office, by=clerk, token=appointments.booking_token(booking), today=TODAY
+        )
     assert wrong.value.booking == booking
     assert Booking.objects.get(pk=booking.pk).status == "booked"
 
@@ -149,15 +151,15 @@ def test_wrong_day_is_told_its_day(clerk):
 def test_token_cannot_be_forged_or_reused_for_another_resident(clerk):
     _office(clerk)
     mine, other = _booked(clerk, TODAY, n=2)
-    token = services.booking_token(mine)
-    with pytest.raises(services.QueueingError, match="tidak sah"):
-        services.booking_check_in(office=clerk.office, by=clerk, token=token[:-2] + "xx", today=TODAY)
+    token = appointments.booking_token(mine)
+    with pytest.raises(errors.QueueingError, match="tidak sah"):
+        appointments.booking_check_in(office=clerk.office, by=clerk, token=token[:-2] + "xx", today=TODAY)
     # A token re-signed elsewhere (another salt or key) for the other booking is refused too.
     forged = signing.dumps({"b": other.pk, "r": other.card_request_id}, salt="another", compress=True)
-    with pytest.raises(services.QueueingError, match="tidak sah"):
-        services.booking_check_in(office=clerk.office, by=clerk, token=forged, today=TODAY)
+    with pytest.raises(errors.QueueingError, match="tidak sah"):
+        appointments.booking_check_in(office=clerk.office, by=clerk, token=forged, today=TODAY)
     # Mine names my request: it cannot check in the other booking.
-    services.booking_check_in(office=clerk.office, by=clerk, token=token, today=TODAY)
+    appointments.booking_check_in(office=clerk.office, by=clerk, token=token, today=TODAY)
     assert Booking.objects.get(pk=other.pk).status == "booked"
 
 
@@ -167,16 +169,16 @@ def test_two_counters_scanning_the_same_qr_check_in_once(ponorogo, clerk, superv
         pytest.skip("row locks: PostgreSQL")
     _office(clerk)
     (booking,) = _booked(clerk, TODAY)
-    token = services.booking_token(booking)
+    token = appointments.booking_token(booking)
     barrier = threading.Barrier(2)
     outcomes = []
 
     def scan(user):
         barrier.wait()
         try:
-            services.booking_check_in(office=clerk.office, by=user, token=token, today=TODAY)
+            appointments.booking_check_in(office=clerk.office, by=user, token=token, today=TODAY)
             outcomes.append("in")
-        except services.AlreadyCheckedIn:
+        except errors.AlreadyCheckedIn:
             outcomes.append("already")
         finally:
             connection.close()

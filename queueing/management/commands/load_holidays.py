@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from queueing.services import holidays_load
+from queueing.calendar import holidays_load
 
 
 class Command(BaseCommand):

@@ -1,186 +1,43 @@
-"""Service calendar, daily quotas and bookings: never more bookings than places, whatever the concurrency.
+"""Route 1's arrival appointments: never more than a day's channel quota and print capacity, whatever the
+concurrency. A place is taken with one conditional UPDATE on the office-day row; CHECK constraints behind it.
+Check-in, no-shows at the end of the office's day, and closing a day."""
 
-A place is taken with one conditional UPDATE on the office-day row (`... WHERE booked < quota AND
-booked_total < print_capacity`): the row lock it takes is held for the rest of a short transaction, waiting
-for it is bounded by a lock timeout, and CHECK constraints on the row are the last line of defence.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cards.models import CardRequest, CardRequestEvent
 from messaging.messages import notification_write, render_message
 from messaging.models import Notification
+from queueing.calendar import (
+    LOCK_TIMEOUT_MS,
+    next_free_day,
+    next_free_day_python,
+    next_free_day_sql,
+    printing_office,
+    service_day_get,
+    short_lock_timeout,
+)
+from queueing.errors import AlreadyCheckedIn, DayUnavailable, QueueingError, WrongDay
 from queueing.models import (
-    BlankMovement,
-    BlankStock,
     Booking,
     Closure,
-    OpeningHours,
     PrintBatch,
     QueueChannel,
-    QuotaDefault,
     ServiceDay,
-    WalkInTicket,
 )
 from registry.models import Office, User
 
 S = CardRequest.Status
-# How far ahead "the first day with room" is looked for.
-SEARCH_DAYS = 90
-# A booker waits at most this long for a day's row; a full day must answer at once, not after a queue.
-LOCK_TIMEOUT_MS = 2000
-
-
-class QueueingError(Exception):
-    """A refused booking action; the message is for the clerk or the resident."""
-
-
-class DayUnavailable(QueueingError):
-    """The wished day is closed or full; `next_free` is the first day with room for that channel."""
-
-    def __init__(self, message: str, *, next_free: date | None) -> None:
-        super().__init__(message)
-        self.next_free = next_free
-
-
-# --- calendar -------------------------------------------------------------------------------------------
-
-
-def holidays_load(*, years: Iterable[int]) -> int:
-    """Seed national holidays and cuti bersama from the `holidays` package (its `government` category) as
-    closures for every office. Rows staff edited or added are left as they are."""
-    import holidays
-
-    created = 0
-    for year in years:
-        national = holidays.country_holidays("ID", years=year, language="id")
-        cuti = holidays.country_holidays("ID", years=year, language="id", categories=("government",))
-        for kind, table in ((Closure.Kind.NATIONAL_HOLIDAY, national), (Closure.Kind.CUTI_BERSAMA, cuti)):
-            for day, name in sorted(table.items()):
-                _closure, was_created = Closure.objects.get_or_create(
-                    office=None, date=day, defaults={"name": name[:150], "kind": kind, "from_package": True}
-                )
-                created += was_created
-    return created
-
-
-def _office_for_quota(office: Office) -> Office:
-    """Cards are printed by the Disdukcapil office: its calendar and quotas are the ones that count."""
-    return office.head_office
-
-
-def service_day_get(*, office: Office, day: date) -> ServiceDay:
-    """The office-day row, created from the weekday's opening hours, default quota and the closures the
-    first time it is needed. Two callers creating it at once end with the same row."""
-    office = _office_for_quota(office)
-    existing = ServiceDay.objects.filter(office=office, date=day).first()
-    if existing is not None:
-        return existing
-    weekday = day.weekday()
-    is_open = (
-        OpeningHours.objects.filter(office=office, weekday=weekday).exists()
-        and not Closure.objects.filter(Q(office__isnull=True) | Q(office=office), date=day).exists()
-    )
-    quota = QuotaDefault.objects.filter(office=office, weekday=weekday).first()
-    values = {
-        "is_open": is_open,
-        "print_capacity": quota.print_capacity if quota else 0,
-        "cap_whatsapp": quota.whatsapp if quota else 0,
-        "cap_walk_in": quota.walk_in if quota else 0,
-        "cap_invitation": quota.invitation if quota else 0,
-        "cap_uptd": quota.uptd if quota else 0,
-    }
-    try:
-        with transaction.atomic():
-            return ServiceDay.objects.create(office=office, date=day, **values)
-    except IntegrityError:
-        return ServiceDay.objects.get(office=office, date=day)
-
-
-def next_free_day(*, office: Office, channel: str, after: date, urgent: bool = False) -> date | None:
-    """The first day after `after` with room for the channel (for urgent: room in the print capacity)."""
-    office_id = _office_for_quota(office).pk
-    if connection.vendor == "postgresql":
-        return _next_free_day_sql(office_id=office_id, channel=channel, after=after, urgent=urgent)
-    return _next_free_day_python(office_id=office_id, channel=channel, after=after, urgent=urgent)
-
-
-def _next_free_day_python(*, office_id: int, channel: str, after: date, urgent: bool) -> date | None:
-    """Day by day over the office's rows, opening hours, quotas and closures (SQLite; the reference that
-    the PostgreSQL query is tested against)."""
-    end = after + timedelta(days=SEARCH_DAYS)
-    closed = set(
-        Closure.objects.filter(Q(office__isnull=True) | Q(office_id=office_id), date__range=(after, end)).values_list(
-            "date", flat=True
-        )
-    )
-    open_weekdays = set(OpeningHours.objects.filter(office_id=office_id).values_list("weekday", flat=True))
-    quotas = {q.weekday: q for q in QuotaDefault.objects.filter(office_id=office_id)}
-    rows = {d.date: d for d in ServiceDay.objects.filter(office_id=office_id, date__gt=after, date__lte=end)}
-    day = after + timedelta(days=1)
-    while day <= end:
-        row = rows.get(day)
-        if row is not None:
-            if row.room(channel, urgent=urgent) > 0:
-                return day
-        elif day.weekday() in open_weekdays and day not in closed:
-            quota = quotas.get(day.weekday())
-            capacity = quota.print_capacity if quota else 0
-            if capacity > 0 and (urgent or getattr(quota, channel, 0) > 0):
-                return day
-        day += timedelta(days=1)
-    return None
-
-
-# The same search in one query: a full day's refusal must cost one round trip, not five.
-_NEXT_FREE_SQL = """
-SELECT g.day::date
-  FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS g(day)
-  LEFT JOIN queueing_serviceday d ON d.office_id = %(office)s AND d.date = g.day::date
-  LEFT JOIN queueing_quotadefault q ON q.office_id = %(office)s AND q.weekday = extract(isodow FROM g.day)::int - 1
- WHERE CASE WHEN d.id IS NOT NULL
-            THEN d.is_open AND d.booked_total < d.print_capacity {row_channel}
-            ELSE q.print_capacity > 0 {default_channel}
-                 AND EXISTS (SELECT 1 FROM queueing_openinghours h
-                              WHERE h.office_id = %(office)s AND h.weekday = extract(isodow FROM g.day)::int - 1)
-                 AND NOT EXISTS (SELECT 1 FROM queueing_closure c
-                                  WHERE c.date = g.day::date AND (c.office_id IS NULL OR c.office_id = %(office)s))
-       END
- ORDER BY g.day
- LIMIT 1
-"""
-
-
-def _next_free_day_sql(*, office_id: int, channel: str, after: date, urgent: bool) -> date | None:
-    channel = QueueChannel(channel)  # only a known channel reaches the column names below
-    sql = _NEXT_FREE_SQL.format(
-        row_channel="" if urgent else f"AND d.booked_{channel} < d.cap_{channel}",
-        default_channel="" if urgent else f"AND q.{channel} > 0",
-    )
-    params = {"office": office_id, "start": after + timedelta(days=1), "end": after + timedelta(days=SEARCH_DAYS)}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 # --- bookings -------------------------------------------------------------------------------------------
-
-
-def _short_lock_timeout() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
 
 
 def _free_place(*, day_id: int, channel: str, urgent: bool) -> None:
@@ -401,7 +258,7 @@ def _book_on_day(ready: _Ready, day: ServiceDay, channel: QueueChannel, by: User
 
 def _unavailable(*, office_id: int, channel: str, day: ServiceDay, urgent: bool) -> DayUnavailable:
     # office_id is the request's printing office, a Disdukcapil: its calendar is the one that counts.
-    search = _next_free_day_sql if connection.vendor == "postgresql" else _next_free_day_python
+    search = next_free_day_sql if connection.vendor == "postgresql" else next_free_day_python
     next_free = search(office_id=office_id, channel=channel, after=day.date, urgent=urgent)
     return DayUnavailable(
         _("Tanggal %(day)s %(reason)s. Hari terdekat yang masih ada tempat: %(next)s.")
@@ -534,7 +391,7 @@ def _end_booking(booking_id: int, *, status: str, by: User | None, note: Callabl
 def booking_cancel(*, booking_id: int, by: User | None, reason: str) -> Booking:
     """Free the place and return the request to ready to print (it can be booked again)."""
     with transaction.atomic():
-        _short_lock_timeout()
+        short_lock_timeout()
         return _end_booking(
             booking_id,
             status=Booking.Status.CANCELLED,
@@ -560,25 +417,6 @@ def booking_reschedule(*, booking_id: int, by: User | None, wish: date | None, t
         return booking_book(card_request_id=old.card_request_id, channel=old.channel, by=by, wish=wish, today=today)
 
 
-# --- walk-in tickets and check-in -----------------------------------------------------------------------
-
-
-class QuotaExhausted(QueueingError):
-    """No place left today for this channel."""
-
-
-class AlreadyCheckedIn(QueueingError):
-    """The booking was checked in before; the message says when."""
-
-
-class WrongDay(QueueingError):
-    """The resident came on another day than booked; the message says which."""
-
-    def __init__(self, message: str, *, booking: Booking) -> None:
-        super().__init__(message)
-        self.booking = booking
-
-
 BOOKING_TOKEN_SALT = "queueing.booking-check-in"  # noqa: S105 (a namespace, not a secret)
 
 
@@ -599,59 +437,12 @@ def booking_from_token(token: str) -> Booking:
     return booking
 
 
-def ticket_issue(*, office: Office, by: User | None, today: date | None = None) -> WalkInTicket:
-    """Hand out the next walk-in number for today. Invariants: never more tickets than the day's walk-in quota
-    (within its print capacity), and numbers 1, 2, 3 ... without gaps: the place, the number and the ticket
-    are one transaction."""
-    today = today or timezone.localdate()
-    office = _office_for_quota(office)
-    day = service_day_get(office=office, day=today)
-    if not day.is_open:
-        raise QueueingError(_("Hari ini kantor tidak melayani."))
-    with transaction.atomic():
-        _short_lock_timeout()
-        taken = ServiceDay.objects.filter(
-            pk=day.pk, is_open=True, booked_walk_in__lt=F("cap_walk_in"), booked_total__lt=F("print_capacity")
-        ).update(
-            booked_walk_in=F("booked_walk_in") + 1, booked_total=F("booked_total") + 1, last_ticket=F("last_ticket") + 1
-        )
-        if not taken:
-            raise QuotaExhausted(
-                _("Nomor antrean datang langsung hari ini sudah habis (%(cap)d). Silakan ambil jadwal lewat WhatsApp.")
-                % {"cap": day.cap_walk_in}
-            )
-        number = ServiceDay.objects.filter(pk=day.pk).values_list("last_ticket", flat=True).get()
-        return WalkInTicket.objects.create(day=day, number=number, issued_by=by)
-
-
-def ticket_call_next(*, office: Office, counter: str, by: User, today: date | None = None) -> WalkInTicket | None:
-    """The lowest waiting ticket of today, claimed for this counter; two counters never get the same one
-    (SKIP LOCKED). None when nobody is waiting."""
-    today = today or timezone.localdate()
-    office = _office_for_quota(office)
-    with transaction.atomic():
-        ticket = (
-            WalkInTicket.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(day__office=office, day__date=today, status=WalkInTicket.Status.WAITING)
-            .order_by("number")
-            .first()
-        )
-        if ticket is None:
-            return None
-        ticket.status = WalkInTicket.Status.CALLED
-        ticket.counter = counter[:20]
-        ticket.called_at = timezone.now()
-        ticket.called_by = by
-        ticket.save(update_fields=["status", "counter", "called_at", "called_by"])
-    return ticket
-
-
 def booking_check_in(*, office: Office, by: User, token: str = "", nik: str = "", today: date | None = None) -> Booking:
     """Mark a booked resident as arrived, once (compare-and-set). A second scan says when it was checked in;
     an arrival on another day is told the booked day (the counter may then serve them from today's walk-in
     quota only)."""
     today = today or timezone.localdate()
-    office = _office_for_quota(office)
+    office = printing_office(office)
     if token:
         booking = booking_from_token(token)
     else:
@@ -704,175 +495,12 @@ def booking_check_in(*, office: Office, by: User, token: str = "", nik: str = ""
     return booking
 
 
-# --- blank stock and print batches ----------------------------------------------------------------------
-
-
-class StockShort(QueueingError):
-    """Not enough blank cards for what was asked."""
-
-
-def _stock_row(office: Office) -> BlankStock:
-    stock, _created = BlankStock.objects.get_or_create(office=office)
-    return stock
-
-
-def blanks_receive(*, office: Office, quantity: int, reference: str, received_on: date, by: User) -> BlankMovement:
-    """Record a batch of blank cards from the centre (batch reference, quantity, date)."""
-    if quantity <= 0:
-        raise QueueingError(_("Jumlah blangko harus lebih dari nol."))
-    if not reference.strip():
-        raise QueueingError(_("Tulis nomor/referensi kiriman blangko."))
-    office = _office_for_quota(office)
-    with transaction.atomic():
-        stock = _stock_row(office)
-        BlankStock.objects.filter(pk=stock.pk).update(quantity=F("quantity") + quantity, updated_at=timezone.now())
-        return BlankMovement.objects.create(
-            office=office, kind=BlankMovement.Kind.RECEIPT, quantity=quantity, reference=reference.strip()[:200],
-            received_on=received_on, created_by=by,
-        )  # fmt: skip
-
-
-def blanks_spoil(*, office: Office, quantity: int, reason: str, by: User) -> BlankMovement:
-    """Write off spoiled blanks, with a reason; never more than the stock."""
-    if quantity <= 0:
-        raise QueueingError(_("Jumlah blangko harus lebih dari nol."))
-    if not reason.strip():
-        raise QueueingError(_("Tulis alasan blangko rusak."))
-    office = _office_for_quota(office)
-    with transaction.atomic():
-        stock = _stock_row(office)
-        if not BlankStock.objects.filter(pk=stock.pk, quantity__gte=quantity).update(
-            quantity=F("quantity") - quantity, updated_at=timezone.now()
-        ):
-            raise StockShort(
-                _("Stok blangko hanya %(stock)d; tidak bisa mencatat %(n)d rusak.")
-                % {"stock": BlankStock.objects.get(pk=stock.pk).quantity, "n": quantity}
-            )
-        return BlankMovement.objects.create(
-            office=office, kind=BlankMovement.Kind.SPOILAGE, quantity=-quantity, reference=reason.strip()[:200],
-            created_by=by,
-        )  # fmt: skip
-
-
-def print_batch_create(*, office: Office, day: date, by: User) -> PrintBatch:
-    """The day's print list: requests scheduled for that day not yet in another batch; suket holders first,
-    then urgent requests, then the oldest."""
-    office = _office_for_quota(office)
-    requests = list(
-        CardRequest.objects.filter(
-            status=S.SCHEDULED,
-            bookings__office=office,
-            bookings__date=day,
-            bookings__status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN],
-        )
-        .exclude(
-            pk__in=PrintBatch.card_requests.through.objects.filter(printbatch__status=PrintBatch.Status.DRAFT).values(
-                "cardrequest_id"
-            )
-        )
-        .annotate(has_suket=_holds_valid_suket())
-        .order_by("-has_suket", "-is_urgent", "created_at")
-        .values_list("pk", flat=True)
-    )
-    if not requests:
-        raise QueueingError(_("Tidak ada permohonan terjadwal untuk dicetak pada tanggal itu."))
-    with transaction.atomic():
-        batch = PrintBatch.objects.create(office=office, date=day, created_by=by)
-        batch.card_requests.set(requests)
-    return batch
-
-
-def print_batch_print(*, batch_id: int, by: User) -> PrintBatch:
-    """Mark a print list printed. Invariant: one blank per card is taken in the same transaction, and never
-    below zero (conditional UPDATE; a CHECK behind it): with too few blanks nothing is printed."""
-    with transaction.atomic():
-        batch = PrintBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != PrintBatch.Status.DRAFT:
-            raise QueueingError(_("Batch ini sudah dicetak."))
-        request_ids = list(batch.card_requests.filter(status=S.SCHEDULED).values_list("pk", flat=True))
-        count = len(request_ids)
-        if not count:
-            raise QueueingError(_("Tidak ada kartu dalam batch ini yang masih terjadwal."))
-        stock = _stock_row(batch.office)
-        if not BlankStock.objects.filter(pk=stock.pk, quantity__gte=count).update(
-            quantity=F("quantity") - count, updated_at=timezone.now()
-        ):
-            raise StockShort(
-                _("Blangko kurang: tersedia %(stock)d, perlu %(n)d. Tidak ada yang dicetak.")
-                % {"stock": BlankStock.objects.get(pk=stock.pk).quantity, "n": count}
-            )
-        now = timezone.now()
-        BlankMovement.objects.create(
-            office=batch.office, kind=BlankMovement.Kind.PRINT, quantity=-count,
-            reference=_("Cetak %(day)s") % {"day": batch.date.strftime("%d-%m-%Y")}, print_batch=batch, created_by=by,
-        )  # fmt: skip
-        moved = CardRequest.objects.filter(pk__in=request_ids, status=S.SCHEDULED).update(
-            status=S.PRINTED, status_changed_at=now, updated_at=now
-        )
-        if moved != count:  # a request changed under us: nothing is printed
-            raise QueueingError(_("Daftar cetak berubah; muat ulang halaman."))
-        CardRequestEvent.objects.bulk_create(
-            CardRequestEvent(
-                card_request_id=pk, at=now, by=by, action=CardRequestEvent.Action.STATUS, from_status=S.SCHEDULED,
-                to_status=S.PRINTED, note=_("Batch cetak %(day)s") % {"day": batch.date.strftime("%d-%m-%Y")},
-            )
-            for pk in request_ids
-        )  # fmt: skip
-        batch.status = PrintBatch.Status.PRINTED
-        batch.printed_at = now
-        batch.save(update_fields=["status", "printed_at"])
-    return batch
-
-
-# --- invitations and no-shows ---------------------------------------------------------------------------
-
-
-def _holds_valid_suket() -> Exists:
-    """Residents who hold a suket are printed first when blanks arrive (they wait on paper)."""
-    from delivery.models import Suket
-
-    return Exists(Suket.objects.filter(card_request=OuterRef("pk"), ended_at__isnull=True))
-
-
-def invitations_send(*, office: Office, day: date, by: User | None, today: date | None = None) -> list[Booking]:
-    """Invite requests ready to print for `day`: suket holders, then urgent, then the oldest, until the day's invitation
-    quota (or its print capacity) is used. Requests collected at a UPTD are not invited: their cards travel."""
-    office = _office_for_quota(office)
-    today = today or timezone.localdate()
-    service_day = service_day_get(office=office, day=day)
-    room = service_day.room(QueueChannel.INVITATION)
-    candidates = (
-        CardRequest.objects.filter(office=office, status=S.READY_TO_PRINT)
-        .exclude(pickup_office__kind=Office.Kind.UPTD)
-        .annotate(has_suket=_holds_valid_suket())
-        .order_by("-has_suket", "-is_urgent", "created_at", "id")
-        .values_list("pk", "is_urgent")
-    )
-    invited: list[Booking] = []
-    # Urgent requests do not use the invitation quota; the others stop when it is used.
-    for card_request_id, is_urgent in candidates.iterator(chunk_size=500):
-        if room <= 0 and not is_urgent:
-            break
-        try:
-            booking = booking_book(
-                card_request_id=card_request_id, channel=QueueChannel.INVITATION, by=by, wish=day, today=today
-            )
-        except DayUnavailable:
-            break
-        except QueueingError:
-            continue  # changed meanwhile; the next one
-        invited.append(booking)
-        if not booking.urgent:
-            room -= 1
-    return invited
-
-
 def bookings_close_day(*, office: Office, day: date, today: date | None = None) -> dict[str, int]:
     """After a service day: booked residents who did not come become no-shows. Each is invited once more
     (NO_SHOW_REINVITES times, configurable), then returned to ready to print with a message."""
     from django.conf import settings
 
-    office = _office_for_quota(office)
+    office = printing_office(office)
     today = today or timezone.localdate()
     if day >= today:
         raise QueueingError(_("Hari layanan itu belum selesai."))
@@ -930,7 +558,7 @@ def day_close(*, office: Office, day: date, reason: str, by: User, today: date |
     """Close a service day (a local closure). Its bookings move to the first day with room, each resident
     getting a message with the new day; a booking with no day left in 90 days is cancelled, the request
     returned to ready to print, and the resident told."""
-    office = _office_for_quota(office)
+    office = printing_office(office)
     today = today or timezone.localdate()
     if day <= today:
         raise QueueingError(_("Hanya hari yang akan datang yang dapat ditutup di sini."))
