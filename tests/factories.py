@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, time, timedelta
 
 import factory
 
@@ -58,3 +58,87 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"staf{n}")
     password = factory.django.Password("kata-sandi-uji-123")
+
+
+# --- card requests, appointments and the office calendar --------------------------------------------------
+# Set-up data for tests that start mid-pipeline. Journey tests go through the real services instead.
+
+
+class CardRequestFactory(factory.django.DjangoModelFactory):
+    """A request at a given status and route, written directly (test set-up only: the code moves statuses
+    through cards.workflow). `CardRequestFactory(ready=True, route="collect")`; the traits are the statuses."""
+
+    class Meta:
+        model = "cards.CardRequest"
+
+    class Params:
+        received = factory.Trait(status="received")
+        verifying = factory.Trait(status="verifying")
+        incomplete = factory.Trait(status="incomplete", missing_items=["Surat kehilangan dari kepolisian"])
+        ready = factory.Trait(status="ready_to_print")
+        scheduled = factory.Trait(status="scheduled")
+        printed = factory.Trait(status="printed")
+        ready_for_pickup = factory.Trait(status="ready_for_pickup")
+        shipped = factory.Trait(status="shipped", route="post")
+        sent_to_uptd = factory.Trait(status="sent_to_uptd", route="uptd")
+        handed_over = factory.Trait(status="handed_over")
+        counter = factory.Trait(route="counter")
+        collect = factory.Trait(route="collect")
+        uptd = factory.Trait(route="uptd")
+        post = factory.Trait(route="post")
+        urgent = factory.Trait(urgent_status="approved", urgent_reason="travel", is_urgent=True)
+
+    resident = factory.SubFactory(ResidentFactory)
+    kecamatan_id = factory.LazyAttribute(lambda o: o.resident.kecamatan_id)
+    office = factory.LazyAttribute(lambda o: _head_office(o.resident.kecamatan_id))
+    pickup_office = factory.LazyAttribute(
+        lambda o: _uptd_office(o.resident.kecamatan_id) if o.route == "uptd" else o.office
+    )
+    kind = "rusak"
+    channel = factory.LazyAttribute(lambda o: "uptd" if o.route == "uptd" else "whatsapp")
+    submitted_by_kind = factory.LazyAttribute(lambda o: "uptd_operator" if o.route == "uptd" else "resident")
+    status = "received"
+    route = "counter"
+
+
+def _head_office(kecamatan_code: str):
+    from registry.models import Office
+
+    return Office.objects.get(region_id=kecamatan_code.rsplit(".", 1)[0])
+
+
+def _uptd_office(kecamatan_code: str):
+    from registry.models import Office
+
+    return Office.objects.get(region_id=kecamatan_code)
+
+
+def open_calendar(
+    office, *, print_capacity: int = 300, whatsapp: int = 200, walk_in: int = 100, invitation: int = 0,
+    uptd: int = 0, weekdays=range(5), opens_at=time(8), closes_at=time(15),
+) -> None:  # fmt: skip
+    """An office open on `weekdays` (Monday = 0) with the same quota every day (default: Ponorogo's 300 =
+    200 by message + 100 walk-in)."""
+    from queueing.models import OpeningHours, QuotaDefault
+
+    for weekday in weekdays:
+        OpeningHours.objects.update_or_create(
+            office=office, weekday=weekday, defaults={"opens_at": opens_at, "closes_at": closes_at}
+        )
+        QuotaDefault.objects.update_or_create(
+            office=office,
+            weekday=weekday,
+            defaults={
+                "print_capacity": print_capacity, "whatsapp": whatsapp, "walk_in": walk_in,
+                "invitation": invitation, "uptd": uptd,
+            },
+        )  # fmt: skip
+
+
+def appointment_for(card_request, *, day, channel: str = "whatsapp", by=None):
+    """A route-1 request ready to print, booked on `day` through the real booking service."""
+    from queueing.appointments import booking_book
+
+    return booking_book(
+        card_request_id=card_request.pk, channel=channel, by=by, wish=day, today=day - timedelta(days=1)
+    )
