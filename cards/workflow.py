@@ -81,6 +81,8 @@ def actor_of(user: User) -> Actor:
 
 def _check_actor(actor: str, by: User | None, card_request: CardRequest, source: str, target: str) -> None:
     if not CardRequest.can_move(source, target, actor):
+        if CardRequest.can_move(source, target, Actor.CLERK) and actor == Actor.UPTD_OPERATOR:
+            raise CardRequestError(_("Operator UPTD tidak dapat memindahkan permohonan ke status ini."))
         if CardRequest.can_move(source, target):
             raise CardRequestError(_HOW_ELSE.get(target, _("Langkah ini dilakukan lewat halaman lain.")))
         raise CardRequestError(

@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
-from cards import services
+from cards import dispatch, number_links, recording, services, workflow
 from cards.models import (
+    Actor,
     Attachment,
     CardRequest,
     CardRequestEvent,
@@ -43,14 +44,38 @@ def _at(card_request: CardRequest, status: str) -> CardRequest:
     return card_request
 
 
+def _targets(source: str, actor: str | None = None) -> set[str]:
+    return {
+        t for (f, t), actors in CardRequest.TRANSITIONS.items() if f == source and (actor is None or actor in actors)
+    }
+
+
 def test_transitions_table_matches_the_issue():
-    assert CardRequest.TRANSITIONS[S.RECEIVED] == {S.VERIFYING, S.REJECTED, S.CANCELLED}
-    assert CardRequest.TRANSITIONS[S.INCOMPLETE] == {S.VERIFYING, S.REJECTED, S.CANCELLED}
-    assert CardRequest.TRANSITIONS[S.PRINTED] == {
-        S.READY_FOR_PICKUP, S.SHIPPED, S.SENT_TO_UPTD, S.REJECTED, S.CANCELLED
-    }  # fmt: skip
+    assert _targets(S.RECEIVED) == {S.VERIFYING, S.REJECTED, S.CANCELLED}
+    assert _targets(S.INCOMPLETE) == {S.VERIFYING, S.REJECTED, S.CANCELLED}
+    assert _targets(S.PRINTED) == {
+        S.READY_FOR_PICKUP,
+        S.SHIPPED,
+        S.SENT_TO_UPTD,
+        S.HANDED_OVER,
+        S.REJECTED,
+        S.CANCELLED,
+    }
     for closed in CardRequest.CLOSED_STATUSES:
-        assert CardRequest.TRANSITIONS[closed] == frozenset()
+        assert _targets(closed) == set()
+    # Only a booking schedules, only printing prints, only a dispatch sends to a UPTD, only a shipment ships.
+    assert {actors for (f, t), actors in CardRequest.TRANSITIONS.items() if t == S.SCHEDULED} == {
+        frozenset({Actor.BOOKING})
+    }
+    assert {actors for (f, t), actors in CardRequest.TRANSITIONS.items() if t == S.PRINTED} == {
+        frozenset({Actor.PRINTING})
+    }
+    assert CardRequest.TRANSITIONS[(S.PRINTED, S.SENT_TO_UPTD)] == {Actor.DISPATCH}
+    assert CardRequest.TRANSITIONS[(S.PRINTED, S.SHIPPED)] == {Actor.SHIPMENT}
+    assert CardRequest.TRANSITIONS[(S.SHIPPED, S.HANDED_OVER)] == {Actor.SHIPMENT}
+    # Nothing goes back to scheduled or printed from later on: a printed card can never become a no-show.
+    assert (S.PRINTED, S.READY_TO_PRINT) not in CardRequest.TRANSITIONS
+    assert (S.PRINTED, S.SCHEDULED) not in CardRequest.TRANSITIONS
 
 
 def test_open_statuses_of_the_database_constraint_match_the_model():
@@ -61,15 +86,13 @@ def test_open_statuses_of_the_database_constraint_match_the_model():
 # Every (from, to) pair, as a clerk with every guard satisfied: allowed exactly when the table says so.
 # sent_to_uptd is only reached through a dispatch and left by the UPTD, and scheduled only through a booking
 # (tests/queueing); their moves are covered there and below.
-CLERK_PAIRS = [
-    (a, b) for a, b in product(S.values, S.values) if a != b and S.SENT_TO_UPTD not in (a, b) and b != S.SCHEDULED
-]
+CLERK_PAIRS = [(a, b) for a, b in product(S.values, S.values) if a != b and S.SENT_TO_UPTD not in (a, b)]
 
 
 def test_scheduled_is_reached_only_by_booking(clerk, resident_a):
     card_request = services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="walk_in")
     _at(card_request, S.READY_TO_PRINT)
-    with pytest.raises(CardRequestError, match="formulir jadwal"):
+    with pytest.raises(CardRequestError, match="formulir jadwal, undangan atau nomor antrean"):
         services.card_request_transition(
             card_request_id=card_request.pk, to_status=S.SCHEDULED, by=clerk, expected_status=S.READY_TO_PRINT
         )
@@ -83,7 +106,9 @@ def test_every_pair_of_the_transitions_table(source, target, clerk, resident_a, 
     services.requirement_tick(card_request_id=card_request.pk, requirement_id=ktp_lama.pk, by=clerk)
     _at(card_request, source)
     events_before = card_request.events.count()
-    allowed = CardRequest.can_move(source, target)
+    allowed = CardRequest.can_move(source, target, Actor.CLERK) and not (
+        source == S.PRINTED and target == S.HANDED_OVER and card_request.route != "counter"
+    )
     call = {
         "card_request_id": card_request.pk,
         "to_status": target,
@@ -114,7 +139,7 @@ def test_clerk_cannot_send_to_uptd_by_hand_and_uptd_moves_are_limited(clerk, upt
         services.card_request_transition(
             card_request_id=card_request.pk, to_status=S.SENT_TO_UPTD, by=clerk, expected_status=S.PRINTED
         )
-    with pytest.raises(CardRequestError, match="UPTD"):
+    with pytest.raises(CardRequestError, match="bukan untuk rute ini"):
         services.card_request_transition(
             card_request_id=card_request.pk, to_status=S.READY_FOR_PICKUP, by=clerk, expected_status=S.PRINTED
         )
@@ -247,7 +272,7 @@ def test_no_notification_when_the_transition_does_not_commit(clerk, hilang, monk
     def broken_event(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_event", broken_event)
+    monkeypatch.setattr(workflow, "_write_message", broken_event)
     with pytest.raises(RuntimeError):
         services.card_request_transition(
             card_request_id=hilang.pk,
@@ -390,13 +415,13 @@ def test_recording_marks_the_resident_and_leaves_history(clerk, resident_a):
     resident_a.save()
     pemula = services.card_request_create(resident=resident_a, kind="pemula", by=clerk, channel="walk_in")
     assert list(CardRequest.objects.needing_recording()) == [pemula]
-    services.biometric_record(resident_id=resident_a.pk, by=clerk, card_request_id=pemula.pk)
+    recording.biometric_record(resident_id=resident_a.pk, by=clerk, card_request_id=pemula.pk)
     resident_a.refresh_from_db()
     assert resident_a.biometric_recorded
     assert ResidentChange.objects.get(resident=resident_a).changes == {"biometric_recorded": [False, True]}
     assert not CardRequest.objects.needing_recording().exists()
     with pytest.raises(CardRequestError, match="sudah perekaman"):
-        services.biometric_record(resident_id=resident_a.pk, by=clerk, card_request_id=pemula.pk)
+        recording.biometric_record(resident_id=resident_a.pk, by=clerk, card_request_id=pemula.pk)
 
 
 def test_recording_in_a_health_emergency_needs_urgency_and_the_full_protocol(
@@ -411,17 +436,17 @@ def test_recording_in_a_health_emergency_needs_urgency_and_the_full_protocol(
     uptd_a.office.parent.refresh_from_db()
     assert uptd_a.office.in_health_emergency  # the UPTD follows its Disdukcapil
     with pytest.raises(CardRequestError, match="mendesak"):
-        services.biometric_record(resident_id=resident_a.pk, by=uptd_a, card_request_id=pemula.pk)
+        recording.biometric_record(resident_id=resident_a.pk, by=uptd_a, card_request_id=pemula.pk)
     services.card_request_urgent_ask(card_request_id=pemula.pk, reason="medical", note="operasi", by=uptd_a)
     services.attachment_add(card_request=pemula, upload=pdf("dokter.pdf"), by=uptd_a, purpose="urgent_proof")
     services.card_request_urgent_decide(card_request_id=pemula.pk, approve=True, by=supervisor)
     almost = [c for c in HealthChecklist.values if c != "hands_washed"]
     with pytest.raises(CardRequestError, match="cuci tangan|mencuci tangan"):
-        services.biometric_record(resident_id=resident_a.pk, by=uptd_a, card_request_id=pemula.pk, checklist=almost)
-    recording = services.biometric_record(
+        recording.biometric_record(resident_id=resident_a.pk, by=uptd_a, card_request_id=pemula.pk, checklist=almost)
+    done = recording.biometric_record(
         resident_id=resident_a.pk, by=uptd_a, card_request_id=pemula.pk, checklist=HealthChecklist.values
     )
-    assert recording.during_emergency and sorted(recording.checklist) == sorted(HealthChecklist.values)
+    assert done.during_emergency and sorted(done.checklist) == sorted(HealthChecklist.values)
 
 
 # --- dispatch to a UPTD ---------------------------------------------------------------------------------
@@ -432,7 +457,7 @@ def test_dispatch_receive_and_handover_at_the_uptd(clerk, uptd_a, uptd_b, reside
     office_pickup = services.card_request_create(resident=resident_b, kind="pemula", by=clerk, channel="walk_in")
     _at(mine, S.PRINTED)
     _at(office_pickup, S.PRINTED)
-    batch, refused = services.dispatch_create(
+    batch, refused = dispatch.dispatch_create(
         uptd=uptd_a.office, card_request_ids=[mine.pk, office_pickup.pk], by=clerk
     )
     assert [pk for pk, _reason in refused] == [office_pickup.pk]
@@ -448,12 +473,12 @@ def test_dispatch_receive_and_handover_at_the_uptd(clerk, uptd_a, uptd_b, reside
     with pytest.raises(CardRequestError, match="diterima di UPTD"):
         services.card_request_transition(**handover, by=uptd_a)
     with pytest.raises(CardRequestError, match="bukan untuk UPTD Anda"):
-        services.dispatch_item_receive(item_id=item.pk, by=uptd_b)
-    services.dispatch_item_receive(item_id=item.pk, by=uptd_a)
+        dispatch.dispatch_item_receive(item_id=item.pk, by=uptd_b)
+    dispatch.dispatch_item_receive(item_id=item.pk, by=uptd_a)
     with pytest.raises(CardRequestError, match="sudah dikonfirmasi"):
-        services.dispatch_item_receive(item_id=item.pk, by=uptd_a)
+        dispatch.dispatch_item_receive(item_id=item.pk, by=uptd_a)
     assert Notification.objects.filter(card_request=mine, template="request_at_uptd").count() == 1
-    with pytest.raises(CardRequestError, match="operator UPTD"):
+    with pytest.raises(CardRequestError, match="UPTD atau kurir"):
         services.card_request_transition(**handover, by=clerk)
     services.card_request_transition(**handover, by=uptd_a)
     assert CardRequest.objects.get(pk=mine.pk).status == S.HANDED_OVER
@@ -481,7 +506,7 @@ def test_bulk_actions_report_each_refused_row(clerk, resident_a, resident_b, upt
 
 
 def test_number_link_confirm_sets_the_number_with_history(clerk, resident_a):
-    link = services.number_link_create(
+    link = number_links.number_link_create(
         office=clerk.office,
         phone="0812-3456-7890",
         nik=resident_a.nik,
@@ -491,17 +516,17 @@ def test_number_link_confirm_sets_the_number_with_history(clerk, resident_a):
         by=clerk,
     )
     assert link.resident == resident_a and link.phone == "6281234567890"
-    services.number_link_decide(link_id=link.pk, confirm=True, by=clerk)
+    number_links.number_link_decide(link_id=link.pk, confirm=True, by=clerk)
     resident_a.refresh_from_db()
     assert resident_a.whatsapp == "6281234567890"
     assert ResidentChange.objects.get(resident=resident_a).changes == {"whatsapp": ["", "6281234567890"]}
     assert Notification.objects.get(template="number_link_confirmed").recipient == "6281234567890"
     with pytest.raises(CardRequestError, match="sudah diputuskan"):
-        services.number_link_decide(link_id=link.pk, confirm=False, by=clerk, note="x")
+        number_links.number_link_decide(link_id=link.pk, confirm=False, by=clerk, note="x")
 
 
 def test_number_link_with_a_wrong_kk_cannot_be_confirmed(clerk, resident_a, resident_b):
-    link = services.number_link_create(
+    link = number_links.number_link_create(
         office=clerk.office,
         phone="081234567890",
         nik=resident_a.nik,
@@ -512,15 +537,15 @@ def test_number_link_with_a_wrong_kk_cannot_be_confirmed(clerk, resident_a, resi
     )
     assert link.resident is None
     with pytest.raises(CardRequestError, match="tidak cocok"):
-        services.number_link_decide(link_id=link.pk, confirm=True, by=clerk)
-    services.number_link_decide(link_id=link.pk, confirm=False, by=clerk, note="KK tidak sesuai")
+        number_links.number_link_decide(link_id=link.pk, confirm=True, by=clerk)
+    number_links.number_link_decide(link_id=link.pk, confirm=False, by=clerk, note="KK tidak sesuai")
     refused = Notification.objects.get(template="number_link_refused")
     assert refused.resident is None and refused.recipient == "6281234567890" and "KK tidak sesuai" in refused.text
 
 
 def test_number_link_refuses_bad_input(clerk):
     with pytest.raises(CardRequestError) as error:
-        services.number_link_create(
+        number_links.number_link_create(
             office=clerk.office, phone="12", nik="123", kk_number="1" * 16, purpose="", channel="whatsapp", by=clerk
         )
     text = str(error.value)
