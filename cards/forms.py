@@ -5,7 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cards.models import CardKind, CardRequest, Channel, HealthChecklist, Requirement, UrgentReason
+from cards.models import (
+    CardKind,
+    CardRequest,
+    CentralStatus,
+    Channel,
+    HealthChecklist,
+    Requirement,
+    Route,
+    UrgentReason,
+)
 from cards.services import CardRequestError, attachment_content_type
 from registry.regions import nik_check
 
@@ -192,3 +201,16 @@ class DispatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         values = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
         self.fields["ids"].choices = [(v, v) for v in values if str(v).isdigit()]
+
+
+class RouteForm(forms.Form):
+    route = forms.ChoiceField(label=_("Rute kartu"), choices=Route.choices)
+    expected_route = forms.ChoiceField(choices=Route.choices, widget=forms.HiddenInput)
+
+
+class CentralAnswerForm(forms.Form):
+    recording = forms.IntegerField(widget=forms.HiddenInput)
+    answer = forms.ChoiceField(
+        choices=[(CentralStatus.PRR, CentralStatus.PRR.label), (CentralStatus.DUPLICATE, CentralStatus.DUPLICATE.label)]
+    )
+    note = forms.CharField(label=_("Catatan"), required=False, max_length=300)

@@ -10,6 +10,8 @@ urlpatterns = [
     path("permohonan/perekaman/", views.cardrequest_recording_queue, name="cardrequest_recording_queue"),
     path("permohonan/<int:pk>/", views.cardrequest_detail, name="cardrequest_detail"),
     path("permohonan/<int:pk>/status/", views.cardrequest_transition, name="cardrequest_transition"),
+    path("permohonan/<int:pk>/rute/", views.cardrequest_route, name="cardrequest_route"),
+    path("permohonan/<int:pk>/jawaban-pusat/", views.cardrequest_central_answer, name="cardrequest_central_answer"),
     path("permohonan/<int:pk>/lampiran/", views.cardrequest_attachment_add, name="cardrequest_attachment_add"),
     path(
         "permohonan/<int:pk>/lampiran/<int:attachment_pk>/",

@@ -20,16 +20,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from cards import dispatch, number_links, recording, services
+from cards import dispatch, number_links, recording, services, workflow
 from cards.forms import (
     AttachmentForm,
     BiometricForm,
     BulkActionForm,
     CardRequestCreateForm,
+    CentralAnswerForm,
     DecisionForm,
     DispatchForm,
     NikLookupForm,
     NumberLinkForm,
+    RouteForm,
     TransitionForm,
     UrgentAskForm,
 )
@@ -53,6 +55,7 @@ from cards.tables import (
     queue_condition,
     queue_counts,
 )
+from registry import clock
 from registry.models import AccessLog, Office, Resident, Role, mask_number
 from registry.scoping import get_visible_or_404
 from registry.web import access_log_record
@@ -220,6 +223,13 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
     ]
     handover = [(r, ticked.get(r.pk)) for r in requirements if r.stage == "handover"]
     dispatch_item = DispatchItem.objects.filter(card_request=card_request).select_related("batch").first()
+    can_route = card_request.status in CardRequest.BEFORE_PRINTING and user.has_perm("cards.verify_cardrequest")
+    recordings = list(card_request.resident.biometric_recordings.select_related("central_decided_by", "office")[:3])
+    print_problem = (
+        workflow.print_ready_problem(card_request, on=clock.today(card_request.office))
+        if card_request.status in (S.READY_TO_PRINT, S.SCHEDULED)
+        else None
+    )
     actions = [
         (S(t), TransitionForm(initial={"to_status": t, "expected_status": card_request.status}))
         for t in services.card_request_moves_for(user, card_request)
@@ -254,6 +264,13 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
         "biometric_form": BiometricForm() if can_record else None,
         "emergency": user.office.in_health_emergency if user.office_id else False,
         "dispatch_item": dispatch_item,
+        "route_form": RouteForm(initial={"route": card_request.route, "expected_route": card_request.route})
+        if can_route
+        else None,
+        "recordings": recordings,
+        "can_answer_central": user.has_perm("cards.verify_cardrequest"),
+        "print_problem": print_problem,
+        "wajib_ktp": card_request.resident.is_wajib_ktp_on(clock.today(card_request.office)),
     }
 
 
@@ -448,6 +465,58 @@ def cardrequest_biometrics(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Perekaman biometrik dicatat."))
+    return _back_to(card_request)
+
+
+@require_POST
+@permission_required("cards.verify_cardrequest", raise_exception=True)
+def cardrequest_route(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clerk changes how the card reaches the resident (until it is printed)."""
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    form = RouteForm(request.POST)
+    if not form.is_valid():
+        _form_errors_as_messages(request, form)
+        return _back_to(card_request)
+    try:
+        moved = workflow.card_request_route_set(
+            card_request_id=card_request.pk,
+            route=form.cleaned_data["route"],
+            by=request.user,
+            expected_route=form.cleaned_data["expected_route"],
+        )
+    except StaleCardRequest as exc:
+        messages.warning(request, str(exc))
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Rute kartu: %(route)s.") % {"route": moved.get_route_display()})
+    return _back_to(card_request)
+
+
+@require_POST
+@permission_required("cards.verify_cardrequest", raise_exception=True)
+def cardrequest_central_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clerk records the centre's answer on the resident's recording (PRR or duplicate record)."""
+    card_request = get_visible_or_404(_requests_of(request.user), request.user, pk=pk)
+    form = CentralAnswerForm(request.POST)
+    if not form.is_valid():
+        _form_errors_as_messages(request, form)
+        return _back_to(card_request)
+    if not card_request.resident.biometric_recordings.filter(pk=form.cleaned_data["recording"]).exists():
+        raise Http404
+    try:
+        done = recording.central_answer_record(
+            recording_id=form.cleaned_data["recording"],
+            answer=form.cleaned_data["answer"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Jawaban pusat dicatat: %(answer)s.") % {"answer": done.get_central_status_display()}
+        )
     return _back_to(card_request)
 
 

@@ -240,6 +240,9 @@ def _default_message(card_request: CardRequest, source: str, target: str, *, act
     if target == Status.READY_TO_PRINT:
         if source == Status.SCHEDULED:
             return None  # the appointment's end has its own message (no-show, cancelled, moved)
+        resident = card_request.resident
+        if card_request.kind == CardKind.PEMULA and not resident.is_wajib_ktp_on(clock.today(card_request.office)):
+            return "ready_waits_wajib_ktp"
         return {
             Route.COUNTER: "ready_counter",
             Route.COLLECT: "ready_collect",
@@ -377,7 +380,9 @@ def card_move(
 
 def _write_message(card_request: CardRequest, message: Message, *, note: str, missing: list[str]) -> None:
     place = pickup_place(card_request)
+    starts = card_request.resident.wajib_ktp_from()
     values = {
+        "wajib_from": starts.strftime("%d-%m-%Y") if starts else "",
         "number": card_request.number,
         "missing": "\n".join(f"- {m}" for m in missing),
         "reason": note.strip(),

@@ -34,6 +34,10 @@ TEMPLATES: dict[str, str] = {
         "Permohonan KTP-el {number} atas nama {name} sudah lengkap. Kartu dicetak lalu dikirim lewat Pos Indonesia "
         "(bayar di tempat Rp {fee}, ongkos kurir saja)."
     ),
+    "ready_waits_wajib_ktp": (
+        "Permohonan KTP-el {number} atas nama {name} sudah lengkap. Kartu dicetak mulai {wajib_from}, saat Anda "
+        "wajib KTP (17 tahun); kami kabari lagi menjelang hari itu."
+    ),
     "route_changed": (
         "Cara penerimaan KTP-el {number} atas nama {name} diubah menjadi: {route} ({place}). Kami kabari langkah "
         "berikutnya."
@@ -93,6 +97,30 @@ TEMPLATES: dict[str, str] = {
         "Pesan layanan KTP-el akan dikirim ke nomor ini."
     ),
     "number_link_refused": "Permohonan SINKRONISASI nomor WhatsApp tidak dapat diproses: {reason}",
+    "booking_cancelled": (
+        "Jadwal kedatangan KTP-el {number} atas nama {name} pada {day} dibatalkan: {reason}. Permohonan tetap "
+        "tersimpan; kami kabari jadwal berikutnya."
+    ),
+    "booking_moved": (
+        "Jadwal kedatangan KTP-el {number} atas nama {name} dipindah ke {day} di {office}, nomor antrean {queue}. "
+        "Jadwal ini MENGGANTIKAN jadwal {old_day}."
+    ),
+    "booking_moved_closed": (
+        "Layanan di {office} pada {old_day} ditutup ({reason}). Jadwal KTP-el {number} atas nama {name} dipindah ke "
+        "{day}, nomor antrean {queue}. Jadwal ini MENGGANTIKAN jadwal {old_day}; datang pada tanggal yang baru."
+    ),
+    "no_show_requeued": (
+        "Anda tidak hadir pada jadwal KTP-el {number} atas nama {name} tanggal {day}. Permohonan tetap tersimpan "
+        "dan masuk antrean lagi dari belakang; kami kirim jadwal baru."
+    ),
+    "appointment_unserved": (
+        "KTP-el {number} atas nama {name} belum dapat dicetak pada {day}. Permohonan tetap di antrean; kami kirim "
+        "jadwal baru."
+    ),
+    "request_stored_for_pickup": (
+        "KTP-el {number} atas nama {name} sudah dicetak dan dapat diambil SENDIRI di {place} mulai {day} "
+        "(verifikasi sidik jari dan aktivasi). Bawa KTP lama bila ada."
+    ),
 }
 
 

@@ -85,6 +85,8 @@ CASES = [
     Case("cards:cardrequest_recording_queue", "/permohonan/perekaman/"),
     Case("cards:cardrequest_detail", "/permohonan/{r}/", scoped_object=True),
     Case("cards:cardrequest_transition", "/permohonan/{r}/status/", **POSTED_IN_SCOPE),
+    Case("cards:cardrequest_route", "/permohonan/{r}/rute/", method="post", **POSTED_BY_CLERKS),
+    Case("cards:cardrequest_central_answer", "/permohonan/{r}/jawaban-pusat/", method="post", **POSTED_BY_CLERKS),
     Case("cards:cardrequest_attachment_add", "/permohonan/{r}/lampiran/", **POSTED_IN_SCOPE),
     Case("cards:cardrequest_attachment", "/permohonan/{r}/lampiran/{t}/", scoped_object=True),
     Case("cards:cardrequest_requirement_tick", "/permohonan/{r}/persyaratan/", **POSTED_IN_SCOPE),
