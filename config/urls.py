@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from delivery.health_views import healthz
 from registry import views as registry_views
 
 admin.site.site_header = "Back office e-KTP"
@@ -15,7 +16,7 @@ urlpatterns = [
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("bahasa/", login_not_required(require_POST(set_language)), name="set_language"),
-    path("healthz", registry_views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
     path("", include("registry.urls")),
     path("", include("cards.urls")),
     path("", include("queueing.urls")),

@@ -1,4 +1,6 @@
-"""Synthetic demo data for Kabupaten Ponorogo: offices, one account per role, residents in families.
+"""Synthetic demo data for Kabupaten Ponorogo: offices, one account per role, residents in families, the
+counter's calendar and card requests in every stage. It lives in the top app because it drives every layer
+below it (registry, cards, queueing) through their own services.
 
 Every NIK passes the validator and agrees with the resident's birth date, sex and kecamatan; every KK
 number starts with its kecamatan. The data is random but repeatable (`seed`).
@@ -10,12 +12,19 @@ import random
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from itertools import islice
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
+from cards import services
+from cards.models import CardRequest, Requirement
+from queueing.appointments import booking_book
+from queueing.calendar import holidays_load
+from queueing.models import OpeningHours, QuotaDefault
+from registry import clock
 from registry.models import Family, FamilyRelation, Office, Region, Religion, Resident, Role, Sex, User
 from registry.nik import make_kk, make_nik
 from registry.offices import offices_create_for_kabupaten
@@ -105,7 +114,7 @@ def households_generate(
 
     NIK and KK serials continue after the numbers already in the database unless serial counters are given.
     """
-    today = date.today()
+    today = clock.today()
     kecamatan_list = list(Region.objects.filter(parent_id=kabupaten).order_by("code"))
     desa_by_kecamatan = {
         k.code: list(Region.objects.filter(parent=k).values_list("code", flat=True)) for k in kecamatan_list
@@ -233,11 +242,6 @@ def families_set_heads() -> None:
 def demo_service_calendar_create() -> None:
     """Ponorogo's counter: Monday to Friday, 300 cards a day (200 booked by WhatsApp, 100 walk-in; seed 000),
     with a share for invitations and UPTD submissions; holidays of this year and the next."""
-    from datetime import time
-
-    from queueing.calendar import holidays_load
-    from queueing.models import OpeningHours, QuotaDefault
-
     office = Office.objects.get(region_id=DEMO_KABUPATEN)
     for weekday in range(5):
         OpeningHours.objects.get_or_create(
@@ -248,7 +252,7 @@ def demo_service_calendar_create() -> None:
             weekday=weekday,
             defaults={"print_capacity": 300, "whatsapp": 200, "walk_in": 100, "invitation": 50, "uptd": 30},
         )
-    year = date.today().year
+    year = clock.today(office).year
     holidays_load(years=[year, year + 1])
 
 
@@ -271,19 +275,17 @@ DEMO_PDF = (
 def demo_card_requests_create(*, seed: int = 2026) -> int:
     """A morning's worth of card requests in every stage, made through the same services the pages use
     (so the timelines and messages are real). Does nothing when requests already exist."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from cards import services
-    from cards.models import CardRequest, Requirement
-    from queueing.appointments import booking_book
-
     if CardRequest.objects.exists():
         return 0
     rng = random.Random(seed)
     clerk = User.objects.get(username="petugas")
     supervisor = User.objects.get(username="kabid")
     uptd = User.objects.get(username="uptd.slahung")
-    adults = list(Resident.objects.filter(birth_date__lte=date.today() - timedelta(days=17 * 366)).order_by("id")[:400])
+    adults = list(
+        Resident.objects.filter(birth_date__lte=clock.today(clerk.office) - timedelta(days=17 * 366)).order_by("id")[
+            :400
+        ]
+    )
     slahung = [r for r in adults if r.kecamatan_id == UPTD_DEMO_KECAMATAN[0]]
     others = [r for r in adults if r.kecamatan_id != UPTD_DEMO_KECAMATAN[0]]
     if len(others) < 40 or len(slahung) < 6:

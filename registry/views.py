@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry import clock, resident_services
 from registry.filters import ResidentFilter, desa_choices_for
 from registry.forms import MaritalStatusForm
-from registry.health import health_report
 from registry.models import AccessLog, Office, Resident, SavedSearch, mask_number
 from registry.nik import compare_nik_with_record, parse_nik
 from registry.pagination import keyset_page
@@ -229,12 +228,3 @@ def accesslog_list(request: HttpRequest) -> HttpResponse:
     table = AccessLogTable(rows[:PAGE_SIZE])
     next_cursor = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
     return render(request, "registry/accesslog_list.html", {"table": table, "next_cursor": next_cursor})
-
-
-@login_not_required
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Public liveness/readiness: database and broker reachable. No personal data."""
-    report = health_report()
-    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from cards.models import CardRequest, NumberLinkRequest
-from messaging.models import Notification
-from queueing.models import Booking
-from registry.demo import (
+from delivery.demo import (
     demo_accounts_create,
     demo_card_requests_create,
     demo_service_calendar_create,
     residents_generate,
 )
+from messaging.models import Notification
+from queueing.models import Booking
 
 
 def test_demo_card_requests_cover_the_stages(ponorogo, settings, tmp_path):
