@@ -91,7 +91,7 @@ class CardRequestQuerySet(ScopedQuerySet):
         return self.order_by("-is_urgent", "queued_at", "id")
 
     def needing_recording(self) -> CardRequestQuerySet:
-        return self.open().filter(kind=CardKind.PEMULA, resident__biometric_recorded=False)
+        return self.open().filter(resident__biometric_recorded=False)
 
 
 class CardRequest(models.Model):

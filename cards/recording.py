@@ -28,6 +28,8 @@ def biometric_record(
             raise CardRequestError(_("Penduduk ini di luar wilayah kerja Anda."))
         if resident.biometric_recorded:
             raise CardRequestError(_("Penduduk ini sudah perekaman biometrik."))
+        if not resident.may_record_on(clock.today(office)):
+            raise CardRequestError(_("Perekaman KTP-el mulai umur 16 tahun (atau bagi yang sudah/pernah kawin)."))
         card_request = None
         if card_request_id is not None:
             card_request = CardRequest.objects.filter(pk=card_request_id, resident_id=resident_id).first()

@@ -37,7 +37,9 @@ from cards.forms import (
 )
 from cards.models import (
     Attachment,
+    BiometricRecording,
     CardRequest,
+    CentralStatus,
     DispatchBatch,
     DispatchItem,
     HealthChecklist,
@@ -521,23 +523,57 @@ def cardrequest_central_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @permission_required("cards.record_biometrics", raise_exception=True)
 def cardrequest_recording_queue(request: HttpRequest) -> HttpResponse:
-    """Pemula requests of residents not yet recorded: who to call for recording, urgent first."""
+    """Who to call for recording: open requests of residents not yet recorded (urgent first), and any other
+    unrecorded resident of the user's area, found by NIK (audited) and recorded here."""
+    user = request.user
+    lookup = NikLookupForm(request.POST or None)
+    if request.method == "POST" and lookup.is_valid():
+        nik = lookup.cleaned_data["nik"]
+        resident = Resident.objects.visible_to(user).filter(nik=nik).first()
+        access_log_record(
+            request,
+            action=AccessLog.Action.SEARCH_NIK,
+            resident=resident,
+            detail=_("Perekaman biometrik untuk NIK %(masked)s") % {"masked": mask_number(nik)},
+        )
+        if resident is None:
+            messages.error(request, _("NIK tidak ditemukan di wilayah kerja Anda."))
+        else:
+            try:
+                recording.biometric_record(
+                    resident_id=resident.pk, by=user, checklist=request.POST.getlist("checklist")
+                )
+            except CardRequestError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Perekaman biometrik %(name)s dicatat.") % {"name": resident.full_name})
+        return redirect("cards:cardrequest_recording_queue")
     rows = (
-        _requests_of(request.user)
-        .needing_recording()
-        .select_related("resident", "resident__desa", "kecamatan")
-        .in_work_order()
+        _requests_of(user).needing_recording().select_related("resident", "resident__desa", "kecamatan").in_work_order()
     )
     table = CardRequestTable(rows, exclude=("select",))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    emergency = request.user.office.in_health_emergency if request.user.office_id else False
+    emergency = user.office.in_health_emergency if user.office_id else False
+    pending = (
+        BiometricRecording.objects.filter(
+            resident__in=Resident.objects.visible_to(user), central_status=CentralStatus.PENDING
+        )
+        .select_related("resident", "office")
+        .order_by("recorded_at")[:100]
+    )
     return render(
         request,
         "cards/cardrequest_recording.html",
-        {"table": table, "emergency": emergency, "checklist": HealthChecklist.choices},
+        {
+            "table": table,
+            "emergency": emergency,
+            "checklist": HealthChecklist.choices,
+            "lookup": lookup,
+            "pending": pending,
+        },
     )
 
 

@@ -244,3 +244,29 @@ def test_request_page_shows_route_and_next_actions_and_changes_the_route(clerk, 
     client.force_login(uptd_a)
     page = client.get(f"/permohonan/{card_request.pk}/").content.decode()
     assert 'data-testid="route-form"' not in page and str(Route.UPTD.label) in page
+
+
+def test_the_recording_page_records_any_unrecorded_resident_by_nik(clerk, uptd_b, ponorogo, client):
+    from registry.models import AccessLog
+
+    adult = ResidentFactory(birth_date=_years_ago(30), biometric_recorded=False)
+    child = ResidentFactory(birth_date=_years_ago(12), biometric_recorded=False)
+    client.force_login(clerk)
+    client.post("/permohonan/perekaman/", {"nik": adult.nik})
+    adult.refresh_from_db()
+    assert adult.biometric_recorded
+    assert adult.biometric_recordings.get().central_status == CentralStatus.PENDING
+    assert AccessLog.objects.filter(resident=adult, action="search_nik").exists()
+    response = client.post("/permohonan/perekaman/", {"nik": child.nik}, follow=True)
+    assert "16 tahun" in response.content.decode()
+    child.refresh_from_db()
+    assert not child.biometric_recorded
+    page = client.get("/permohonan/perekaman/").content.decode()
+    assert adult.masked_nik in page and adult.nik not in page
+    # Kecamatan A's resident is not found by kecamatan B's operator, and stays as it was.
+    other = ResidentFactory(birth_date=_years_ago(30), biometric_recorded=False)
+    client.force_login(uptd_b)
+    response = client.post("/permohonan/perekaman/", {"nik": other.nik}, follow=True)
+    assert "tidak ditemukan" in response.content.decode()
+    other.refresh_from_db()
+    assert not other.biometric_recorded
