@@ -13,7 +13,7 @@ import secrets
 from pathlib import PurePath
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +89,15 @@ class CardRequestQuerySet(ScopedQuerySet):
     def in_work_order(self) -> CardRequestQuerySet:
         """Approved urgent requests first, then the oldest: the order every queue is worked in."""
         return self.order_by("-is_urgent", "queued_at", "id")
+
+    def with_appointment(self) -> CardRequestQuerySet:
+        """Each request's active arrival appointment (route 1), as `appointment_day` and `appointment_number`.
+        Read through the reverse relation queueing's Booking declares (queueing sits above cards)."""
+        return self.annotate(
+            active_booking=FilteredRelation("bookings", condition=Q(bookings__status__in=["booked", "checked_in"])),
+            appointment_day=F("active_booking__date"),
+            appointment_number=F("active_booking__number"),
+        )
 
     def needing_recording(self) -> CardRequestQuerySet:
         return self.open().filter(resident__biometric_recorded=False)

@@ -6,13 +6,15 @@ from datetime import timedelta
 
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cards.models import CardKind, CardRequest, Channel, UrgentStatus
+from cards.models import CardKind, CardRequest, Channel, Route, UrgentStatus
+from registry import clock
 from registry.filters import kecamatan_choices_for
 from registry.models import Region, Role
 
@@ -28,7 +30,8 @@ QUEUES: list[tuple[str, str, Q]] = [
         Q(urgent_status=UrgentStatus.REQUESTED, status__in=CardRequest.OPEN_STATUSES),
     ),
     ("siap-cetak", _("Siap cetak"), Q(status=S.READY_TO_PRINT)),
-    ("cetak", _("Terjadwal & dicetak"), Q(status__in=[S.SCHEDULED, S.PRINTED])),
+    ("terjadwal", _("Terjadwal di loket"), Q(status=S.SCHEDULED)),
+    ("dicetak", _("Dicetak"), Q(status=S.PRINTED)),
     ("penyerahan", _("Menunggu penyerahan"), Q(status__in=[S.READY_FOR_PICKUP, S.SHIPPED, S.SENT_TO_UPTD])),
     ("semua", _("Semua yang berjalan"), Q(status__in=CardRequest.OPEN_STATUSES)),
     ("selesai", _("Selesai/ditutup"), Q(status__in=CardRequest.CLOSED_STATUSES)),
@@ -79,6 +82,10 @@ class CardRequestFilter(django_filters.FilterSet):
     age = django_filters.ChoiceFilter(
         label=_("Umur permohonan"), choices=AGE_CHOICES, method="filter_age", empty_label=_("Semua umur")
     )
+    route = django_filters.ChoiceFilter(label=_("Rute"), choices=Route.choices, empty_label=_("Semua rute"))
+    appointment_day = django_filters.DateFilter(
+        label=_("Hari jadwal"), field_name="appointment_day", widget=forms.DateInput(attrs={"type": "date"})
+    )
     mine = django_filters.ChoiceFilter(
         label=_("Pengaju"),
         choices=[("1", _("Diajukan oleh saya"))],
@@ -88,14 +95,19 @@ class CardRequestFilter(django_filters.FilterSet):
 
     class Meta:
         model = CardRequest
-        fields = ["status", "kind", "channel", "kecamatan", "urgent", "age", "mine"]
+        fields = ["status", "kind", "channel", "route", "kecamatan", "urgent", "age", "appointment_day", "mine"]
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.filters["kecamatan"].queryset = kecamatan_choices_for(user)
         for field in self.form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select form-select-sm")
+            field.widget.attrs.setdefault(
+                "class",
+                "form-control form-control-sm"
+                if isinstance(field.widget, forms.DateInput)
+                else "form-select form-select-sm",
+            )
         self.form.fields["kecamatan"].label_from_instance = lambda region: region.name
 
     def filter_urgent(self, queryset, name, value):
@@ -108,7 +120,7 @@ class CardRequestFilter(django_filters.FilterSet):
 
     def filter_age(self, queryset, name, value):
         low, _sep, high = value.partition("-")
-        now = timezone.now()
+        now = clock.now()
         queryset = queryset.filter(created_at__lte=now - timedelta(days=int(low)))
         if high:
             queryset = queryset.filter(created_at__gt=now - timedelta(days=int(high) + 1))
@@ -127,12 +139,17 @@ class CardRequestTable(tables.Table):
     kind = tables.Column(verbose_name=_("Jenis"))
     channel = tables.Column(verbose_name=_("Saluran"))
     kecamatan = tables.Column(verbose_name=_("Kecamatan"), accessor="kecamatan__name")
+    route = tables.Column(verbose_name=_("Rute"))
     status = tables.Column(verbose_name=_("Status"))
+    appointment_day = tables.Column(verbose_name=_("Jadwal"), default="")
     created_at = tables.Column(verbose_name=_("Umur"))
 
     class Meta:
         model = CardRequest
-        fields = ("select", "number", "resident", "nik", "kind", "channel", "kecamatan", "status", "created_at")
+        fields = (
+            "select", "number", "resident", "nik", "kind", "channel", "kecamatan", "route", "status",
+            "appointment_day", "created_at",
+        )  # fmt: skip
         orderable = False
         empty_text = _("Tidak ada permohonan di antrean ini.")
         attrs = {"class": "table table-sm table-hover align-middle", "id": "request-table"}
@@ -155,11 +172,17 @@ class CardRequestTable(tables.Table):
     def render_channel(self, record):
         return record.get_channel_display()
 
+    def render_route(self, record):
+        return record.get_route_display()
+
+    def render_appointment_day(self, value, record):
+        return format_html("{} · {} {}", value.strftime("%d-%m-%Y"), _("no."), record.appointment_number)
+
     def render_status(self, record):
         return format_html('<span class="badge status-{}">{}</span>', record.status, record.get_status_display())
 
     def render_created_at(self, value):
-        days = (timezone.now() - value).days
+        days = (clock.now() - value).days
         return format_html(
             '<span title="{}">{} {}</span>', timezone.localtime(value).strftime("%d-%m-%Y %H:%M"), days, _("hari")
         )

@@ -79,11 +79,11 @@ def _requests_of(user):
 def cardrequest_list(request: HttpRequest) -> HttpResponse:
     """The queues (tabs with counts), filters, and the table with bulk actions; urgent first, then oldest."""
     user = request.user
-    base = _requests_of(user)
+    base = _requests_of(user).with_appointment()
     queue = request.GET.get("antrean")
     if queue not in QUEUE_KEYS:
         queue = default_queue(user)
-    counts = queue_counts(base)
+    counts = queue_counts(_requests_of(user))
     request_filter = CardRequestFilter(request.GET or None, queryset=base.filter(queue_condition(queue)), user=user)
     rows = request_filter.qs.select_related("resident", "kecamatan").in_work_order()
     table = CardRequestTable(rows)
