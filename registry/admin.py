@@ -40,11 +40,17 @@ class RegionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Office)
 class OfficeAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "kind", "region", "parent", "is_active", "health_emergency")
-    list_filter = ("kind", "is_active", "health_emergency")
+    list_display = ("name", "kind", "region", "parent", "time_zone", "message_route", "is_active", "health_emergency")
+    list_filter = ("kind", "time_zone", "message_route", "is_active", "health_emergency")
     search_fields = ("name", "region__name", "region__code")
     raw_id_fields = ("region", "parent")
     list_select_related = ("region", "parent")
+    fieldsets = (
+        (None, {"fields": ("kind", "name", "region", "parent", "address", "phone", "is_active")}),
+        # The office's wall clock: its "today", the end of its day and its daily jobs (WIB, WITA, WIT).
+        (_("Waktu dan layanan"), {"fields": ("time_zone", "message_route", "invitation_lead_days", "cod_fee")}),
+        (_("Blangko dan keadaan darurat"), {"fields": ("ration_blanks", "health_emergency")}),
+    )
 
 
 @admin.register(User)

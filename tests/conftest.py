@@ -1,16 +1,37 @@
-"""Role fixtures in the healthchecks alice/bob/charlie spirit: a clerk and a supervisor of Kabupaten
-Ponorogo, UPTD operators of two kecamatan (Slahung = A, Ngrayun = B), and residents in each."""
+"""Shared fixtures.
+
+Roles, in the healthchecks alice/bob/charlie spirit: a clerk and a supervisor of Kabupaten Ponorogo, UPTD
+operators of two kecamatan (Slahung = A, Ngrayun = B), and residents in each.
+
+Time. The code reads the clock only through `registry.clock`; tests never depend on the day they run.
+- `frozen_now`: stops the clock at FROZEN_NOW (tests/dates.py: Monday 6 September 2027, 09:00 WIB, in a
+  stretch without holidays) and returns it. Build every date from it: `FROZEN_TODAY`,
+  `next_weekday(FROZEN_TODAY, FRIDAY)`, `working_day_after(FROZEN_TODAY, 3)`, `at(day, 23, 30, zone=WIT)`.
+  `frozen_today` is its date.
+- Move the clock within a test through time-machine's own fixture, which `frozen_now` shares:
+  `time_machine.move_to(at(working_day_after(FROZEN_TODAY), 16), tick=False)` or
+  `time_machine.shift(timedelta(days=1))`. `time_machine.travel(...)` as a context manager works too.
+- Never `date(2026, 11, 23)` for a day that reaches a view or a service reading the clock.
+- The clock-shifted run: with TEST_CLOCK_SHIFT_DAYS=N in the environment the whole session runs N days
+  ahead of the real clock (ticking), so a hard-coded date that only works "for now" fails the day it is
+  written. `make test` runs the non-browser suite a second time with N=400. Tests that set their own time
+  (above) are unaffected: time-machine travels are nested. The report header names the run's clock.
+"""
 
 from __future__ import annotations
 
 import os
+import time
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 
 from registry.models import Office, Role
 from registry.offices import offices_create_for_kabupaten
 from registry.regions import region_codes, regions_load
 from registry.roles import staff_assign_role
+from tests.dates import FROZEN_NOW
 from tests.factories import FamilyFactory, ResidentFactory, UserFactory
 
 PASSWORD = "kata-sandi-uji-123"
@@ -18,6 +39,33 @@ KEC_A = "35.02.01"  # Slahung
 KEC_B = "35.02.02"  # Ngrayun
 DESA_A = "35.02.01.2001"
 DESA_B = "35.02.02.2001"
+
+
+CLOCK_SHIFT_DAYS = int(os.environ.get("TEST_CLOCK_SHIFT_DAYS") or 0)
+_clock_shift: time_machine.travel | None = None
+
+
+def pytest_configure(config):
+    """Start the session's clock shift before collection, so module-level dates are shifted too. A float
+    destination (a timestamp) leaves the process's TZ as Django set it."""
+    global _clock_shift
+    if CLOCK_SHIFT_DAYS and _clock_shift is None:
+        _clock_shift = time_machine.travel(time.time() + CLOCK_SHIFT_DAYS * 86_400, tick=True)
+        _clock_shift.start()
+
+
+def pytest_unconfigure(config):
+    global _clock_shift
+    if _clock_shift is not None:
+        _clock_shift.stop()
+        _clock_shift = None
+
+
+def pytest_report_header(config):
+    if CLOCK_SHIFT_DAYS:
+        shifted = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return f"clock: SHIFTED {CLOCK_SHIFT_DAYS} days ahead (TEST_CLOCK_SHIFT_DAYS), now {shifted}"
+    return "clock: real (set TEST_CLOCK_SHIFT_DAYS=N to run N days ahead)"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -34,6 +82,19 @@ def fast_password_hashing(settings):
     """PBKDF2 costs ~0.2 s per account on these machines and the role fixtures make several per test; the
     suite hashes with MD5 (production keeps Django's default)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def frozen_now(time_machine) -> datetime:
+    """Stop the clock at FROZEN_NOW (Monday 09:00 WIB) for this test; move it with `time_machine`."""
+    time_machine.move_to(FROZEN_NOW, tick=False)
+    return FROZEN_NOW
+
+
+@pytest.fixture
+def frozen_today(frozen_now) -> date:
+    """FROZEN_NOW's date (a Monday), with the clock stopped there."""
+    return frozen_now.date()
 
 
 @pytest.fixture
