@@ -1,23 +1,15 @@
-"""Synthetic demo data for Kabupaten Ponorogo: offices, one account per role, residents in families, the
-counter's calendar and card requests in every stage. It lives in the top app because it drives every layer
-below it (registry, cards, queueing) through their own services.
+"""The demo of `make run` (manage.py seed_demo): registry data (registry/demo.py), Ponorogo's counter
+calendar and a morning's card requests in every stage, made through the services the pages use.
 
-Every NIK passes the validator and agrees with the resident's birth date, sex and kecamatan; every KK
-number starts with its kecamatan. The data is random but repeatable (`seed`).
+In the top app because it drives every layer below it (registry, cards, queueing) through their services.
 """
 
 from __future__ import annotations
 
 import random
-from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, time, timedelta
-from itertools import islice
+from datetime import time, timedelta
 
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
 
 from cards import services
 from cards.models import CardRequest, Requirement
@@ -25,218 +17,16 @@ from queueing.appointments import booking_book
 from queueing.calendar import holidays_load
 from queueing.models import OpeningHours, QuotaDefault
 from registry import clock
-from registry.models import Family, FamilyRelation, Office, Region, Religion, Resident, Role, Sex, User
-from registry.nik import make_kk, make_nik
+from registry.demo import (
+    DEMO_KABUPATEN,
+    UPTD_DEMO_KECAMATAN,
+    DemoLogin,
+    demo_accounts_create,
+    residents_generate,
+)
+from registry.models import Office, Resident, User
 from registry.offices import offices_create_for_kabupaten
 from registry.regions import regions_load
-from registry.roles import role_groups_sync, staff_assign_role
-
-DEMO_KABUPATEN = "35.02"  # Kabupaten Ponorogo
-UPTD_DEMO_KECAMATAN = ("35.02.01", "35.02.17")  # Slahung, Ponorogo
-
-MALE_NAMES = """
-Agus Budi Wahyu Joko Slamet Bambang Heru Eko Dwi Teguh Sugeng Imam Rudi Hadi Yusuf Fajar Rizki Arif Bayu
-Dimas Adi Hendra Suyanto Sutrisno Purnomo Priyo Gilang Aditya Ilham Rendra Danang Wawan Yanto
-""".split()
-FEMALE_NAMES = """
-Siti Sri Dewi Wahyuni Suminah Sulastri Endang Ratna Yuni Rina Lestari Tri Nur Ayu Indah Wulan Fitri Rahayu
-Puji Sumarni Kartini Mulyani Dian Anik Novi Putri Nadia Salsabila Aisyah Nabila Anisa Eka
-""".split()
-SURNAMES = """
-Santoso Wibowo Susanto Prasetyo Hidayat Saputra Setiawan Nugroho Kurniawan Purwanto Suharto Hartono Wijaya
-Utomo Rahmawati Handayani Lestari Maharani Kusuma Pratama Ramadhan Firmansyah Hakim Sholeh
-""".split()
-STREETS = ("Jl. Sultan Agung", "Jl. Diponegoro", "Jl. Gajah Mada", "Jl. Soekarno-Hatta", "Jl. Pramuka")
-HAMLETS = ("Krajan", "Ngrandu", "Bangunrejo", "Sidomulyo", "Sumberagung", "Tegalrejo", "Karanganyar")
-BIRTH_PLACES = ("Ponorogo", "Ponorogo", "Ponorogo", "Madiun", "Pacitan", "Magetan", "Trenggalek", "Surabaya")
-RELIGION_WEIGHTS = ((Religion.ISLAM, 96), (Religion.KRISTEN, 2), (Religion.KATOLIK, 1), (Religion.HINDU, 1))
-
-DEMO_ACCOUNTS = (
-    ("petugas", "Petugas", "Loket", Role.CLERK, DEMO_KABUPATEN),
-    ("kabid", "Kepala", "Bidang PIAK", Role.SUPERVISOR, DEMO_KABUPATEN),
-    ("admin", "Administrator", "Dukcapil", Role.ADMINISTRATOR, DEMO_KABUPATEN),
-    ("uptd.slahung", "Operator", "UPTD Slahung", Role.UPTD_OPERATOR, UPTD_DEMO_KECAMATAN[0]),
-    ("uptd.ponorogo", "Operator", "UPTD Ponorogo", Role.UPTD_OPERATOR, UPTD_DEMO_KECAMATAN[1]),
-)
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    username: str
-    role: str
-    office: str
-
-
-def demo_accounts_create(*, password: str | None = None) -> list[DemoLogin]:
-    """One account per role (UPTD operators for two kecamatan); existing accounts get the demo password."""
-    password = password or settings.DEMO_PASSWORD
-    role_groups_sync()
-    logins = []
-    for username, first, last, role, region_code in DEMO_ACCOUNTS:
-        office = Office.objects.get(region_id=region_code)
-        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first, "last_name": last})
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        staff_assign_role(user=user, role=role, office=office)
-        logins.append(DemoLogin(username=username, role=str(Role(role).label), office=office.name))
-    return logins
-
-
-class _NikSerials:
-    """Hands out the next free serial per NIK/KK prefix so every generated number is unique."""
-
-    def __init__(self, existing: Iterator[str]) -> None:
-        self.next: dict[str, int] = defaultdict(lambda: 1)
-        for number in existing:
-            prefix, serial = number[:12], int(number[12:])
-            self.next[prefix] = max(self.next[prefix], serial + 1)
-
-    def take(self, prefix: str) -> int:
-        serial = self.next[prefix]
-        self.next[prefix] = serial + 1
-        return serial
-
-
-def _pick_religion(rng: random.Random) -> str:
-    return rng.choices([r for r, _ in RELIGION_WEIGHTS], weights=[w for _, w in RELIGION_WEIGHTS])[0]
-
-
-def _birth_date(rng: random.Random, today: date, min_age: int, max_age: int) -> date:
-    start = today - timedelta(days=365 * max_age + max_age // 4)
-    end = today - timedelta(days=365 * min_age + min_age // 4)
-    return start + timedelta(days=rng.randrange(max((end - start).days, 1)))
-
-
-def households_generate(
-    *, count: int, rng: random.Random, kabupaten: str = DEMO_KABUPATEN, nik_serials=None, kk_serials=None
-) -> Iterator[tuple[Family, list[Resident]]]:
-    """Synthetic, valid households of a kabupaten (unsaved Family + its Residents), `count` people in all.
-
-    NIK and KK serials continue after the numbers already in the database unless serial counters are given.
-    """
-    today = clock.today()
-    kecamatan_list = list(Region.objects.filter(parent_id=kabupaten).order_by("code"))
-    desa_by_kecamatan = {
-        k.code: list(Region.objects.filter(parent=k).values_list("code", flat=True)) for k in kecamatan_list
-    }
-    if nik_serials is None:
-        nik_serials = _NikSerials(Resident.objects.values_list("nik", flat=True).iterator())
-    if kk_serials is None:
-        kk_serials = _NikSerials(Family.objects.values_list("kk_number", flat=True).iterator())
-    produced = 0
-    while produced < count:
-        kecamatan = rng.choice(kecamatan_list).code
-        desa = rng.choice(desa_by_kecamatan[kecamatan])
-        registered = _birth_date(rng, today, 0, 20)
-        kk_prefix = make_kk(kecamatan_code=kecamatan, registered_on=registered, serial=1)[:12]
-        family_name = rng.choice(SURNAMES)
-        rt, rw = f"{rng.randint(1, 12):03d}", f"{rng.randint(1, 6):03d}"
-        if rng.random() < 0.5:
-            address = f"{rng.choice(STREETS)} No. {rng.randint(1, 200)}"
-        else:
-            address = f"Dusun {rng.choice(HAMLETS)}"
-        family = Family(
-            kk_number=make_kk(kecamatan_code=kecamatan, registered_on=registered, serial=kk_serials.take(kk_prefix)),
-            address=address,
-            rt=rt,
-            rw=rw,
-            desa_id=desa,
-        )
-        religion = _pick_religion(rng)
-        size = min(rng.choice((1, 2, 3, 3, 4, 4, 4, 5, 5, 6)), count - produced)
-        head_sex = Sex.MALE if rng.random() < 0.85 else Sex.FEMALE
-        head_birth = _birth_date(rng, today, 25, 80)
-        people = [(FamilyRelation.HEAD, head_sex, head_birth)]
-        if size > 1:
-            spouse_sex = Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE
-            spouse_relation = FamilyRelation.WIFE if spouse_sex == Sex.FEMALE else FamilyRelation.HUSBAND
-            people.append((spouse_relation, spouse_sex, head_birth + timedelta(days=rng.randint(-2000, 3000))))
-        youngest_parent_age = (today - max(p[2] for p in people)).days // 365
-        for _ in range(size - len(people)):
-            max_age = max(youngest_parent_age - 18, 0)
-            people.append(
-                (FamilyRelation.CHILD, rng.choice((Sex.MALE, Sex.FEMALE)), _birth_date(rng, today, 0, max_age))
-            )
-        family_members = []
-        for relation, sex, birth in people:
-            if birth > today:
-                birth = today - timedelta(days=1)
-            nik_prefix = make_nik(kecamatan_code=kecamatan, birth_date=birth, sex=sex, serial=1)[:12]
-            given = rng.choice(MALE_NAMES if sex == Sex.MALE else FEMALE_NAMES)
-            full_name = (
-                f"{given} {family_name}" if relation != FamilyRelation.WIFE else f"{given} {rng.choice(SURNAMES)}"
-            )
-            age = (today - birth).days // 365
-            family_members.append(
-                Resident(
-                    nik=make_nik(
-                        kecamatan_code=kecamatan, birth_date=birth, sex=sex, serial=nik_serials.take(nik_prefix)
-                    ),
-                    full_name=full_name.upper(),
-                    birth_place=rng.choice(BIRTH_PLACES).upper(),
-                    birth_date=birth,
-                    sex=sex,
-                    religion=religion,
-                    address=address,
-                    rt=rt,
-                    rw=rw,
-                    desa_id=desa,
-                    kecamatan_id=kecamatan,
-                    whatsapp=f"628{rng.randint(1, 9)}{rng.randint(10**8, 10**9 - 1)}"
-                    if age >= 17 and rng.random() < 0.6
-                    else "",
-                    relation_to_head=relation,
-                    biometric_recorded=age >= 17 and rng.random() < 0.9,
-                )
-            )
-        produced += len(family_members)
-        yield family, family_members
-
-
-def residents_generate(*, count: int, seed: int = 2026, batch_size: int = 5000, progress=None) -> int:
-    """Create `count` synthetic residents of Ponorogo grouped into families of one to six people."""
-    households = households_generate(count=count, rng=random.Random(seed))
-    created = 0
-    while True:
-        batch = list(islice(households, batch_size // 3))
-        if not batch:
-            break
-        families = [family for family, _members in batch]
-        with transaction.atomic():
-            Family.objects.bulk_create(families, batch_size=batch_size)
-            if families[0].pk is None:  # backends without RETURNING: read the ids back by KK number
-                ids = dict(
-                    Family.objects.filter(kk_number__in=[f.kk_number for f in families]).values_list("kk_number", "id")
-                )
-                for family in families:
-                    family.pk = ids[family.kk_number]
-            residents = []
-            for family, family_members in batch:
-                for resident in family_members:
-                    resident.family_id = family.pk
-                    residents.append(resident)
-            Resident.objects.bulk_create(residents, batch_size=batch_size)
-        created += len(residents)
-        if progress:
-            progress(created)
-    families_set_heads()
-    return created
-
-
-def families_set_heads() -> None:
-    """Point each family without a head at its member whose relation is kepala keluarga (one statement)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE registry_family SET head_id = (
-                SELECT r.id FROM registry_resident r
-                WHERE r.family_id = registry_family.id AND r.relation_to_head = %s
-                ORDER BY r.id LIMIT 1
-            )
-            WHERE head_id IS NULL
-            """,
-            [FamilyRelation.HEAD.value],
-        )
 
 
 def demo_service_calendar_create() -> None:

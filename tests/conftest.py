@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 
 from registry.models import Office, Role
 from registry.offices import offices_create_for_kabupaten
@@ -69,12 +70,15 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.path.exists("/usr/bin/chromium"):
-        return
-    skip = pytest.mark.skip(reason="Debian's chromium (/usr/bin/chromium) is not installed")
+    no_browser = pytest.mark.skip(reason="Debian's chromium (/usr/bin/chromium) is not installed")
+    has_browser = os.path.exists("/usr/bin/chromium")
+    not_postgres = pytest.mark.skip(reason="needs PostgreSQL (postgres_only); this run is on SQLite")
+    on_postgres = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+        if "browser" in item.keywords and not has_browser:
+            item.add_marker(no_browser)
+        if "postgres_only" in item.keywords and not on_postgres:
+            item.add_marker(not_postgres)
 
 
 @pytest.fixture(autouse=True)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from cards.models import CardRequest, NumberLinkRequest
-from delivery.demo import (
-    demo_accounts_create,
-    demo_card_requests_create,
-    demo_service_calendar_create,
-    residents_generate,
-)
+from delivery.demo import demo_card_requests_create, demo_service_calendar_create
 from messaging.models import Notification
 from queueing.models import Booking
+from registry.demo import demo_accounts_create, residents_generate
 
 
 def test_demo_card_requests_cover_the_stages(ponorogo, settings, tmp_path):

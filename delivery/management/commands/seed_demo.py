@@ -3,7 +3,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from delivery.demo import demo_accounts_create, demo_card_requests_create, demo_seed, demo_service_calendar_create
+from delivery.demo import demo_card_requests_create, demo_seed, demo_service_calendar_create
+from registry.demo import demo_accounts_create
 from registry.models import Resident
 
 
