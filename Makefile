@@ -1,8 +1,10 @@
 # e-KTP back office.
 #
 #   make run    the embedded demo: SQLite + filesystem Celery broker under var/, no services, no env vars
-#   make test   ruff, migrations check and pytest against a throwaway PostgreSQL 15 + Redis
-#   make lint   ruff check + format check          make fmt   ruff format + fix
+#   make test   ruff, lint-imports, migrations check and three pytest runs (scripts/test.sh): the whole suite
+#               on a throwaway PostgreSQL 15 + Redis, again with the clock 400 days ahead, and the card,
+#               appointment, counter and printing tests on SQLite (the embedded default)
+#   make lint   ruff check + format check + lint-imports (the app layers)   make fmt   ruff format + fix
 #   make clean  remove var/ (SQLite database, Celery folders)
 #
 # `install` (run by run and test) is idempotent: uv sync --frozen, npm ci only when package-lock.json
@@ -26,8 +28,8 @@ MO_FILES := $(PO_FILES:.po=.mo)
 
 help:
 	@echo "make run    start the demo (runserver on 127.0.0.1:8000 + Celery worker with beat)"
-	@echo "make test   lint, migrations check and pytest on a throwaway PostgreSQL + Redis"
-	@echo "make lint   ruff check + ruff format --check"
+	@echo "make test   lint, layers, migrations check; pytest on PostgreSQL, with the clock +400 days, and on SQLite"
+	@echo "make lint   ruff check + ruff format --check + lint-imports"
 	@echo "make fmt    ruff format + ruff check --fix"
 	@echo "make clean  remove var/ (SQLite database, Celery broker folders)"
 
@@ -69,6 +71,7 @@ test: install
 lint: python-deps
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports --no-logo --no-cache
 
 fmt: python-deps
 	$(VENV)/ruff format .

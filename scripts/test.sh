@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# `make test`: ruff, the migrations check and pytest against a throwaway PostgreSQL 15 + Redis
-# (scripts/services.sh). The services are stopped and their directory removed whatever happens: on
-# success, on the first failing step, on Ctrl-C or SIGTERM. Exits with the failing step's code
-# (pytest's own code, 5 "no tests collected" included). Extra arguments go to pytest, as does
-# PYTEST_ADDOPTS from the environment.
+# `make test`: ruff, the layer contracts (lint-imports), the migrations check, then three pytest runs:
+#
+#   run 1/3  PostgreSQL 15 + Redis, the real clock: the whole suite, browser tests included
+#   run 2/3  PostgreSQL, the clock moved TEST_CLOCK_SHIFT_DAYS (default 400) days ahead: the non-browser,
+#            non-slow suite, so a test that only passes "for now" fails the day it is written
+#   run 3/3  SQLite, the embedded default of `make run` (no DATABASE_URL, filesystem broker): the card,
+#            appointment, counter, printing and delivery tests, except those marked postgres_only
+#
+# PostgreSQL and Redis are throwaway (scripts/services.sh), stopped and removed whatever happens: on success,
+# on a failing step, on Ctrl-C or SIGTERM. A failing lint or migrations step stops at once with its code;
+# the three pytest runs all run, a summary names each one's outcome, and the script exits with the first
+# failing run's code (pytest's own, 5 "no tests collected" included).
+#
+# Extra arguments go to pytest (as does PYTEST_ADDOPTS) and then only run 1 runs with them, unless
+# TEST_RUNS says otherwise: TEST_RUNS="main shifted sqlite" (the default without arguments) picks runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SVC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ektp-test.XXXXXX")
+SQLITE_VAR=$(mktemp -d "${TMPDIR:-/tmp}/ektp-test-sqlite.XXXXXX")
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     scripts/services.sh stop "$SVC_DIR" || echo "test.sh: could not stop the services in $SVC_DIR" >&2
+    rm -rf "$SQLITE_VAR"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -19,6 +31,23 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 step() { echo "==> $*" >&2; }
+banner() {
+    echo >&2
+    echo "========================================================================================" >&2
+    echo "==> $*" >&2
+    echo "========================================================================================" >&2
+}
+
+if [ $# -gt 0 ]; then
+    RUNS=${TEST_RUNS:-main}
+else
+    RUNS=${TEST_RUNS:-main shifted sqlite}
+fi
+SHIFT_DAYS=${TEST_CLOCK_SHIFT_DAYS_RUN:-400}
+SQLITE_PATHS=()
+for path in tests/cards tests/queueing tests/delivery; do
+    [ -d "$path" ] && SQLITE_PATHS+=("$path")
+done
 
 step "starting PostgreSQL + Redis in $SVC_DIR"
 scripts/services.sh start "$SVC_DIR"
@@ -29,14 +58,59 @@ step "ruff check"
 .venv/bin/ruff check .
 step "ruff format --check"
 .venv/bin/ruff format --check .
+step "lint-imports (layers: config > delivery > queueing > cards > registry > messaging)"
+.venv/bin/lint-imports --no-logo --no-cache
 
 export DATABASE_URL
 export TEST_REDIS_URL=$REDIS_URL
 export CELERY_BROKER_URL=$REDIS_URL
 export CELERY_TASK_ALWAYS_EAGER=true
+unset TEST_CLOCK_SHIFT_DAYS
 
 step "makemigrations --check"
 .venv/bin/python manage.py makemigrations --check --dry-run
 
-step "pytest ${PYTEST_ADDOPTS:-} $*"
-.venv/bin/pytest "$@"
+FIRST_RC=0
+SUMMARY=()
+run() { # run <name> <description> <command...>: records the outcome, keeps going
+    local name=$1 description=$2 started rc=0
+    shift 2
+    banner "$description"
+    echo "    $*" >&2
+    started=$SECONDS
+    "$@" || rc=$?
+    local outcome="passed"
+    [ "$rc" -eq 0 ] || outcome="FAILED (exit $rc)"
+    SUMMARY+=("$(printf '%-8s %-22s %4ds  %s' "$name" "$outcome" $((SECONDS - started)) "$description")")
+    if [ "$rc" -ne 0 ] && [ "$FIRST_RC" -eq 0 ]; then FIRST_RC=$rc; fi
+}
+
+for name in $RUNS; do
+    case $name in
+    main)
+        run main "run 1/3: PostgreSQL, real clock, the whole suite ${PYTEST_ADDOPTS:-} $*" \
+            .venv/bin/pytest "$@"
+        ;;
+    shifted)
+        run shifted "run 2/3: PostgreSQL, clock +$SHIFT_DAYS days, tests except e2e and slow" \
+            env TEST_CLOCK_SHIFT_DAYS="$SHIFT_DAYS" \
+            .venv/bin/pytest tests --ignore=tests/e2e -m "not slow and not browser" -p no:cacheprovider -q
+        ;;
+    sqlite)
+        # The embedded default: no DATABASE_URL (settings pick SQLite under VAR_DIR; tests use an in-memory
+        # copy) and the filesystem broker; Celery tasks still run eagerly.
+        run sqlite "run 3/3: SQLite (make run's default), cards, queueing and delivery, not postgres_only" \
+            env -u DATABASE_URL -u CELERY_BROKER_URL -u TEST_REDIS_URL VAR_DIR="$SQLITE_VAR" \
+            .venv/bin/pytest "${SQLITE_PATHS[@]}" -m "not postgres_only and not browser" \
+            -p no:cacheprovider -q
+        ;;
+    *)
+        echo "test.sh: unknown run '$name' in TEST_RUNS (main, shifted, sqlite)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+banner "summary"
+printf '%s\n' "${SUMMARY[@]}" >&2
+exit "$FIRST_RC"
