@@ -146,6 +146,64 @@ def next_free_day_sql(*, office_id: int, channel: str, after: date, urgent: bool
     return row[0] if row else None
 
 
+def _open_days_python(*, office_id: int, first: date, last: date) -> dict[date, ServiceDay]:
+    """Every day from `first` to `last` as an office-day (the stored row, or an unsaved one built from the
+    weekday's opening hours, default quota and closures): four queries whatever the span."""
+    closed = set(
+        Closure.objects.filter(Q(office__isnull=True) | Q(office_id=office_id), date__range=(first, last)).values_list(
+            "date", flat=True
+        )
+    )
+    open_weekdays = set(OpeningHours.objects.filter(office_id=office_id).values_list("weekday", flat=True))
+    quotas = {q.weekday: q for q in QuotaDefault.objects.filter(office_id=office_id)}
+    rows = {d.date: d for d in ServiceDay.objects.filter(office_id=office_id, date__range=(first, last))}
+    days: dict[date, ServiceDay] = {}
+    day = first
+    while day <= last:
+        row = rows.get(day)
+        if row is None:
+            quota = quotas.get(day.weekday())
+            row = ServiceDay(
+                office_id=office_id,
+                date=day,
+                is_open=day.weekday() in open_weekdays and day not in closed,
+                print_capacity=quota.print_capacity if quota else 0,
+                cap_whatsapp=quota.whatsapp if quota else 0,
+                cap_walk_in=quota.walk_in if quota else 0,
+                cap_invitation=quota.invitation if quota else 0,
+                cap_uptd=quota.uptd if quota else 0,
+            )
+        days[day] = row
+        day += timedelta(days=1)
+    return days
+
+
+def places_left(*, office: Office, first: date, days: int) -> list[tuple[ServiceDay, dict[str, int]]]:
+    """The places left per day and channel for `days` days from `first` (the booking panel's table); days the
+    office does not serve are left out. Creates no rows."""
+    office_id = printing_office(office).pk
+    table = _open_days_python(office_id=office_id, first=first, last=first + timedelta(days=days - 1))
+    return [
+        (row, {channel: row.room(channel) for channel in QueueChannel.values})
+        for row in table.values()
+        if row.is_open and row.print_capacity > 0
+    ]
+
+
+def working_day_after(*, office: Office, after: date, count: int) -> date | None:
+    """The `count`-th working day after `after` (a day the office serves: open, with a print capacity), as
+    the calendar stands; None when there are not that many within the search window."""
+    office_id = printing_office(office).pk
+    table = _open_days_python(office_id=office_id, first=after + timedelta(days=1), last=after + timedelta(SEARCH_DAYS))
+    seen = 0
+    for day, row in table.items():
+        if row.is_open and row.print_capacity > 0:
+            seen += 1
+            if seen >= max(count, 1):
+                return day
+    return None
+
+
 def short_lock_timeout() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

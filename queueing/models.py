@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
+
 
 class QueueChannel(models.TextChoices):
     """The channels a day's quota is split between (Ponorogo: 200 by WhatsApp + 100 walk-in)."""
@@ -188,6 +190,16 @@ class ServiceDay(models.Model):
         return max(0, left)
 
 
+class CallStatus(models.TextChoices):
+    """Where an entry of a day's one call queue stands: a checked-in appointment or a walk-in number waits,
+    is called to a counter, and ends served (the card printed and handed over) or absent."""
+
+    WAITING = "waiting", _("Menunggu")
+    CALLED = "called", _("Dipanggil")
+    SERVED = "served", _("Selesai dilayani")
+    ABSENT = "absent", _("Tidak ada saat dipanggil")
+
+
 class BookingQuerySet(models.QuerySet):
     def active(self) -> BookingQuerySet:
         return self.filter(status=Booking.Status.BOOKED)
@@ -238,6 +250,29 @@ class Booking(models.Model):
         related_name="+",
         db_index=False,
     )
+    # A walk-in served the same day: the appointment made at the counter for the ticket's place (no second
+    # place is taken). Its call-queue entry is the ticket.
+    ticket = models.OneToOneField(
+        "WalkInTicket",
+        verbose_name=_("nomor antrean datang langsung"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="booking",
+    )
+    # The call queue, from check-in on (blank before): waiting, called, then served or absent.
+    call_status = models.CharField(_("panggilan"), max_length=10, choices=CallStatus.choices, blank=True)
+    counter = models.CharField(_("loket"), max_length=20, blank=True)
+    called_at = models.DateTimeField(_("dipanggil"), null=True, blank=True)
+    called_by = models.ForeignKey(
+        "registry.User",
+        verbose_name=_("dipanggil oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -254,6 +289,9 @@ class Booking(models.Model):
             models.UniqueConstraint(
                 fields=["card_request"], condition=Q(status="booked"), name="booking_one_active_per_request"
             ),
+            models.CheckConstraint(
+                condition=Q(status="checked_in") | Q(call_status=""), name="booking_only_checked_in_is_called"
+            ),
         ]
         indexes = [models.Index(fields=["office", "date", "status"], name="booking_office_date_status")]
 
@@ -262,18 +300,20 @@ class Booking(models.Model):
 
     @property
     def is_past(self) -> bool:
-        return self.date < date.today()
+        return self.date < clock.today(self.office)
+
+    @property
+    def label(self) -> str:
+        """What the counter calls out: the walk-in number for a walk-in, else the appointment's number."""
+        return self.ticket.label if self.ticket_id else f"{self.number:03d}"
 
 
 class WalkInTicket(models.Model):
     """A queue number handed out at the counter, up to the day's walk-in quota. Numbers run 1, 2, 3 ...
-    without gaps per office and day; a counter calls the next waiting ticket."""
+    without gaps per office and day; it waits in the day's one call queue, is called, tied to the resident's
+    request at the counter, and ends served or absent."""
 
-    class Status(models.TextChoices):
-        WAITING = "waiting", _("Menunggu")
-        CALLED = "called", _("Dipanggil")
-        SERVED = "served", _("Selesai dilayani")
-        ABSENT = "absent", _("Tidak ada saat dipanggil")
+    Status = CallStatus
 
     day = models.ForeignKey(ServiceDay, verbose_name=_("hari"), on_delete=models.PROTECT, related_name="tickets")
     number = models.PositiveIntegerField(_("nomor"))
@@ -293,6 +333,16 @@ class WalkInTicket(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The resident's request, tied at the counter (found by NIK, or created there).
+    card_request = models.ForeignKey(
+        "cards.CardRequest",
+        verbose_name=_("permohonan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="walk_in_tickets",
+    )
+    ended_at = models.DateTimeField(_("selesai"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("tiket datang langsung")

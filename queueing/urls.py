@@ -19,4 +19,9 @@ urlpatterns = [
     path("loket/undangan/", views.invitations_send, name="invitations_send"),
     path("permohonan/<int:pk>/jadwal/surat.pdf", views.booking_letter, name="booking_letter"),
     path("loket/tutup/", views.day_close, name="day_close"),
+    path("loket/panggilan/selesai/", views.call_end, name="call_end"),
+    path("loket/tiket/<int:pk>/layani/", views.walk_in_serve, name="walk_in_serve"),
+    path("loket/hadir/hari-ini/", views.walk_in_wrong_day, name="walk_in_wrong_day"),
+    path("loket/undangan/daftar/", views.invitation_list, name="invitation_list"),
+    path("loket/undangan/surat.pdf", views.invitation_letters, name="invitation_letters"),
 ]

@@ -1,10 +1,13 @@
-"""The request page's appointment panel: the page belongs to cards, which sits below queueing, so queueing
-contributes its panel through a template tag instead of cards importing it."""
+"""The request page's appointment panel, and a request's current appointment for other apps' templates: the
+pages belong to cards, which sits below queueing, so queueing contributes through template tags instead of
+cards importing it."""
 
 from __future__ import annotations
 
 from django import template
 
+from queueing.models import Booking
+from queueing.views import appointment_of as _appointment_of
 from queueing.views import booking_context
 
 register = template.Library()
@@ -19,3 +22,10 @@ def appointment_panel(context: template.Context, card_request) -> dict:
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def appointment_of(card_request) -> Booking | None:
+    """`{% appointment_of cr as booking %}`: the request's current appointment (day, number, channel,
+    status), or None."""
+    return _appointment_of(card_request)

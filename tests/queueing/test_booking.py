@@ -1,42 +1,45 @@
-"""Calendar, quotas and bookings: never overbooked, a full or closed day answers with the next free one."""
+"""Route-1 appointments: never overbooked, a full or closed day answers with the next free one, the request's
+move to scheduled asked of the workflow (one event, one message), only route 1, pemula not before wajib KTP,
+and what a closing request or a route change gives back."""
 
 from __future__ import annotations
 
 import threading
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from cards import services as card_services
-from cards.models import CardRequest
+from cards import workflow
+from cards.models import BiometricRecording, CardRequest, CardRequestEvent
 from messaging.models import Notification
-from queueing import appointments, calendar, errors
-from queueing.models import Booking, Closure, OpeningHours, QuotaDefault, ServiceDay
-from tests.factories import ResidentFactory
+from queueing import appointments, calendar, counter, errors
+from queueing.models import Booking, Closure, ServiceDay
+from tests.dates import FRIDAY, MONDAY, TUESDAY, next_weekday
+from tests.factories import CardRequestFactory, ResidentFactory, open_calendar
 
-TODAY = date(2026, 11, 23)  # a Monday
-MONDAY = TODAY + timedelta(days=7)
+S = CardRequest.Status
 
 
 @pytest.fixture
-def office(clerk):
-    office = clerk.office
-    for weekday in range(5):  # Monday to Friday, 08:00–15:00
-        OpeningHours.objects.create(office=office, weekday=weekday, opens_at=time(8), closes_at=time(15))
-        QuotaDefault.objects.create(office=office, weekday=weekday, print_capacity=3, whatsapp=2, walk_in=1)
-    return office
+def office(clerk, frozen_now):
+    """Ponorogo open Monday to Friday: 3 cards a day, 2 by message and 1 walk-in."""
+    open_calendar(clerk.office, print_capacity=3, whatsapp=2, walk_in=1)
+    return clerk.office
 
 
-def _ready(clerk, n: int, **resident) -> list[CardRequest]:
-    requests = []
-    for _ in range(n):
-        card_request = card_services.card_request_create(
-            resident=ResidentFactory(**resident), kind="rusak", by=clerk, channel="whatsapp"
-        )
-        CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
-        requests.append(card_request)
-    return requests
+@pytest.fixture
+def monday(frozen_today) -> date:
+    """The next Monday (a week after the frozen Monday)."""
+    return next_weekday(frozen_today, MONDAY, after=True)
+
+
+def _ready(n: int, **fields) -> list[CardRequest]:
+    return [CardRequestFactory(ready=True, **fields) for _ in range(n)]
+
+
+def _book(card_request, day, channel="whatsapp", by=None) -> Booking:
+    return appointments.booking_book(card_request_id=card_request.pk, channel=channel, by=by, wish=day)
 
 
 def test_holidays_are_seeded_with_cuti_bersama(db):
@@ -47,135 +50,242 @@ def test_holidays_are_seeded_with_cuti_bersama(db):
     assert calendar.holidays_load(years=[2026]) == 0
 
 
-def test_booking_takes_the_wished_day_with_numbers_and_a_message(clerk, office):
-    first, second = _ready(clerk, 2)
-    a = appointments.booking_book(card_request_id=first.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    b = appointments.booking_book(card_request_id=second.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    assert (a.date, a.number, b.number) == (MONDAY, 1, 2)
-    assert CardRequest.objects.get(pk=first.pk).status == "scheduled"
-    message = Notification.objects.get(card_request=first, template="booking_confirmed")
-    assert "30-11-2026" in message.text and "nomor antrean 1" in message.text
+def test_booking_asks_the_workflow_one_event_and_one_message(clerk, office, monday):
+    first, second = _ready(2)
+    a = _book(first, monday, by=clerk)
+    b = _book(second, monday)
+    assert (a.date, a.number, b.number) == (monday, 1, 2)
+    first.refresh_from_db()
+    assert first.status == S.SCHEDULED
+    (event,) = first.events.filter(action=CardRequestEvent.Action.STATUS)
+    assert (event.from_status, event.to_status, event.by) == (S.READY_TO_PRINT, S.SCHEDULED, clerk)
+    assert monday.strftime("%d-%m-%Y") in event.note
+    (message,) = Notification.objects.filter(card_request=first)
+    assert message.template == "booking_confirmed"
+    assert monday.strftime("%d-%m-%Y") in message.text and "nomor antrean 1" in message.text
 
 
-def test_full_channel_answers_with_the_next_free_day(clerk, office):
-    requests = _ready(clerk, 3)
+def test_a_full_channel_answers_with_the_next_free_day_and_moves_nothing(office, monday):
+    requests = _ready(3)
     for card_request in requests[:2]:
-        appointments.booking_book(
-            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-        )
+        _book(card_request, monday)
     with pytest.raises(errors.DayUnavailable) as refused:
-        appointments.booking_book(
-            card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-        )
-    assert refused.value.next_free == MONDAY + timedelta(days=1)
+        _book(requests[2], monday)
+    assert refused.value.next_free == monday + timedelta(days=1)
     assert "penuh" in str(refused.value)
-    assert CardRequest.objects.get(pk=requests[2].pk).status == "ready_to_print"
-    # Walk-in still has its own place that Monday.
-    assert ServiceDay.objects.get(date=MONDAY).room("walk_in") == 1
+    requests[2].refresh_from_db()
+    assert requests[2].status == S.READY_TO_PRINT and not requests[2].events.exists()
+    assert not Notification.objects.filter(card_request=requests[2]).exists()
+    assert ServiceDay.objects.get(date=monday).room("walk_in") == 1
 
 
-def test_closed_day_and_holiday_are_skipped(clerk, office):
-    Closure.objects.create(office=None, date=MONDAY, name="Libur", kind="national")
-    (card_request,) = _ready(clerk, 1)
+def test_closed_days_and_holidays_are_skipped(office, monday):
+    Closure.objects.create(office=None, date=monday, name="Libur", kind="national")
+    (card_request,) = _ready(1)
     with pytest.raises(errors.DayUnavailable, match="tutup"):
-        appointments.booking_book(
-            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-        )
-    saturday = MONDAY - timedelta(days=2)
+        _book(card_request, monday)
+    saturday = monday - timedelta(days=2)
     with pytest.raises(errors.DayUnavailable) as refused:
-        appointments.booking_book(
-            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=saturday, today=TODAY
-        )
-    assert refused.value.next_free == MONDAY + timedelta(days=1)  # Sunday closed, Monday a holiday
+        _book(card_request, saturday)
+    assert refused.value.next_free == monday + timedelta(days=1)  # Sunday closed, Monday a holiday
 
 
-def test_without_a_wish_the_first_day_with_room(clerk, office):
-    requests = _ready(clerk, 3)
-    days = [
-        appointments.booking_book(card_request_id=r.pk, channel="whatsapp", by=clerk, today=TODAY).date
-        for r in requests
-    ]
-    assert days == [TODAY + timedelta(days=1)] * 2 + [TODAY + timedelta(days=2)]
+def test_without_a_wish_the_first_days_with_room_after_today(office, frozen_today):
+    requests = _ready(3)
+    days = [appointments.booking_book(card_request_id=r.pk, channel="whatsapp", by=None).date for r in requests]
+    assert days == [frozen_today + timedelta(days=1)] * 2 + [frozen_today + timedelta(days=2)]
 
 
-def test_cancel_frees_the_place_and_numbers_are_not_reused(clerk, office):
-    requests = _ready(clerk, 3)
-    first = appointments.booking_book(
-        card_request_id=requests[0].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-    )
-    appointments.booking_book(card_request_id=requests[1].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
-    appointments.booking_cancel(booking_id=first.pk, by=clerk, reason="berhalangan")
-    assert CardRequest.objects.get(pk=requests[0].pk).status == "ready_to_print"
-    third = appointments.booking_book(
-        card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-    )
-    assert third.number == 3
-    day = ServiceDay.objects.get(date=MONDAY)
-    assert (day.booked_total, day.booked_whatsapp) == (2, 2)
+def test_today_and_the_past_are_refused(office, frozen_today):
+    (card_request,) = _ready(1)
+    with pytest.raises(errors.DayUnavailable, match="setelah hari ini"):
+        _book(card_request, frozen_today)
 
 
-def test_reschedule_to_a_full_day_keeps_the_old_booking(clerk, office):
-    requests = _ready(clerk, 3)
-    tuesday = MONDAY + timedelta(days=1)
-    for card_request in requests[:2]:
-        appointments.booking_book(
-            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=tuesday, today=TODAY
-        )
-    mine = appointments.booking_book(
-        card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-    )
-    with pytest.raises(errors.DayUnavailable):
-        appointments.booking_reschedule(booking_id=mine.pk, by=clerk, wish=tuesday, today=TODAY)
-    mine.refresh_from_db()
-    assert mine.status == "booked" and ServiceDay.objects.get(date=MONDAY).booked_total == 1
-    moved = appointments.booking_reschedule(booking_id=mine.pk, by=clerk, wish=MONDAY + timedelta(days=2), today=TODAY)
-    assert moved.date == MONDAY + timedelta(days=2)
-    assert ServiceDay.objects.get(date=MONDAY).booked_total == 0
+def test_only_route_1_takes_appointments(office, monday):
+    (collect,) = _ready(1, route="collect")
+    (post,) = _ready(1, route="post")
+    for card_request in (collect, post):
+        with pytest.raises(errors.QueueingError, match="tanpa jadwal kedatangan"):
+            _book(card_request, monday)
+        card_request.refresh_from_db()
+        assert card_request.status == S.READY_TO_PRINT
+    assert not ServiceDay.objects.filter(date=monday, booked_total__gt=0).exists()
 
 
-def test_urgent_skips_the_channel_quota_not_the_print_capacity(clerk, supervisor, office, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    requests = _ready(clerk, 4)
-    for card_request in requests[:2]:
-        appointments.booking_book(
-            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-        )
-    CardRequest.objects.filter(pk__in=[requests[2].pk, requests[3].pk]).update(urgent_status="approved", is_urgent=True)
-    urgent = appointments.booking_book(
-        card_request_id=requests[2].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-    )
-    assert urgent.urgent and ServiceDay.objects.get(date=MONDAY).booked_total == 3
-    with pytest.raises(errors.DayUnavailable):
-        appointments.booking_book(
-            card_request_id=requests[3].pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-        )
+def test_walk_in_places_are_not_booked_ahead(office, monday):
+    (card_request,) = _ready(1)
+    with pytest.raises(errors.QueueingError, match="nomor antrean di loket"):
+        _book(card_request, monday, channel="walk_in")
 
 
-def test_only_ready_requests_are_booked_once(clerk, office):
-    (card_request,) = _ready(clerk, 1)
-    appointments.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY)
+def test_only_ready_requests_are_booked_once(office, monday):
+    (card_request,) = _ready(1)
+    _book(card_request, monday)
     with pytest.raises(errors.QueueingError, match="belum siap cetak"):
-        appointments.booking_book(
-            card_request_id=card_request.pk, channel="whatsapp", by=clerk, wish=MONDAY, today=TODAY
-        )
+        _book(card_request, monday)
+    verifying = CardRequestFactory(verifying=True)
+    with pytest.raises(errors.QueueingError, match="belum siap cetak"):
+        _book(verifying, monday)
 
 
-def test_the_database_refuses_overbooking(clerk, office):
-    day = calendar.service_day_get(office=office, day=MONDAY)
+def test_a_place_whose_move_the_workflow_refuses_is_given_back(office, monday, monkeypatch):
+    (card_request,) = _ready(1)
+
+    def refuse(**kwargs):
+        raise workflow.StaleCardRequest("changed")
+
+    monkeypatch.setattr(appointments, "card_move", refuse)
+    with pytest.raises(errors.QueueingError, match="changed"):
+        _book(card_request, monday)
+    day = ServiceDay.objects.get(date=monday)
+    assert (day.booked_total, day.booked_whatsapp, day.last_number) == (0, 0, 1)
+    assert not Booking.objects.exists()
+
+
+def _pemula_turning_17_on(birthday: date, *, recorded_by) -> CardRequest:
+    """A ready pemula request of a resident recorded at 16 (the centre answered PRR), 17 on `birthday`."""
+    resident = ResidentFactory(birth_date=birthday.replace(year=birthday.year - 17))
+    card_request = CardRequestFactory(ready=True, kind="pemula", resident=resident)
+    BiometricRecording.objects.create(
+        resident=resident, office=card_request.office, recorded_by=recorded_by, central_status="prr"
+    )
+    return card_request
+
+
+def test_a_pemula_appointment_is_never_before_the_wajib_ktp_day(clerk, office, frozen_today):
+    birthday = next_weekday(frozen_today + timedelta(days=10), TUESDAY)
+    card_request = _pemula_turning_17_on(birthday, recorded_by=clerk)
+    with pytest.raises(errors.QueueingError, match="wajib KTP mulai"):
+        _book(card_request, birthday - timedelta(days=1))
+    assert not ServiceDay.objects.filter(booked_total__gt=0).exists()
+    booking = appointments.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=None)
+    assert booking.date == birthday
+
+
+def test_cancelling_gives_the_place_back_numbers_are_not_reused_and_the_resident_is_told(clerk, office, monday):
+    requests = _ready(3)
+    first = _book(requests[0], monday)
+    _book(requests[1], monday)
+    appointments.booking_cancel(booking_id=first.pk, by=clerk, reason="berhalangan")
+    requests[0].refresh_from_db()
+    assert requests[0].status == S.READY_TO_PRINT
+    event = requests[0].events.filter(action="status").last()
+    assert (event.from_status, event.to_status, event.by) == (S.SCHEDULED, S.READY_TO_PRINT, clerk)
+    message = Notification.objects.filter(card_request=requests[0]).latest("id")
+    assert message.template == "booking_cancelled" and "berhalangan" in message.text
+    assert _book(requests[2], monday).number == 3
+    day = ServiceDay.objects.get(date=monday)
+    assert (day.booked_total, day.booked_whatsapp) == (2, 2)
+    with pytest.raises(errors.QueueingError, match="tidak aktif"):
+        appointments.booking_cancel(booking_id=first.pk, by=clerk, reason="lagi")
+
+
+def test_rescheduling_to_a_full_day_keeps_the_old_one_else_one_message_replaces_it(office, monday):
+    requests = _ready(3)
+    tuesday = monday + timedelta(days=1)
+    for card_request in requests[:2]:
+        _book(card_request, tuesday)
+    mine = _book(requests[2], monday)
+    with pytest.raises(errors.DayUnavailable):
+        appointments.booking_reschedule(booking_id=mine.pk, by=None, wish=tuesday)
+    mine.refresh_from_db()
+    assert mine.status == "booked" and ServiceDay.objects.get(date=monday).booked_total == 1
+    moved = appointments.booking_reschedule(booking_id=mine.pk, by=None, wish=monday + timedelta(days=2))
+    assert moved.date == monday + timedelta(days=2)
+    assert ServiceDay.objects.get(date=monday).booked_total == 0
+    message = Notification.objects.filter(card_request=requests[2]).latest("id")
+    assert message.template == "booking_moved" and "MENGGANTIKAN" in message.text
+    assert monday.strftime("%d-%m-%Y") in message.text
+    assert Notification.objects.filter(card_request=requests[2]).count() == 2  # booked, then moved
+
+
+def test_urgent_skips_the_channel_quota_not_the_print_capacity(office, monday):
+    requests = _ready(2)
+    urgent = _ready(2, urgent=True)
+    for card_request in requests:
+        _book(card_request, monday)
+    booking = _book(urgent[0], monday)
+    assert booking.urgent and ServiceDay.objects.get(date=monday).booked_total == 3
+    with pytest.raises(errors.DayUnavailable):
+        _book(urgent[1], monday)
+
+
+def test_the_database_refuses_overbooking(office, monday):
+    day = calendar.service_day_get(office=office, day=monday)
     with pytest.raises(IntegrityError), transaction.atomic():
         ServiceDay.objects.filter(pk=day.pk).update(booked_total=4, booked_whatsapp=4)
     with pytest.raises(IntegrityError), transaction.atomic():
         ServiceDay.objects.filter(pk=day.pk).update(booked_total=1)  # not the sum of the channels
 
 
+def test_closing_a_request_gives_its_appointment_back_and_it_never_becomes_a_no_show(
+    clerk, office, monday, time_machine
+):
+    (card_request,) = _ready(1)
+    booking = _book(card_request, monday)
+    workflow.card_move_as(
+        clerk, card_request_id=card_request.pk, to_status=S.CANCELLED, expected_status=S.SCHEDULED, note="pindah"
+    )
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert ServiceDay.objects.get(date=monday).booked_total == 0
+    time_machine.move_to(monday + timedelta(days=1), tick=False)
+    assert appointments.bookings_close_day(office=office, day=monday) == {"no_show": 0, "returned": 0, "unserved": 0}
+    card_request.refresh_from_db()
+    assert card_request.status == S.CANCELLED and card_request.no_shows == 0
+
+
+def test_leaving_route_1_while_scheduled_returns_the_request_to_ready(clerk, office, monday):
+    (card_request,) = _ready(1)
+    booking = _book(card_request, monday)
+    workflow.card_request_route_set(
+        card_request_id=card_request.pk, route="collect", by=clerk, expected_route="counter"
+    )
+    card_request.refresh_from_db()
+    booking.refresh_from_db()
+    assert (card_request.status, card_request.route, booking.status) == (S.READY_TO_PRINT, "collect", "cancelled")
+    assert ServiceDay.objects.get(date=monday).booked_total == 0
+    last = card_request.events.filter(action="status").last()
+    assert (last.from_status, last.to_status) == (S.SCHEDULED, S.READY_TO_PRINT)
+
+
+def test_reconcile_counts_a_walk_in_appointment_once(clerk, office, frozen_today):
+    (card_request,) = _ready(1)
+    ticket = counter.ticket_issue(office=office, by=clerk)
+    counter.walk_in_serve(ticket_id=ticket.pk, card_request_id=card_request.pk, office=office, by=clerk)
+    assert appointments.service_days_reconcile(since=frozen_today) == 0
+    day = ServiceDay.objects.get(date=frozen_today)
+    assert (day.booked_walk_in, day.booked_total) == (1, 1)
+
+
+def test_supervisor_may_exceed_the_print_capacity_for_urgent_and_it_is_logged(
+    clerk, supervisor, office, client, monday
+):
+    for card_request in _ready(2):
+        _book(card_request, monday)
+    first_urgent, second_urgent = _ready(2, urgent=True)
+    _book(first_urgent, monday)  # the third and last print place (urgent skips the channel quota)
+    with pytest.raises(errors.QueueingError, match="kepala bidang"):
+        appointments.booking_book_over_capacity(card_request_id=second_urgent.pk, by=clerk, wish=monday)
+    client.force_login(supervisor)
+    client.post(f"/permohonan/{second_urgent.pk}/jadwal/", {"channel": "whatsapp", "wish": monday.isoformat()})
+    assert not Booking.objects.filter(card_request=second_urgent).exists()  # full, and no override asked
+    client.post(
+        f"/permohonan/{second_urgent.pk}/jadwal/",
+        {"channel": "whatsapp", "wish": monday.isoformat(), "over_capacity": "on"},
+    )
+    day = ServiceDay.objects.get(date=monday)
+    assert (day.print_capacity, day.booked_total, day.capacity_overrides) == (4, 4, 1)
+    assert second_urgent.events.filter(action="over_capacity", by=supervisor).exists()
+
+
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_bookers_never_overbook(ponorogo, clerk):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
-    office = clerk.office
-    OpeningHours.objects.create(office=office, weekday=MONDAY.weekday(), opens_at=time(8), closes_at=time(15))
-    QuotaDefault.objects.create(office=office, weekday=MONDAY.weekday(), print_capacity=30, whatsapp=30)
-    requests = _ready(clerk, 45)
+def test_concurrent_bookers_never_overbook_and_number_without_gaps(ponorogo, clerk, frozen_today):
+    open_calendar(clerk.office, print_capacity=30, whatsapp=30, walk_in=0)
+    friday = next_weekday(frozen_today, FRIDAY)
+    requests = _ready(45)
     barrier = threading.Barrier(15)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -185,9 +295,7 @@ def test_concurrent_bookers_never_overbook(ponorogo, clerk):
         try:
             for card_request in chunk:
                 try:
-                    appointments.booking_book(
-                        card_request_id=card_request.pk, channel="whatsapp", by=None, wish=MONDAY, today=TODAY
-                    )
+                    _book(card_request, friday)
                     result = "booked"
                 except errors.DayUnavailable:
                     result = "full"
@@ -202,46 +310,11 @@ def test_concurrent_bookers_never_overbook(ponorogo, clerk):
     for thread in threads:
         thread.join()
     assert outcomes.count("booked") == 30 and outcomes.count("full") == 15
-    day = ServiceDay.objects.get(date=MONDAY)
+    day = ServiceDay.objects.get(date=friday)
     assert day.booked_total == 30 and day.last_number == 30
     numbers = sorted(Booking.objects.filter(day=day).values_list("number", flat=True))
     assert numbers == list(range(1, 31))
-
-
-def test_supervisor_may_exceed_the_print_capacity_for_urgent_and_it_is_logged(clerk, supervisor, office, client):
-    requests = _ready(clerk, 4)
-    for card_request, channel in zip(requests[:3], ["whatsapp", "whatsapp", "walk_in"], strict=True):
-        appointments.booking_book(card_request_id=card_request.pk, channel=channel, by=clerk, wish=MONDAY, today=TODAY)
-    urgent = requests[3]
-    CardRequest.objects.filter(pk=urgent.pk).update(urgent_status="approved", is_urgent=True)
-    with pytest.raises(errors.QueueingError, match="kepala bidang"):
-        appointments.booking_book_over_capacity(card_request_id=urgent.pk, by=clerk, wish=MONDAY, today=TODAY)
-    client.force_login(supervisor)
-    client.post(f"/permohonan/{urgent.pk}/jadwal/", {"channel": "whatsapp", "wish": MONDAY.isoformat()})
-    assert not Booking.objects.filter(card_request=urgent).exists()  # full, and no override asked
-    client.post(
-        f"/permohonan/{urgent.pk}/jadwal/", {"channel": "whatsapp", "wish": MONDAY.isoformat(), "over_capacity": "on"}
-    )
-    day = ServiceDay.objects.get(date=MONDAY)
-    assert (day.print_capacity, day.booked_total, day.capacity_overrides) == (4, 4, 1)
-    assert urgent.events.filter(action="over_capacity", by=supervisor).exists()
-
-
-def test_administrators_see_only_their_offices_quotas_in_the_admin(client, administrator, office, ponorogo):
-    from django.contrib.admin.sites import site
-    from django.test import RequestFactory
-
-    from queueing.admin import QuotaDefaultAdmin
-    from registry.models import Office, Region
-
-    Region.objects.get_or_create(
-        code="35.01", defaults={"level": 2, "kind": "kabupaten", "parent_id": "35", "name": "PACITAN", "decree": "-"}
-    )
-    foreign = Office.objects.create(kind="disdukcapil", region_id="35.01", name="Disdukcapil Pacitan")
-    QuotaDefault.objects.create(office=foreign, weekday=0, print_capacity=1)
-    request = RequestFactory().get("/admin/queueing/quotadefault/")
-    request.user = administrator
-    visible = QuotaDefaultAdmin(QuotaDefault, site).get_queryset(request)
-    assert set(visible.values_list("office_id", flat=True)) == {office.pk}
-    client.force_login(administrator)
-    assert client.get("/admin/queueing/quotadefault/").status_code == 200
+    assert CardRequest.objects.filter(status=S.SCHEDULED).count() == 30
+    assert CardRequestEvent.objects.filter(to_status=S.SCHEDULED).count() == 30
+    assert Notification.objects.filter(template="booking_confirmed").count() == 30
+    assert not CardRequestEvent.objects.exclude(to_status=S.SCHEDULED).filter(action="status").exists()
