@@ -6,14 +6,13 @@ the list page is addressed by that token (`?s=...`).
 
 from __future__ import annotations
 
-from datetime import date
-
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
 from registry.models import AgeBand, Family, Office, Region, Resident, Sex
 from registry.nik import normalize_number
 from registry.scoping import scope_code_of
@@ -109,7 +108,7 @@ class ResidentFilter(django_filters.FilterSet):
         return queryset.filter(full_name__icontains=value)
 
     def filter_age_band(self, queryset: QuerySet[Resident], name: str, value: str) -> QuerySet[Resident]:
-        born_after, born_before = AgeBand(value).birth_date_range(date.today())
+        born_after, born_before = AgeBand(value).birth_date_range(clock.today(self.user.office))
         if born_after:
             queryset = queryset.filter(birth_date__gte=born_after)
         if born_before:

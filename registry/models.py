@@ -12,6 +12,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
 from registry.scoping import ScopedQuerySet
 
 
@@ -457,7 +458,7 @@ def mask_number(number: str) -> str:
 
 class SavedSearchQuerySet(models.QuerySet):
     def expired(self, *, now=None) -> SavedSearchQuerySet:
-        return self.filter(created_at__lt=(now or timezone.now()) - SavedSearch.LIFETIME)
+        return self.filter(created_at__lt=(now or clock.now()) - SavedSearch.LIFETIME)
 
 
 class SavedSearch(models.Model):
@@ -529,7 +530,7 @@ class ResidentImportQuerySet(ScopedQuerySet):
     def claimable(self, *, now=None) -> ResidentImportQuerySet:
         """Imports a worker may take: queued, or running with no sign of life for STALE_AFTER (its worker
         died). Claiming is an UPDATE on this queryset, so two workers never run the same import."""
-        now = now or timezone.now()
+        now = now or clock.now()
         stale = now - ResidentImport.STALE_AFTER
         return self.filter(
             Q(status=ResidentImport.Status.QUEUED)

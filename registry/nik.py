@@ -19,6 +19,8 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from registry import clock
+
 RegionExists = Callable[[str], bool]
 """Is this dotted region code ("35", "35.02", "35.02.01") in the current decree?"""
 
@@ -126,7 +128,7 @@ def _real_date(year: int, month: int, day: int) -> date | None:
 
 def parse_nik(raw: str, *, region_exists: RegionExists | None = None, today: date | None = None) -> ParsedNumber:
     """Check a NIK; every problem found is listed, not only the first."""
-    today = today or date.today()
+    today = today or clock.today()
     number, errors = _check_structure(raw, "NIK")
     if errors:
         return ParsedNumber(raw=raw, number=number, errors=tuple(errors), warnings=())
@@ -176,7 +178,7 @@ def parse_kk(raw: str, *, region_exists: RegionExists | None = None, today: date
     The KK date rule comes from a secondary source, so only an impossible day/month (31-04, month 13) or a
     date after today is an error; 29 February of a non-leap year is a warning and leaves `date` None.
     """
-    today = today or date.today()
+    today = today or clock.today()
     number, errors = _check_structure(raw, _("Nomor KK"))
     if errors:
         return ParsedNumber(raw=raw, number=number, errors=tuple(errors), warnings=())
@@ -280,7 +282,7 @@ class BulkNumberChecker:
 
     def __init__(self, *, region_exists: RegionExists | None, today: date | None = None) -> None:
         self.region_exists = region_exists
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self._heads: dict[str, bool] = {}
         self._nik_dates: dict[str, tuple[date, str] | None] = {}
         self._kk_dates: dict[str, bool] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -97,6 +99,14 @@ def role_groups_sync() -> dict[str, Group]:
         group.permissions.set(perms)
         groups[role] = group
     return groups
+
+
+def role_groups_sync_after_migrate(sender, using: str = "default", **kwargs) -> None:
+    """post_migrate handler (connected in RegistryConfig.ready): roles also hold permissions of apps migrated
+    after registry (cards, queueing, delivery), so those permissions are created first."""
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    role_groups_sync()
 
 
 def staff_assign_role(*, user: User, role: Role | str, office: Office) -> User:

@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
-from django.utils import timezone
+from django.conf import settings
 
-from registry.models import SavedSearch
+from registry import clock
+from registry.importer.engine import import_residents
+from registry.models import ImportRowError, ResidentImport, SavedSearch
 
 
 @shared_task
@@ -23,9 +25,6 @@ def run_resident_import(import_id: int) -> str:
     duplicate delivery never runs it twice at once. A run taken over from a dead worker starts over, which
     is safe: merged rows are found unchanged. The uploaded file is deleted when the import ends.
     """
-    from registry.importer.engine import import_residents
-    from registry.models import ResidentImport
-
     job = ResidentImport.objects.filter(pk=import_id).select_related("office").first()
     if job is None:
         return "missing"
@@ -33,7 +32,7 @@ def run_resident_import(import_id: int) -> str:
         ResidentImport.objects.filter(pk=job.pk).update(status=ResidentImport.Status.CANCELLED)
         _delete_upload(job)
         return ResidentImport.Status.CANCELLED
-    now = timezone.now()
+    now = clock.now()
     claimed = (
         ResidentImport.objects.claimable(now=now)
         .filter(pk=job.pk)
@@ -47,7 +46,7 @@ def run_resident_import(import_id: int) -> str:
         ResidentImport.objects.filter(pk=job.pk).update(
             status=ResidentImport.Status.FAILED,
             message="Berkas unggahan tidak ditemukan; unggah ulang.",
-            finished_at=timezone.now(),
+            finished_at=clock.now(),
         )
     _delete_upload(job)
     return ResidentImport.objects.values_list("status", flat=True).get(pk=job.pk)
@@ -63,9 +62,7 @@ def _delete_upload(job) -> None:
 def resume_resident_imports() -> int:
     """Send again the imports nobody is running: queued for over a minute (the broker was down when they
     were uploaded) or running with a dead worker. Beat runs this every minute; returns how many were sent."""
-    from registry.models import ResidentImport
-
-    now = timezone.now()
+    now = clock.now()
     waiting = ResidentImport.objects.claimable(now=now).exclude(
         status=ResidentImport.Status.QUEUED, created_at__gte=now - timedelta(minutes=1)
     )
@@ -79,10 +76,6 @@ def resume_resident_imports() -> int:
 def purge_import_reports() -> int:
     """Delete the refused rows (which quote NIKs) of imports that ended more than
     IMPORT_REPORT_RETENTION_DAYS ago; the import's counts stay. Returns the rows deleted."""
-    from django.conf import settings
-
-    from registry.models import ImportRowError
-
-    cutoff = timezone.now() - timedelta(days=settings.IMPORT_REPORT_RETENTION_DAYS)
+    cutoff = clock.now() - timedelta(days=settings.IMPORT_REPORT_RETENTION_DAYS)
     deleted, _ = ImportRowError.objects.filter(resident_import__finished_at__lt=cutoff).delete()
     return deleted

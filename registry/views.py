@@ -12,7 +12,6 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -47,9 +46,7 @@ def _saved_search(request: HttpRequest, token: str | None) -> dict | None:
     if not token:
         return {}
     search = (
-        SavedSearch.objects.filter(
-            token=token, user=request.user, created_at__gte=timezone.now() - SavedSearch.LIFETIME
-        )
+        SavedSearch.objects.filter(token=token, user=request.user, created_at__gte=clock.now() - SavedSearch.LIFETIME)
         .only("criteria")
         .first()
     )

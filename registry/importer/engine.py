@@ -20,9 +20,10 @@ from itertools import islice
 
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from registry import clock
 from registry.importer.columns import STAGED_FIELDS, HeaderError, HeaderMap, RowParser, map_header
 from registry.importer.reader import open_table
 from registry.importer.regions import RegionIndex
@@ -111,13 +112,13 @@ class _Run:
         self.merge_rows = merge_rows
         self.dialect = _Dialect()
         self.staging = f"import_staging_{job.pk}"
-        self.now = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.now = connection.ops.adapt_datetimefield_value(clock.now())
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 
     def save(self, **fields) -> None:
         """Write counters/state to the row (an UPDATE, so a concurrent cancel request is not overwritten)."""
-        ResidentImport.objects.filter(pk=self.job.pk).update(heartbeat_at=timezone.now(), **fields)
+        ResidentImport.objects.filter(pk=self.job.pk).update(heartbeat_at=clock.now(), **fields)
         self.job.refresh_from_db()
         self.on_progress(self.job)
 
@@ -486,7 +487,7 @@ def import_residents(
     run.save(
         status=ResidentImport.Status.RUNNING,
         phase=ResidentImport.Phase.READING,
-        started_at=timezone.now(),
+        started_at=clock.now(),
         finished_at=None,
         message="",
         **dict.fromkeys(
@@ -524,5 +525,5 @@ def import_residents(
                 cursor.execute(f"DROP TABLE IF EXISTS {run.staging}")
             except Exception:  # a broken connection drops its temporary tables itself
                 logger.warning("resident import %s: staging table not dropped", job.pk)
-    run.save(finished_at=timezone.now(), **outcome)
+    run.save(finished_at=clock.now(), **outcome)
     return run.job
