@@ -383,6 +383,7 @@ def _write_message(card_request: CardRequest, message: Message, *, note: str, mi
     starts = card_request.resident.wajib_ktp_from()
     values = {
         "wajib_from": starts.strftime("%d-%m-%Y") if starts else "",
+        "ready_from": clock.today(card_request.office).strftime("%d-%m-%Y"),
         "number": card_request.number,
         "missing": "\n".join(f"- {m}" for m in missing),
         "reason": note.strip(),

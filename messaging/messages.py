@@ -48,8 +48,8 @@ TEMPLATES: dict[str, str] = {
     ),
     "request_delivered": "KTP-el {number} atas nama {name} sudah diterima lewat Pos Indonesia. Terima kasih.",
     "request_ready_for_pickup": (
-        "KTP-el {number} atas nama {name} sudah jadi dan dapat diambil SENDIRI di {place} "
-        "(verifikasi sidik jari dan aktivasi). Bawa KTP lama bila ada."
+        "KTP-el {number} atas nama {name} sudah jadi dan dapat diambil SENDIRI di {place} mulai {ready_from} "
+        "pada jam layanan (verifikasi sidik jari dan aktivasi). Bawa KTP lama bila ada."
     ),
     "booking_confirmed": (
         "Permohonan KTP-el {number} atas nama {name} dijadwalkan pada {day} di {office}, nomor antrean {queue}. "
