@@ -138,7 +138,7 @@ def test_page_tells_from_when_a_minor_is_wajib_ktp(client, clerk, ponorogo, froz
     assert response.context["wajib_ktp"] is False
     assert f"mulai {seventeenth_birthday:%d-%m-%Y}" in response.content.decode()
     time_machine.move_to(at(seventeenth_birthday, 9), tick=False)
-    client.force_login(clerk)  # a new working day, a new session
+    client.force_login(clerk)  # the session ended while the clock moved a day
     assert client.get(f"/penduduk/{minor.pk}/").context["wajib_ktp"] is True
 
 
