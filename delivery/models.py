@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cards.models import CardRequest
+
 
 class WorkerHeartbeat(models.Model):
     """When a Celery worker last ran the periodic heartbeat task (one row per worker host)."""
@@ -67,3 +69,73 @@ class Suket(models.Model):
 
     def is_valid_on(self, day) -> bool:
         return self.ended_at is None and day <= self.valid_until
+
+
+class ShipmentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ShipmentQuerySet:
+        """Shipments of the requests the user may see (the request's kecamatan is the scope)."""
+        from_requests = CardRequest.objects.visible_to(user).values("pk")
+        return self.filter(card_request__in=from_requests)
+
+
+class Shipment(models.Model):
+    """Route 4: a printed card shipped by Pos Indonesia cash-on-delivery. The courier's fee is copied from the
+    office setting when it ships (the only money a resident ever pays). Delivered closes the request as handed
+    over by post; failed or returned brings the card back to the office for collection (route 2)."""
+
+    class Status(models.TextChoices):
+        SHIPPED = "shipped", _("Dalam pengiriman")
+        DELIVERED = "delivered", _("Diterima")
+        FAILED = "failed", _("Gagal diantar, kembali ke kantor")
+        RETURNED = "returned", _("Ditolak/dikembalikan, kembali ke kantor")
+
+    card_request = models.ForeignKey(
+        "cards.CardRequest", verbose_name=_("permohonan"), on_delete=models.PROTECT, related_name="shipments"
+    )
+    office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(_("nomor resi"), max_length=40)
+    cod_fee = models.PositiveIntegerField(_("ongkos COD (Rp)"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SHIPPED)
+    shipped_at = models.DateTimeField(_("dikirim"), default=timezone.now)
+    shipped_by = models.ForeignKey(
+        "registry.User", verbose_name=_("dikirim oleh"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    closed_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "registry.User",
+        verbose_name=_("dicatat oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    # Rusak and ubah data: the courier collects the old card on delivery.
+    old_card_collected = models.BooleanField(_("KTP lama ditarik kurir"), default=False)
+    note = models.CharField(_("catatan"), max_length=300, blank=True)
+
+    objects = ShipmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("kiriman Pos")
+        verbose_name_plural = _("kiriman Pos")
+        ordering = ["-shipped_at", "-id"]
+        indexes = [models.Index(fields=["office", "status", "shipped_at"], name="shipment_office_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card_request"], condition=models.Q(status="shipped"), name="shipment_one_active_per_request"
+            ),
+            models.UniqueConstraint(fields=["tracking_number"], name="shipment_tracking_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status="shipped", closed_at__isnull=True)
+                | (~models.Q(status="shipped") & models.Q(closed_at__isnull=False)),
+                name="shipment_closed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_number} ({self.get_status_display()})"
+
+    @property
+    def fee_text(self) -> str:
+        return f"{self.cod_fee:,}".replace(",", ".")

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from delivery import views
+from delivery import pickup_views, shipment_views, views
 
 app_name = "delivery"
 urlpatterns = [
     path("permohonan/<int:pk>/suket/", views.suket_create, name="suket_create"),
     path("suket/<int:pk>/surat.pdf", views.suket_pdf, name="suket_pdf"),
     path("suket/cek/<str:code>/", views.suket_verify, name="suket_verify"),
+    path("pengambilan/", pickup_views.pickup_list, name="pickup_list"),
+    path("pos/", shipment_views.shipment_list, name="shipment_list"),
+    path("permohonan/<int:pk>/pos/", shipment_views.shipment_create, name="shipment_create"),
+    path("permohonan/<int:pk>/pos/diterima/", shipment_views.shipment_delivered, name="shipment_delivered"),
+    path("permohonan/<int:pk>/pos/gagal/", shipment_views.shipment_failed, name="shipment_failed"),
 ]

@@ -10,5 +10,7 @@ class QueueingConfig(AppConfig):
         # What a closing request held here is given back by the workflow (cards sits below queueing).
         from cards.workflow import release_hook
         from queueing.appointments import holdings_release
+        from queueing.printing import print_batches_release
 
         release_hook(holdings_release)
+        release_hook(print_batches_release)

@@ -143,6 +143,8 @@ class ServiceDay(models.Model):
     # Places added above the print capacity by a supervisor for approved urgent requests (each one logged
     # on the request's timeline).
     capacity_overrides = models.PositiveIntegerField(_("tambahan kapasitas oleh kepala bidang"), default=0)
+    # Cards printed in batches that day (routes 2-4): they use the print places route-1 appointments left.
+    batch_printed = models.PositiveIntegerField(_("dicetak dalam batch"), default=0)
 
     class Meta:
         verbose_name = _("hari layanan")
@@ -165,6 +167,10 @@ class ServiceDay(models.Model):
                 condition=Q(last_ticket__lte=F("booked_walk_in")), name="serviceday_tickets_in_quota"
             ),
             models.CheckConstraint(
+                condition=Q(booked_total__lte=F("print_capacity") - F("batch_printed")),
+                name="serviceday_booked_and_batch_le_capacity",
+            ),
+            models.CheckConstraint(
                 condition=Q(
                     booked_total=F("booked_whatsapp")
                     + F("booked_walk_in")
@@ -179,12 +185,19 @@ class ServiceDay(models.Model):
     def __str__(self) -> str:
         return f"{self.office_id} {self.date:%d-%m-%Y} {self.booked_total}/{self.print_capacity}"
 
-    def room(self, channel: str, *, urgent: bool = False) -> int:
-        """Places left for a channel: its own quota, within the day's print capacity. Approved urgent requests
-        skip the channel quota."""
+    @property
+    def print_places_left(self) -> int:
+        """Print places nobody holds yet: the capacity minus route-1 appointments and batch-printed cards."""
         if not self.is_open:
             return 0
-        left = self.print_capacity - self.booked_total
+        return max(0, self.print_capacity - self.booked_total - self.batch_printed)
+
+    def room(self, channel: str, *, urgent: bool = False) -> int:
+        """Places left for a channel: its own quota, within the day's print capacity less what route-1
+        appointments and batch printing already took. Approved urgent requests skip the channel quota."""
+        if not self.is_open:
+            return 0
+        left = self.print_capacity - self.booked_total - self.batch_printed
         if not urgent:
             left = min(left, getattr(self, f"cap_{channel}") - getattr(self, f"booked_{channel}"))
         return max(0, left)
@@ -379,7 +392,8 @@ class BlankStock(models.Model):
 
 
 class BlankMovement(models.Model):
-    """One line of the blank-card ledger: a receipt from the centre (+), spoilage (−) or a print batch (−)."""
+    """One line of the blank-card ledger: a receipt from the centre (+), spoilage (−) or one printed card (−1,
+    naming its request; a batch writes one line per card). Stock = receipts − spoilage − prints, always."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", _("Penerimaan")
@@ -393,6 +407,15 @@ class BlankMovement(models.Model):
     received_on = models.DateField(_("tanggal"), default=date.today)
     print_batch = models.ForeignKey(
         "PrintBatch", verbose_name=_("batch cetak"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The card printed (or misprinted) on this blank; empty for receipts and spoilage written off in bulk.
+    card_request = models.ForeignKey(
+        "cards.CardRequest",
+        verbose_name=_("permohonan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="blank_movements",
     )
     created_by = models.ForeignKey(
         "registry.User", verbose_name=_("dicatat oleh"), on_delete=models.PROTECT, related_name="+", db_index=False
@@ -416,8 +439,9 @@ class BlankMovement(models.Model):
 
 
 class PrintBatch(models.Model):
-    """A day's print list: the scheduled requests of that day, printed together; printing takes one blank per
-    card in the same transaction."""
+    """A day's print list for routes 2-4 (collected later, through the UPTD, by post): requests ready to print,
+    up to the print places left that day. Printing it takes one blank and one print place per card in the same
+    transaction, or nothing."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Daftar cetak")
@@ -432,6 +456,15 @@ class PrintBatch(models.Model):
     )
     created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
     printed_at = models.DateTimeField(_("dicetak"), null=True, blank=True)
+    printed_by = models.ForeignKey(
+        "registry.User",
+        verbose_name=_("dicetak oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("batch cetak")
@@ -439,4 +472,8 @@ class PrintBatch(models.Model):
         ordering = ["-date", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.office_id} {self.date:%d-%m-%Y} ({self.get_status_display()})"
+        return f"{self.number} {self.date:%d-%m-%Y} ({self.get_status_display()})"
+
+    @property
+    def number(self) -> str:
+        return f"BTC-{self.pk:05d}"

@@ -158,6 +158,18 @@ CASES = [
     ),
     Case("queueing:print_batch_create", "/blangko/cetak/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:print_batch_print", "/blangko/cetak/{p}/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:print_batch_detail", "/blangko/batch/{p}/", allowed=("clerk", "supervisor", "administrator")),
+    Case(
+        "queueing:print_batch_sheet", "/blangko/batch/{p}/lembar.pdf", allowed=("clerk", "supervisor", "administrator")
+    ),
+    Case("queueing:print_batch_store", "/blangko/batch/{p}/simpan/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:counter_print", "/permohonan/{r}/cetak/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:print_misprint", "/permohonan/{r}/gagal-cetak/", method="post", **POSTED_BY_CLERKS),
+    Case("delivery:pickup_list", "/pengambilan/", allowed=("clerk", "supervisor", "administrator")),
+    Case("delivery:shipment_list", "/pos/", allowed=("clerk", "supervisor", "administrator")),
+    Case("delivery:shipment_create", "/permohonan/{r}/pos/", method="post", **POSTED_BY_CLERKS),
+    Case("delivery:shipment_delivered", "/permohonan/{r}/pos/diterima/", method="post", **POSTED_BY_CLERKS),
+    Case("delivery:shipment_failed", "/permohonan/{r}/pos/gagal/", method="post", **POSTED_BY_CLERKS),
     Case("admin:index", "/admin/", allowed=("administrator",), denied_status=302, wrong_method=None),
 ]
 
