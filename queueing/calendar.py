@@ -213,4 +213,6 @@ def short_lock_timeout() -> None:
 def holds_valid_suket() -> Exists:
     """Residents who hold a suket are printed first when blanks arrive (they wait on paper). Read through the
     request's reverse relation: the suket belongs to delivery, above this app."""
-    return Exists(CardRequest.objects.filter(pk=OuterRef("pk"), sukets__ended_at__isnull=True))
+    # `sukets__isnull=False` in the same filter: a request without any suket is not a holder (the reverse join
+    # alone would match it, its missing suket's ended_at being NULL).
+    return Exists(CardRequest.objects.filter(pk=OuterRef("pk"), sukets__isnull=False, sukets__ended_at__isnull=True))

@@ -220,7 +220,7 @@ def _appointment_for_today(card_request: CardRequest, *, ticket: WalkInTicket, t
     if not Booking.objects.filter(pk=booking.pk, status=B.BOOKED).update(status=B.MOVED, ended_at=now):
         raise QueueingError(_("Jadwal ini baru saja diubah petugas lain."))
     _free_place(day_id=booking.day_id, channel=booking.channel, urgent=booking.urgent)
-    card_request.status = S.READY_TO_PRINT
+    card_request.refresh_from_db(fields=["status"])
     return None
 
 
