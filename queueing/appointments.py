@@ -91,7 +91,7 @@ _READY_SQL = """
 SELECT cr.id, cr.status, cr.route, cr.kind, cr.is_urgent, cr.office_id, o.time_zone,
        d.id, d.is_open, d.print_capacity, d.booked_total, d.booked_urgent,
        d.cap_whatsapp, d.booked_whatsapp, d.cap_walk_in, d.booked_walk_in,
-       d.cap_invitation, d.booked_invitation, d.cap_uptd, d.booked_uptd, d.last_number
+       d.cap_invitation, d.booked_invitation, d.cap_uptd, d.booked_uptd, d.last_number, d.batch_printed
   FROM registry_cardrequest cr
   JOIN registry_office o ON o.id = cr.office_id
   LEFT JOIN queueing_serviceday d ON d.office_id = cr.office_id AND d.date = %s
@@ -100,6 +100,7 @@ SELECT cr.id, cr.status, cr.route, cr.kind, cr.is_urgent, cr.office_id, o.time_z
 _DAY_COLUMNS = (
     "id", "is_open", "print_capacity", "booked_total", "booked_urgent", "cap_whatsapp", "booked_whatsapp",
     "cap_walk_in", "booked_walk_in", "cap_invitation", "booked_invitation", "cap_uptd", "booked_uptd", "last_number",
+    "batch_printed",
 )  # fmt: skip
 
 
@@ -122,11 +123,12 @@ def _read_ready(card_request_id: int, wish: date | None) -> _Ready:
 # transaction and before the row is locked, the short lock timeout and an asynchronous commit: the row is
 # released without waiting for the WAL flush, and the booking's own (synchronous) commit right after flushes
 # this one too, so a booking that is confirmed is never lost; a place lost by a crash before that was never
-# confirmed to anyone. Only a request ready to print takes a place (read here, never written).
+# confirmed to anyone. Only a request ready to print takes a place (read here, never written). Cards printed in
+# a batch that day hold print places too.
 _TAKE_PLACE_SQL = """
 UPDATE queueing_serviceday
    SET booked_total = booked_total + 1, last_number = last_number + 1, {counter} = {counter} + 1
- WHERE id = %(day)s AND is_open AND booked_total < print_capacity {channel_condition}
+ WHERE id = %(day)s AND is_open AND booked_total + batch_printed < print_capacity {channel_condition}
    AND EXISTS (SELECT 1 FROM registry_cardrequest WHERE id = %(card_request)s AND status = 'ready_to_print')
    AND (SELECT set_config('lock_timeout', %(lock_timeout)s, true)
                || set_config('synchronous_commit', %(synchronous_commit)s, true)) IS NOT NULL
@@ -153,7 +155,7 @@ def _take_place(ready: _Ready, day: ServiceDay, channel: str) -> int | None:
             row = cursor.fetchone()
         return row[0] if row else None
     # SQLite (the embedded default) serialises writers: the same compare-and-set with the ORM.
-    condition = Q(pk=day.pk, is_open=True, booked_total__lt=F("print_capacity"))
+    condition = Q(pk=day.pk, is_open=True, booked_total__lt=F("print_capacity") - F("batch_printed"))
     if not urgent:
         condition &= Q(**{f"{counter}__lt": F(f"cap_{channel}")})
     with transaction.atomic():

@@ -121,7 +121,7 @@ SELECT g.day::date
   LEFT JOIN queueing_serviceday d ON d.office_id = %(office)s AND d.date = g.day::date
   LEFT JOIN queueing_quotadefault q ON q.office_id = %(office)s AND q.weekday = extract(isodow FROM g.day)::int - 1
  WHERE CASE WHEN d.id IS NOT NULL
-            THEN d.is_open AND d.booked_total < d.print_capacity {row_channel}
+            THEN d.is_open AND d.booked_total + d.batch_printed < d.print_capacity {row_channel}
             ELSE q.print_capacity > 0 {default_channel}
                  AND EXISTS (SELECT 1 FROM queueing_openinghours h
                               WHERE h.office_id = %(office)s AND h.weekday = extract(isodow FROM g.day)::int - 1)

@@ -40,7 +40,10 @@ def ticket_issue(*, office: Office, by: User | None, today: date | None = None) 
     with transaction.atomic():
         short_lock_timeout()
         taken = ServiceDay.objects.filter(
-            pk=day.pk, is_open=True, booked_walk_in__lt=F("cap_walk_in"), booked_total__lt=F("print_capacity")
+            pk=day.pk,
+            is_open=True,
+            booked_walk_in__lt=F("cap_walk_in"),
+            booked_total__lt=F("print_capacity") - F("batch_printed"),
         ).update(
             booked_walk_in=F("booked_walk_in") + 1, booked_total=F("booked_total") + 1, last_ticket=F("last_ticket") + 1
         )

@@ -211,6 +211,20 @@ def test_urgent_skips_the_channel_quota_not_the_print_capacity(office, monday):
         _book(urgent[1], monday)
 
 
+def test_print_places_used_by_a_batch_are_refused_cleanly(clerk, office, monday, frozen_today):
+    """Batch printing (routes 2-4) takes print places of its day: appointments and walk-in numbers see it."""
+    day = calendar.service_day_get(office=office, day=monday)
+    ServiceDay.objects.filter(pk=day.pk).update(batch_printed=2)  # set-up: two cards printed in a batch
+    first, second = _ready(2)
+    _book(first, monday)
+    with pytest.raises(errors.DayUnavailable, match="penuh"):
+        _book(second, monday)
+    today = calendar.service_day_get(office=office, day=frozen_today)
+    ServiceDay.objects.filter(pk=today.pk).update(batch_printed=3)
+    with pytest.raises(errors.QuotaExhausted):
+        counter.ticket_issue(office=office, by=clerk)
+
+
 def test_the_database_refuses_overbooking(office, monday):
     day = calendar.service_day_get(office=office, day=monday)
     with pytest.raises(IntegrityError), transaction.atomic():
