@@ -63,12 +63,12 @@ class QuotaDefaultAdmin(OfficeScopedAdmin):
 class ServiceDayAdmin(OfficeScopedAdmin):
     """A date's override: change its capacities or close it. Counters are kept by the booking service."""
 
-    list_display = ("date", "office", "is_open", "print_capacity", "booked_total", "last_number")
+    list_display = ("date", "office", "is_open", "print_capacity", "booked_total", "batch_printed", "last_number")
     list_filter = ("is_open",)
     date_hierarchy = "date"
     readonly_fields = (
         "booked_total", "booked_whatsapp", "booked_walk_in", "booked_invitation", "booked_uptd", "booked_urgent",
-        "last_number",
+        "batch_printed", "last_number", "last_ticket",
     )  # fmt: skip
 
 
