@@ -673,12 +673,16 @@ def bookings_close_day(*, office: Office, day: date) -> dict[str, int]:
     ).values_list("pk", flat=True)
     for booking_id in list(came):
         counts["unserved"] += _unserved(booking_id)
-    Booking.objects.filter(office=office, date=day, status=B.CHECKED_IN, call_status__in=OPEN_CALLS).update(
-        call_status=CallStatus.ABSENT
-    )
-    WalkInTicket.objects.filter(day__office=office, day__date=day, status__in=OPEN_CALLS).update(
-        status=CallStatus.ABSENT, ended_at=clock.now()
-    )
+    # Entries still open: served when the card exists (printed, whether or not printing ended the call),
+    # else absent.
+    now = clock.now()
+    printed = ~Q(card_request__status__in=CardRequest.BEFORE_PRINTING)
+    open_bookings = Booking.objects.filter(office=office, date=day, status=B.CHECKED_IN, call_status__in=OPEN_CALLS)
+    open_bookings.filter(printed).update(call_status=CallStatus.SERVED)
+    open_bookings.update(call_status=CallStatus.ABSENT)
+    open_tickets = WalkInTicket.objects.filter(day__office=office, day__date=day, status__in=OPEN_CALLS)
+    open_tickets.filter(printed, card_request__isnull=False).update(status=CallStatus.SERVED, ended_at=now)
+    open_tickets.update(status=CallStatus.ABSENT, ended_at=now)
     return counts
 
 
