@@ -11,10 +11,10 @@ from datetime import time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cards import services
+from cards import number_links, services
 from cards.models import CardRequest, Requirement
-from queueing.appointments import booking_book
-from queueing.calendar import holidays_load
+from queueing import printing
+from queueing.calendar import holidays_load, service_day_get
 from queueing.models import OpeningHours, QuotaDefault
 from registry import clock
 from registry.demo import (
@@ -138,7 +138,8 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
         created += 1
     services.card_request_urgent_decide(card_request_id=card_request.pk, approve=True, by=supervisor)
 
-    # UPTD Slahung submits for elderly residents; three cards are printed and wait to travel to the UPTD.
+    # UPTD Slahung submits for elderly residents (route 3); three are verified and, when the office is open
+    # today, printed in a batch (the blanks come from a receipt, so the ledger matches) to travel to the UPTD.
     for index, resident in enumerate(slahung[:6]):
         Resident.objects.filter(pk=resident.pk).update(biometric_recorded=True)
         kind = "hilang" if index % 2 == 0 else "rusak"
@@ -151,13 +152,17 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
             )
         if index < 3:
             move(card_request, S.VERIFYING, S.READY_TO_PRINT)
-            booking_book(card_request_id=card_request.pk, channel="uptd", by=clerk)
-            move(card_request, S.PRINTED)
         created += 1
+    office = clerk.office
+    today = clock.today(office)
+    printing.blanks_receive(office=office, quantity=40, reference="Kiriman demo", received_on=today, by=supervisor)
+    if service_day_get(office=office, day=today).is_open:
+        batch = printing.print_batch_create(office=office, day=today, by=clerk)
+        printing.print_batch_print(batch_id=batch.pk, by=clerk)
 
     # Two SINKRONISASI messages waiting for a clerk.
     for resident in [r for r in others[-10:] if r.family_id][:2]:
-        services.number_link_create(
+        number_links.number_link_create(
             office=clerk.office,
             phone=f"0813{rng.randrange(10**7, 10**8)}",
             nik=resident.nik,
