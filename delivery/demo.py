@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from datetime import date, time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from cards import dispatch, recording, services
@@ -241,7 +242,7 @@ class _DemoDay:
 def demo_card_requests_create(*, seed: int = 2026) -> int:
     """A working day of card requests on all four routes, each in several stages, made through the services
     the pages use. Does nothing when requests already exist or there are too few residents; raises DemoError
-    when the blank ledger does not match the printed cards at the end."""
+    (and writes nothing) when the blank ledger does not match the printed cards at the end."""
     if CardRequest.objects.exists():
         return 0
     office = Office.objects.get(region_id=DEMO_KABUPATEN)
@@ -251,39 +252,43 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
     pools = _Pools(residents, day.today, rng)
     if not pools.enough:
         return 0
-    _today_open(office, day.today)
-    clerk = day.clerk
+    # One transaction: a demo that breaks an invariant leaves nothing behind, and the next run starts over.
+    with transaction.atomic():
+        _today_open(office, day.today)
+        clerk = day.clerk
 
-    # The morning's blanks: exactly what the day prints (5 at the counter and one reprint, 19 in the batch)
-    # and the one found faulty.
-    printing.blanks_receive(
-        office=office, quantity=5 + 1 + 19 + 1, reference="SKB Ditjen Dukcapil 471.13/001",
-        received_on=day.today, by=day.supervisor,
-    )  # fmt: skip
-    printing.blanks_spoil(office=office, quantity=1, reason="Blangko cacat dari pusat: chip tidak terbaca", by=clerk)
-
-    _route_1_before_the_counter(day, pools)
-    _route_1_at_the_counter(day, pools)
-    batch = _batch_of_the_day(day, pools)
-    _route_2_after_printing(day, pools, batch)
-    _route_3_after_printing(day, pools, batch)
-    _route_4_after_printing(day, pools, batch)
-    _waiting_and_pemula(day, pools)
-    _rationing_and_suket(day, pools)
-
-    # Two SINKRONISASI messages waiting for a clerk.
-    for resident in [r for r in residents[-40:] if r.family_id][:2]:
-        number_link_create(
-            office=office,
-            phone=f"0813{rng.randrange(10**7, 10**8)}",
-            nik=resident.nik,
-            kk_number=resident.family.kk_number,
-            purpose="Agar kabar KTP-el dikirim ke nomor ini",
-            channel="whatsapp",
-            by=None,
+        # The morning's blanks: exactly what the day prints (5 at the counter and one reprint, 19 in the batch)
+        # and the one found faulty.
+        printing.blanks_receive(
+            office=office, quantity=5 + 1 + 19 + 1, reference="SKB Ditjen Dukcapil 471.13/001",
+            received_on=day.today, by=day.supervisor,
+        )  # fmt: skip
+        printing.blanks_spoil(
+            office=office, quantity=1, reason="Blangko cacat dari pusat: chip tidak terbaca", by=clerk
         )
-    if problems := blank_ledger_problems(office):
-        raise DemoError("The demo's blank ledger does not match its printed cards: " + "; ".join(problems))
+
+        _route_1_before_the_counter(day, pools)
+        _route_1_at_the_counter(day, pools)
+        batch = _batch_of_the_day(day, pools)
+        _route_2_after_printing(day, batch)
+        _route_3_after_printing(day, pools, batch)
+        _route_4_after_printing(day, batch)
+        _waiting_and_pemula(day, pools)
+        _rationing_and_suket(day, pools)
+
+        # Two SINKRONISASI messages waiting for a clerk.
+        for resident in [r for r in residents[-40:] if r.family_id][:2]:
+            number_link_create(
+                office=office,
+                phone=f"0813{rng.randrange(10**7, 10**8)}",
+                nik=resident.nik,
+                kk_number=resident.family.kk_number,
+                purpose="Agar kabar KTP-el dikirim ke nomor ini",
+                channel="whatsapp",
+                by=None,
+            )
+        if problems := blank_ledger_problems(office):
+            raise DemoError("The demo's blank ledger does not match its printed cards: " + "; ".join(problems))
     return day.created
 
 
@@ -390,7 +395,7 @@ def _batch_of_the_day(day: _DemoDay, pools: _Pools) -> PrintBatch:
     return printing.print_batch_print(batch_id=batch.pk, by=day.clerk)
 
 
-def _route_2_after_printing(day: _DemoDay, pools: _Pools, batch: PrintBatch) -> None:
+def _route_2_after_printing(day: _DemoDay, batch: PrintBatch) -> None:
     """The batch's route-2 cards stored for collection from today; two collected in person already."""
     outcome = printing.print_batch_store(batch_id=batch.pk, by=day.clerk, from_day=day.today)
     if outcome.refused or len(outcome.stored) != 6:
@@ -417,7 +422,7 @@ def _route_3_after_printing(day: _DemoDay, pools: _Pools, batch: PrintBatch) -> 
         day.move(day.create(next(pools.uptd[code]), "rusak", by=operator, note="lansia"), S.VERIFYING)
 
 
-def _route_4_after_printing(day: _DemoDay, pools: _Pools, batch: PrintBatch) -> None:
+def _route_4_after_printing(day: _DemoDay, batch: PrintBatch) -> None:
     """By post: one card printed and not shipped yet, two on their way, one delivered (the courier took the
     old card), one the courier could not deliver: back at the office, to be collected (route 2)."""
     cards = list(batch.card_requests.filter(route=Route.POST).order_by("id"))

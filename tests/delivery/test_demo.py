@@ -9,9 +9,11 @@ import pytest
 from django.db.models import Sum
 
 from cards.models import CardRequest, CardRequestEvent, NumberLinkRequest, Route
+from delivery import demo as demo_module
 from delivery.demo import (
     LATE_BLANKS,
     PRINTED_OR_LATER,
+    DemoError,
     blank_ledger_problems,
     demo_card_requests_create,
     demo_service_calendar_create,
@@ -161,3 +163,11 @@ def test_on_a_weekend_the_demo_opens_today_as_an_extra_service_day(ponorogo, tim
     assert WalkInTicket.objects.filter(day=day).count() == 11
     assert Booking.objects.filter(status="booked", date__lte=saturday).count() == 0
     assert blank_ledger_problems(ponorogo) == []
+
+
+def test_a_demo_that_breaks_the_ledger_raises_and_leaves_nothing(ponorogo, frozen_now, settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(demo_module, "blank_ledger_problems", lambda office: ["stock 3 != receipts 4"])
+    with pytest.raises(DemoError, match="stock 3 != receipts 4"):
+        _seed(settings, tmp_path)
+    assert not CardRequest.objects.exists()
+    assert not BlankMovement.objects.exists()
