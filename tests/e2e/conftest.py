@@ -3,10 +3,13 @@ live server. No browser download is needed."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
+
+from cards.models import Requirement
 
 # pytest-django's live_server runs in a thread; sync Playwright runs an event loop in this one.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -21,6 +24,22 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# The requirements per kind seeded by a data migration (the police letter for hilang, the old card at handover).
+SEEDED_REQUIREMENTS = importlib.import_module("registry.migrations.0010_seed_requirements").REQUIREMENTS
+
+
+@pytest.fixture(autouse=True)
+def requirements_seeded(db) -> None:
+    """Browser tests are transactional: the first one flushes the tables after it, seeded rows included, so
+    every later one would find no requirement to tick or upload. Put the migration's rows back (as seeded)."""
+    for kind, code, name, description, stage, position in SEEDED_REQUIREMENTS:
+        Requirement.objects.get_or_create(
+            kind=kind,
+            code=code,
+            defaults={"name": name, "description": description, "stage": stage, "position": position},
+        )
 
 
 @pytest.fixture(scope="session")

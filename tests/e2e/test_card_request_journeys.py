@@ -80,7 +80,9 @@ def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(
     expect(row).to_contain_text("Siap cetak")
     row.get_by_role("link", name=card_request.number).click()
     expect(page.get_by_test_id("status")).to_have_text("Siap cetak")
-    expect(page.get_by_test_id("actions")).to_have_count(0)  # nothing left for the UPTD to do now
+    # Nothing left for the UPTD to do now: no move is offered.
+    expect(page.get_by_test_id("actions").get_by_role("button")).to_have_count(0)
+    expect(page.get_by_test_id("actions")).to_contain_text("Tidak ada langkah untuk Anda")
 
 
 def test_uptd_operator_of_another_kecamatan_cannot_open_the_request(

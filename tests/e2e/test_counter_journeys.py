@@ -3,35 +3,30 @@ checked in by the token of the invitation's QR."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from cards import services as card_services
 from cards.models import CardRequest
 from queueing import appointments, invitations
-from queueing.models import OpeningHours, QuotaDefault
 from tests.e2e.test_resident_journeys import login
+from tests.factories import open_calendar
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_counter_issues_numbers_up_to_the_cap_and_checks_in_by_token(
-    page: Page, live_server, clerk, resident_a, screenshot
+    page: Page, live_server, clerk, resident_a, screenshot, frozen_today
 ):
     office = clerk.office
-    today = timezone.localdate()
-    for weekday in range(7):
-        OpeningHours.objects.create(office=office, weekday=weekday, opens_at=time(0), closes_at=time(23, 59))
-        QuotaDefault.objects.create(
-            office=office, weekday=weekday, print_capacity=10, whatsapp=5, walk_in=2, invitation=3
-        )
+    today = frozen_today  # a Monday, 09:00 WIB: the office is open
+    open_calendar(office, print_capacity=10, whatsapp=5, walk_in=2, invitation=3)
     card_request = card_services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="whatsapp")
     CardRequest.objects.filter(pk=card_request.pk).update(status="ready_to_print")
-    # Invited yesterday for today (the daily job's work).
-    (booking,) = invitations.invitations_send(office=office, day=today, by=clerk, today=today - timedelta(days=1))
+    # Invited last Wednesday for today, three working days ahead (the daily job's work).
+    (booking,) = invitations.invitations_send(office=office, day=today, by=clerk, today=today - timedelta(days=5))
     assert booking.channel == "invitation"
     token = appointments.booking_token(booking)
 

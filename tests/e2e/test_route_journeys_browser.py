@@ -29,9 +29,7 @@ from tests.dates import at, working_day_after
 from tests.e2e.test_resident_journeys import login
 from tests.factories import ResidentFactory, open_calendar
 
-# serialized_rollback: the requirements seeded by a data migration (the old card at handover) are restored
-# for each test; a transactional test flushes them.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 S = CardRequest.Status
 NUMBER = "6281234567890"
@@ -251,6 +249,10 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     expect(page.get_by_test_id("batch-status")).to_have_text("Sudah dicetak")
     expect(card_row).to_contain_text("Sudah dicetak")
     assert _ledger(office) == (BLANKS - 1, {"receipt": BLANKS, "print": -1})
+    card_row.get_by_role("link", name=request.number).click()
+    _status_is(page, "Sudah dicetak")
+    # Not handed over nor stored at the kabupaten office: dispatch to the UPTD moves it on.
+    expect(page.locator("details[data-target='handed_over'], details[data-target='ready_for_pickup']")).to_have_count(0)
 
     # Dispatched to UPTD Slahung.
     page.get_by_role("link", name="Kiriman UPTD").first.click()
@@ -263,9 +265,11 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     expect(page.get_by_test_id(f"receive-{request.pk}")).to_have_count(0)  # only the UPTD confirms receipt
     items.get_by_role("link", name=request.number).click()
     _status_is(page, "Dikirim ke UPTD")
+    expect(page.get_by_test_id("dispatch-item")).to_contain_text("belum dikonfirmasi diterima di UPTD")
 
     # The next working day at the UPTD: the card is received, then handed over there.
-    time_machine.move_to(at(working_day_after(frozen_today), 9), tick=False)
+    arrival = working_day_after(frozen_today)
+    time_machine.move_to(at(arrival, 9), tick=False)
     page.context.clear_cookies()
     login(page, live_server.url, "uptd.slahung")
     page.get_by_role("link", name="Kiriman UPTD").first.click()
@@ -279,6 +283,7 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     page.get_by_test_id("dispatch-items").get_by_role("link", name=request.number).click()
     _status_is(page, "Dikirim ke UPTD")
     expect(page.get_by_test_id("route")).to_have_text("Lewat UPTD kecamatan")
+    expect(page.get_by_test_id("dispatch-item")).to_contain_text(f"diterima di UPTD {arrival:%d-%m-%Y} 09:00")
     _hand_over(page, by="uptd.slahung")
 
     expect(_timeline(page)).to_have_text([
