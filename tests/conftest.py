@@ -11,11 +11,16 @@ Time. The code reads the clock only through `registry.clock`; tests never depend
 - Move the clock within a test through time-machine's own fixture, which `frozen_now` shares:
   `time_machine.move_to(at(working_day_after(FROZEN_TODAY), 16), tick=False)` or
   `time_machine.shift(timedelta(days=1))`. `time_machine.travel(...)` as a context manager works too.
+  A login session ends after 30 idle minutes (SESSION_IDLE_TIMEOUT): after moving the clock further, log in
+  again (`client.force_login(user)`).
 - Never `date(2026, 11, 23)` for a day that reaches a view or a service reading the clock.
 - The clock-shifted run: with TEST_CLOCK_SHIFT_DAYS=N in the environment the whole session runs N days
   ahead of the real clock (ticking), so a hard-coded date that only works "for now" fails the day it is
   written. `make test` runs the non-browser suite a second time with N=400. Tests that set their own time
   (above) are unaffected: time-machine travels are nested. The report header names the run's clock.
+
+Databases. `@pytest.mark.postgres_only` marks a test that needs PostgreSQL (row locks with real threads, the
+bulk import path); it is skipped on SQLite, and `make test`'s SQLite run deselects it.
 """
 
 from __future__ import annotations

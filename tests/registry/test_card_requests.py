@@ -301,10 +301,9 @@ def test_stale_status_gets_a_clear_message(clerk, supervisor, hilang):
         )
 
 
+@pytest.mark.postgres_only  # row locks with real threads
 @pytest.mark.django_db(transaction=True)
 def test_two_clerks_move_the_same_request_at_once(ponorogo, clerk, supervisor, resident_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
     resident_a.whatsapp = "6281234567890"
     resident_a.save()
     card_request = services.card_request_create(resident=resident_a, kind="hilang", by=clerk, channel="walk_in")

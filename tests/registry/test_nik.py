@@ -142,10 +142,15 @@ def test_nik_century_is_20yy_unless_that_is_after_today(yy_mm_dd, today, expecte
     assert parsed.date <= today
 
 
-def test_nik_default_today_reads_current_year_as_2000s_or_1900s_never_future():
-    parsed = parse_nik(make_nik(kecamatan_code="35.02.01", birth_date=date(1990, 1, 1), sex="L", serial=1))
-    assert parsed.date == date(1990, 1, 1)
-    assert parsed.date <= date.today()
+def test_nik_default_today_is_the_clocks(frozen_today):
+    """Without `today`, a two-digit year is read against the clock's today: the same year's last two digits
+    belong to this century, the next year's to the last (a birth date is never in the future)."""
+    this_year = frozen_today.replace(month=1, day=1)
+    next_year = frozen_today.replace(year=frozen_today.year + 1, month=1, day=1)
+    parsed = parse_nik(make_nik(kecamatan_code="35.02.01", birth_date=this_year, sex="L", serial=1))
+    assert parsed.date == this_year
+    parsed = parse_nik(make_nik(kecamatan_code="35.02.01", birth_date=next_year, sex="L", serial=1))
+    assert parsed.date == next_year.replace(year=next_year.year - 100)
 
 
 # --- NIK: serial --------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from registry.models import AccessLog, MaritalStatus, ResidentChange
 from registry.resident_services import ResidentError, resident_marital_status_set
 from tests.conftest import DESA_A
+from tests.dates import at
 from tests.factories import ResidentFactory
 
 
@@ -128,14 +129,16 @@ def test_uptd_operator_sees_the_status_but_no_form(client, uptd_a, resident_a):
     assert 'data-testid="marital-status-form"' not in html
 
 
-def test_page_tells_from_when_a_minor_is_wajib_ktp(client, clerk, ponorogo, monkeypatch):
-    minor = ResidentFactory(desa_id=DESA_A, birth_date=date(2008, 6, 15))
-    monkeypatch.setattr("registry.clock.today", lambda office=None: date(2025, 6, 14))
+def test_page_tells_from_when_a_minor_is_wajib_ktp(client, clerk, ponorogo, frozen_today, time_machine):
+    seventeenth_birthday = frozen_today + timedelta(days=1)
+    born = seventeenth_birthday.replace(year=seventeenth_birthday.year - 17)
+    minor = ResidentFactory(desa_id=DESA_A, birth_date=born)
     client.force_login(clerk)
     response = client.get(f"/penduduk/{minor.pk}/")
     assert response.context["wajib_ktp"] is False
-    assert "mulai 15-06-2025" in response.content.decode()
-    monkeypatch.setattr("registry.clock.today", lambda office=None: date(2025, 6, 15))
+    assert f"mulai {seventeenth_birthday:%d-%m-%Y}" in response.content.decode()
+    time_machine.move_to(at(seventeenth_birthday, 9), tick=False)
+    client.force_login(clerk)  # the session ended while the clock moved a day
     assert client.get(f"/penduduk/{minor.pk}/").context["wajib_ktp"] is True
 
 
