@@ -49,11 +49,12 @@ def _setup():
 
 def _prepare(attempts: int, capacity: int):
     """Kabupaten Ponorogo with its offices, `attempts` ready-to-print requests, and the day's quota."""
-    from datetime import time as clock
+    from datetime import time as wall
 
     from cards.models import CardRequest, CardRequestEvent
     from messaging.models import Notification
     from queueing.models import Booking, OpeningHours, QuotaDefault, ServiceDay
+    from registry import clock
     from registry.models import Office, Resident
     from registry.offices import offices_create_for_kabupaten
     from registry.regions import regions_load
@@ -67,9 +68,9 @@ def _prepare(attempts: int, capacity: int):
     CardRequestEvent.objects.all().delete()
     CardRequest.objects.all().delete()
     Resident.objects.filter(full_name__startswith="BENCH ").delete()
-    day = date.today() + timedelta(days=7)
+    day = clock.today(office) + timedelta(days=7)
     OpeningHours.objects.update_or_create(
-        office=office, weekday=day.weekday(), defaults={"opens_at": clock(8), "closes_at": clock(15)}
+        office=office, weekday=day.weekday(), defaults={"opens_at": wall(8), "closes_at": wall(15)}
     )
     QuotaDefault.objects.update_or_create(
         office=office, weekday=day.weekday(), defaults={"print_capacity": capacity, "whatsapp": capacity}

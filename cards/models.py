@@ -17,6 +17,7 @@ from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
 from registry.models import Office, Region, Resident, User, mask_number
 from registry.scoping import ScopedQuerySet
 
@@ -387,7 +388,7 @@ class RequirementCheck(models.Model):
 def attachment_path(instance: Attachment, filename: str) -> str:
     """A random name under MEDIA_ROOT (never served by URL): the resident's file name is kept only as data."""
     suffix = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(instance.content_type, "")
-    now = timezone.now()
+    now = clock.now()
     return str(PurePath("lampiran", f"{now:%Y}", f"{now:%m}", secrets.token_hex(16) + suffix))
 
 

@@ -238,6 +238,12 @@ def _detail_context(request: HttpRequest, card_request: CardRequest) -> dict:
     ]
     # The forward move is shown open; incomplete, reject and cancel are opened on purpose.
     primary = next((t for t, _f in actions if t not in (S.INCOMPLETE, S.REJECTED, S.CANCELLED)), None)
+    if (
+        card_request.status == S.PRINTED
+        and card_request.route == "counter"
+        and any(t == S.HANDED_OVER for t, _f in actions)
+    ):
+        primary = S.HANDED_OVER  # printed while the resident waits: the handover is next, not storing it
     can_record = (
         card_request.kind == "pemula"
         and not card_request.resident.biometric_recorded

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from cards.models import (
@@ -32,7 +32,7 @@ from cards.models import (
     Requirement,
     Route,
 )
-from messaging.messages import notification_write
+from messaging.messages import notification_write, render_message
 from registry import clock
 from registry.models import Office, Resident, Role, User
 
@@ -393,6 +393,107 @@ def _write_message(card_request: CardRequest, message: Message, *, note: str, mi
         **message.values,
     }
     notification_write(resident=card_request.resident, card_request=card_request, template=message.template, **values)
+
+
+# --- the same move for processes under contention (booking) -------------------------------------------------
+
+# Edges a process may take as one compare-and-set statement, and what the statement itself checks besides the
+# source status. Only edges whose guards are all expressible there: booking's ready to print → scheduled needs
+# route 1 (the appointment's day was checked against wajib KTP by the booking before it took a place).
+SET_BASED_EDGES: dict[tuple[str, str], dict[str, str]] = {
+    (Status.READY_TO_PRINT, Status.SCHEDULED): {"route": Route.COUNTER},
+}
+# Where the resident's name goes into a message rendered before the statement knows it.
+_NAME_MARK = "\u2063NAMA\u2063"
+
+# PostgreSQL: the move, its timeline event and the resident's message in ONE statement (the booking of 200
+# bookers at once waits on round trips, not on rows): all or nothing, and nothing when the status (or the
+# route) is not the one expected.
+_MOVE_SQL = """
+WITH moved AS (
+    UPDATE registry_cardrequest cr
+       SET status = %(to)s, status_changed_at = %(now)s, updated_at = %(now)s
+      FROM registry_resident r
+     WHERE cr.id = %(id)s AND cr.status = %(from)s AND cr.route = %(route)s AND r.id = cr.resident_id
+ RETURNING cr.id, cr.resident_id, r.full_name, r.whatsapp
+), event AS (
+    INSERT INTO registry_cardrequestevent (card_request_id, at, by_id, action, from_status, to_status, note)
+    SELECT id, %(now)s, %(by)s, 'status', %(from)s, %(to)s, %(note)s FROM moved
+), message AS (
+    INSERT INTO delivery_notification
+           (resident_id, card_request_id, channel, recipient, template, text, status, attempts, last_error,
+            created_at)
+    SELECT resident_id, id, 'whatsapp', whatsapp, %(template)s, replace(%(text)s, %(mark)s, full_name),
+           CASE WHEN whatsapp <> '' THEN 'pending' ELSE 'no_contact' END, 0, '', %(now)s
+      FROM moved WHERE %(template)s <> ''
+){attached}
+SELECT id, {attached_id} FROM moved
+"""
+
+
+def card_move_set_based(
+    *,
+    card_request_id: int,
+    from_status: str,
+    to_status: str,
+    actor: str,
+    by: User | None,
+    event_note: str,
+    message: Message | None,
+    attached_sql: str = "",
+    attached_params: dict | None = None,
+) -> int | None:
+    """The workflow's move as one compare-and-set, for a process that moves cards under contention.
+
+    Same rules as `card_move` for the edges in SET_BASED_EDGES: the actor must be listed for the edge, and the
+    status (and route) must be the expected ones; the event and the message are written with the move or not
+    at all. Returns None, having written nothing, when the request was not in the expected state; else the id
+    the attached statement returned (or the request's id).
+
+    `attached_sql` (PostgreSQL) is the caller's own write that must happen exactly when the move does, sent
+    in the same statement: an `INSERT ... SELECT ... FROM moved ... RETURNING id` into the caller's table,
+    reading `moved(id)`. The workflow still writes only what it owns; the statement is shared to save round
+    trips. On SQLite the caller writes its row in its own transaction around this call instead.
+    """
+    source, target = Status(from_status), Status(to_status)
+    if not CardRequest.can_move(source, target, actor) or (source, target) not in SET_BASED_EDGES:
+        raise CardRequestError(_("Langkah ini tidak dapat dilakukan sebagai satu pernyataan."))
+    condition = SET_BASED_EDGES[(source, target)]
+    number = f"PKTP-{card_request_id:06d}"
+    text = render_message(message.template, name=_NAME_MARK, number=number, **message.values) if message else ""
+    now = clock.now()
+    if connection.vendor == "postgresql":
+        params = {
+            "id": card_request_id, "from": source, "to": target, "route": condition["route"], "now": now,
+            "by": by.pk if by else None, "note": event_note, "template": message.template if message else "",
+            "text": text, "mark": _NAME_MARK, **(attached_params or {}),
+        }  # fmt: skip
+        sql = _MOVE_SQL.format(
+            attached=f", attached AS (\n{attached_sql}\n)" if attached_sql else "",
+            attached_id="(SELECT id FROM attached)" if attached_sql else "id",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return row[1] if row else None
+    # SQLite (one writer at a time): the same compare-and-set, event and message in one transaction.
+    with transaction.atomic():
+        moved = CardRequest.objects.filter(pk=card_request_id, status=source, **condition).update(
+            status=target, status_changed_at=now, updated_at=now
+        )
+        if not moved:
+            return None
+        card_request = CardRequest.objects.select_related("resident").get(pk=card_request_id)
+        CardRequestEvent.objects.create(
+            card_request=card_request, at=now, by=by, action=CardRequestEvent.Action.STATUS, from_status=source,
+            to_status=target, note=event_note,
+        )  # fmt: skip
+        if message is not None:
+            notification_write(
+                resident=card_request.resident, card_request=card_request, template=message.template,
+                number=number, **message.values,
+            )  # fmt: skip
+    return card_request_id
 
 
 def card_move_as(

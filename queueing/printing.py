@@ -28,6 +28,7 @@ from cards.workflow import (
     print_ready_problem,
 )
 from queueing.calendar import printing_office, service_day_get
+from queueing.counter import entry_served_for
 from queueing.errors import QueueingError, StockShort
 from queueing.models import BlankMovement, BlankStock, Booking, PrintBatch, ServiceDay
 from registry import clock
@@ -161,6 +162,7 @@ def counter_print(*, card_request_id: int, by: User) -> CardRequest:
             reference=_("Cetak di loket, nomor antrean %(number)d") % {"number": booking.number},
             by=by,
         )
+        entry_served_for(card_request_id=card_request_id)  # the call ends served with the print
     return card_request
 
 

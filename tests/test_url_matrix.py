@@ -119,6 +119,16 @@ CASES = [
     Case("queueing:ticket_print", "/loket/tiket/{k}/", allowed=("clerk", "supervisor", "administrator")),
     Case("queueing:ticket_call_next", "/loket/panggil/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:check_in", "/loket/hadir/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:call_end", "/loket/panggilan/selesai/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:walk_in_serve", "/loket/tiket/{k}/layani/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:walk_in_wrong_day", "/loket/hadir/hari-ini/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:invitation_list", "/loket/undangan/daftar/", allowed=("clerk", "supervisor", "administrator")),
+    Case(
+        "queueing:invitation_letters",
+        "/loket/undangan/surat.pdf",
+        allowed=("clerk", "supervisor", "administrator"),
+        ok_status=302,
+    ),
     Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
     Case(

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from queueing.calendar import holidays_load
+from registry import clock
 
 
 class Command(BaseCommand):
@@ -11,7 +11,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        year = timezone.localdate().year
+        year = clock.today().year
         parser.add_argument("years", nargs="*", type=int, default=[year, year + 1])
 
     def handle(self, *args, years, **options):
