@@ -31,6 +31,7 @@ from cards.workflow import (
     HandoverInfo,
     StaleCardRequest,
     card_move_as,
+    card_request_locked,
     card_request_moves_for,
     route_for,
 )
@@ -45,14 +46,6 @@ Status = CardRequest.Status
 
 def _event(card_request: CardRequest, *, by: User | None, action: str, note: str = "", **kw) -> CardRequestEvent:
     return CardRequestEvent.objects.create(card_request=card_request, by=by, action=action, note=note, **kw)
-
-
-def _locked(card_request_id: int) -> CardRequest:
-    return (
-        CardRequest.objects.select_for_update(of=("self",))
-        .select_related("resident", "pickup_office")
-        .get(pk=card_request_id)
-    )
 
 
 # --- creating a request ---------------------------------------------------------------------------------
@@ -288,7 +281,7 @@ def attachment_add(
 def requirement_tick(*, card_request_id: int, requirement_id: int, by: User) -> RequirementCheck:
     """Record that a handover requirement is met (the old card is collected)."""
     with transaction.atomic():
-        card_request = _locked(card_request_id)
+        card_request = card_request_locked(card_request_id)
         requirement = Requirement.objects.filter(
             pk=requirement_id, kind=card_request.kind, stage=Requirement.Stage.HANDOVER
         ).first()
@@ -313,7 +306,7 @@ def card_request_urgent_ask(*, card_request_id: int, reason: str, note: str, by:
     if reason == UrgentReason.OTHER and not note.strip():
         raise CardRequestError(_("Untuk alasan mendesak 'lainnya', tulis keterangannya."))
     with transaction.atomic():
-        card_request = _locked(card_request_id)
+        card_request = card_request_locked(card_request_id)
         if not card_request.is_open:
             raise CardRequestError(_("Permohonan sudah ditutup."))
         if card_request.urgent_status in (UrgentStatus.REQUESTED, UrgentStatus.APPROVED):
@@ -337,7 +330,7 @@ def card_request_urgent_decide(*, card_request_id: int, approve: bool, by: User,
     if not by.has_perm("cards.approve_urgent_cardrequest"):
         raise CardRequestError(_("Hanya kepala bidang yang dapat memutuskan prioritas mendesak."))
     with transaction.atomic():
-        card_request = _locked(card_request_id)
+        card_request = card_request_locked(card_request_id)
         if card_request.urgent_status != UrgentStatus.REQUESTED:
             raise CardRequestError(_("Tidak ada pengajuan prioritas mendesak yang menunggu keputusan."))
         if not card_request.is_open:

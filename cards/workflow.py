@@ -230,11 +230,6 @@ def _check_guards(
 # --- messages -------------------------------------------------------------------------------------------
 
 
-def pickup_place(card_request: CardRequest) -> Office:
-    """Where the resident collects the card: the UPTD for route 3, the printing office otherwise."""
-    return card_request.pickup_office
-
-
 def _default_message(card_request: CardRequest, source: str, target: str, *, actor: str) -> str | None:
     route = card_request.route
     if target == Status.READY_TO_PRINT:
@@ -275,7 +270,8 @@ class Message:
 _DEFAULT = object()
 
 
-def _locked(card_request_id: int) -> CardRequest:
+def card_request_locked(card_request_id: int) -> CardRequest:
+    """The request, locked for the rest of the caller's transaction (with what messages need)."""
     return (
         CardRequest.objects.select_for_update(of=("self",))
         .select_related("resident", "pickup_office", "office")
@@ -315,7 +311,7 @@ def card_move(
     target = Status(to_status)
     missing = [item.strip() for item in missing_items if item and item.strip()]
     with transaction.atomic():
-        card_request = _locked(card_request_id)
+        card_request = card_request_locked(card_request_id)
         source = card_request.status
         if expected_status is not None and source != expected_status:
             raise _stale(card_request)
@@ -379,7 +375,7 @@ def card_move(
 
 
 def _write_message(card_request: CardRequest, message: Message, *, note: str, missing: list[str]) -> None:
-    place = pickup_place(card_request)
+    place = card_request.pickup_office  # the UPTD for route 3, the printing office otherwise
     starts = card_request.resident.wajib_ktp_from()
     values = {
         "wajib_from": starts.strftime("%d-%m-%Y") if starts else "",
@@ -560,7 +556,7 @@ def card_request_route_set(*, card_request_id: int, route: str, by: User, expect
     if actor_of(by) != Actor.CLERK:
         raise CardRequestError(_("Hanya petugas kabupaten yang dapat mengubah rute kartu."))
     with transaction.atomic():
-        card_request = _locked(card_request_id)
+        card_request = card_request_locked(card_request_id)
         if card_request.route != expected_route:
             raise _stale(card_request)
         if card_request.status not in CardRequest.BEFORE_PRINTING:

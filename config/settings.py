@@ -208,8 +208,6 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private"))  # uploads
 # Resident imports: the largest upload accepted. Uploads stream to a temporary file, not into memory; with
 # several web hosts, MEDIA_ROOT must be storage the Celery workers share.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=1024)
-# A booked resident who does not come is invited again this many times, then returned to "ready to print".
-NO_SHOW_REINVITES = env.int("NO_SHOW_REINVITES", default=1)
 # Refused-row reports quote NIKs: they are deleted this many days after their import ended.
 IMPORT_REPORT_RETENTION_DAYS = env.int("IMPORT_REPORT_RETENTION_DAYS", default=90)
 

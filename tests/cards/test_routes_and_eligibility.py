@@ -3,7 +3,7 @@ PRR); one NIK check with the region table at every entry point."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,11 +14,12 @@ from cards.models import Actor, CardRequest, CardRequestEvent, CentralStatus, Ro
 from cards.workflow import CardRequestError
 from messaging.models import Notification
 from registry.models import MaritalStatus, Office, ResidentChange
+from tests.dates import FROZEN_NOW
 from tests.factories import CardRequestFactory, ResidentFactory
 
 S = CardRequest.Status
 JAKARTA = ZoneInfo("Asia/Jakarta")
-NOW = datetime(2031, 3, 3, 9, 0, tzinfo=JAKARTA)  # a Monday morning; everything below is relative to it
+NOW = FROZEN_NOW  # Monday 09:00 WIB (tests/dates.py); everything below is relative to it
 TODAY = NOW.date()
 
 
