@@ -493,6 +493,8 @@ class AccessLog(models.Model):
         SEARCH_NIK = "search_nik", _("Mencari dengan NIK/KK")
         EXPORT = "export", _("Ekspor data")
         VIEW_ATTACHMENT = "view_attachment", _("Membuka lampiran permohonan")
+        LOOKUP = "lookup", _("Mencocokkan NIK dan KK")
+        STAFF_CHANGE = "staff_change", _("Mengubah peran atau kantor akun")
 
     at = models.DateTimeField(_("waktu"), default=timezone.now, db_index=True)
     user = models.ForeignKey(User, verbose_name=_("petugas"), on_delete=models.PROTECT, related_name="+")
