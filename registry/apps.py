@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +13,10 @@ class RegistryConfig(AppConfig):
         from registry.roles import role_groups_sync_after_migrate
 
         post_migrate.connect(role_groups_sync_after_migrate, sender=self, dispatch_uid="registry_role_groups")
+
+        # A resident saved into another kecamatan is announced (registry.signals.residents_moved).
+        from registry import signals
+        from registry.models import Resident
+
+        pre_save.connect(signals.resident_kecamatan_before_save, sender=Resident, dispatch_uid="resident_moves_before")
+        post_save.connect(signals.resident_moved_after_save, sender=Resident, dispatch_uid="resident_moves_after")

@@ -4,11 +4,14 @@
    either streamed into a session-private staging table (COPY on PostgreSQL, executemany on SQLite) or
    written to ImportRowError. Progress and a cancel check every `block_rows` rows.
 2. Check: NIKs that appear more than once in the file are refused, every occurrence (set-based).
-3. Merge: in chunks of `merge_rows`, one transaction each, set-based SQL: new families by KK, a
-   ResidentChange for every resident whose values differ (before overwriting them), then
+3. Merge: in chunks of `merge_rows`, one transaction each, set-based SQL: first the scope check (a row whose
+   NIK belongs to a resident registered outside the importing office's region, whose KK belongs to a family
+   outside it, or whose desa lies outside it, is refused into ImportRowError and leaves the chunk), then new
+   families by KK, a ResidentChange for every resident whose values differ (before overwriting them), then
    INSERT ... ON CONFLICT (nik) DO UPDATE ... WHERE something differs, then family heads. A cancelled or
    crashed import leaves whole chunks merged and nothing half-written; running it again is harmless,
-   since an unchanged row writes nothing.
+   since an unchanged row writes nothing. Residents whose kecamatan changed are announced
+   (registry.signals.residents_moved) inside the chunk's transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -27,9 +31,10 @@ from registry import clock
 from registry.importer.columns import STAGED_FIELDS, HeaderError, HeaderMap, RowParser, map_header
 from registry.importer.reader import open_table
 from registry.importer.regions import RegionIndex
-from registry.models import FamilyRelation, ImportRowError, ResidentImport
+from registry.models import FamilyRelation, ImportRowError, Resident, ResidentImport
 from registry.nik import BulkNumberChecker
 from registry.regions import region_codes, region_exists
+from registry.signals import residents_moved
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +44,7 @@ MAX_CHUNKS = 10
 BULK_MIN_ROWS = 100_000  # new residents from which a first load rebuilds indexes instead of maintaining them
 _ABOVE_EVERY_NIK = "9" * 17  # sorts after every 16-digit string in any collation
 ProgressCallback = Callable[[ResidentImport], None]
+_Statements = dict[str, Any]  # a chunk's SQL by name; "refusals" is a list
 
 _STAGING_TYPES = {
     "row_no": "INTEGER NOT NULL",
@@ -113,6 +119,16 @@ class _Run:
         self.dialect = _Dialect()
         self.staging = f"import_staging_{job.pk}"
         self.now = connection.ops.adapt_datetimefield_value(clock.now())
+        # The importing office's region: the only residents and families this import may create or change
+        # (None: a platform import without an office, the whole country).
+        self.scope: str | None = job.office.region_id if job.office_id else None
+        self.refusal_params: dict[str, str] = {}
+
+    def in_scope(self, column: str) -> str:
+        """SQL that is true when the region code in `column` lies in the import's scope (NULL for NULL)."""
+        if self.scope is None:
+            return "(1 = 1)"
+        return f"({column} = %(scope)s OR {column} LIKE %(scope_below)s)"
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 
@@ -221,6 +237,7 @@ class _Run:
         starts = [nik for (nik,) in cursor.fetchall()]
         if not starts:
             return
+        self._prepare_check(cursor, header)
         bounds = list(zip(starts, [*starts[1:], _ABOVE_EVERY_NIK], strict=True))
         if self._bulk_load_pays(cursor):
             with transaction.atomic():
@@ -241,9 +258,37 @@ class _Run:
             if self.job.rows_inserted > 10_000:
                 cursor.execute("ANALYZE registry_resident, registry_family")  # fresh statistics after a big load
 
-    def _merge_and_count(self, cursor, statements: dict[str, str | None], bounds: list[str]) -> None:
+    def _prepare_check(self, cursor, header: HeaderMap) -> None:
+        """The per-chunk table of staged rows that the scope check refuses or that move a resident, and the
+        labels and reasons their ImportRowError rows carry."""
+        check = f"{self.staging}_check"
+        cursor.execute(f"DROP TABLE IF EXISTS {check}")
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {check} (
+                row_no INTEGER NOT NULL, nik TEXT NOT NULL, kk_number TEXT NOT NULL, desa_id TEXT NOT NULL,
+                resident_id BIGINT, outside_resident BOOLEAN NOT NULL, outside_family BOOLEAN NOT NULL,
+                outside_desa BOOLEAN NOT NULL, moved BOOLEAN NOT NULL)"""
+        )
+        labels = header.labels
+        parts = "/".join(labels.get(f, "") for f in ("prop_part", "kab_part", "kec_part", "kel_part"))
+        self.refusal_params = {
+            "nik_label": labels["nik"],
+            "kk_label": labels.get("kk_number", ""),
+            "desa_label": (labels.get("desa_code") or labels.get("desa_name") or parts)[:60],
+            "outside_resident": _(
+                "penduduk dengan NIK ini terdaftar di luar wilayah kantor Anda; baris ditolak dan data penduduk "
+                "itu tidak diubah"
+            ),
+            "outside_family": _(
+                "nomor KK ini milik keluarga di luar wilayah kantor Anda; baris ditolak dan data penduduk tidak diubah"
+            ),
+            "outside_desa": _("desa {code} di luar wilayah kantor Anda; baris ditolak dan data penduduk tidak diubah"),
+        }
+
+    def _merge_and_count(self, cursor, statements: _Statements, bounds: list[str]) -> None:
         counts = self._merge_chunk(cursor, statements, bounds)
         self.save(
+            rows_refused=F("rows_refused") + counts["refused"],
             rows_merged=F("rows_merged") + counts["staged"],
             rows_inserted=F("rows_inserted") + counts["inserted"],
             rows_updated=F("rows_updated") + counts["updated"],
@@ -311,7 +356,7 @@ class _Run:
             cursor.execute(statement)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
-    def _merge_chunk(self, cursor, statements: dict[str, str | None], bounds: list[str]) -> dict[str, int]:
+    def _merge_chunk(self, cursor, statements: _Statements, bounds: list[str]) -> dict[str, int]:
         """Merge the staged rows whose NIK lies in [bounds[0], bounds[1]); returns what it did."""
         now = self.now
         if self.dialect.postgres:
@@ -320,7 +365,10 @@ class _Run:
             cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
             cursor.execute("SET LOCAL work_mem = '128MB'")  # the chunk's sorts and hashes stay in memory
             cursor.execute("SET LOCAL jit = off")
-        params = {"lo": bounds[0], "hi": bounds[1], "now": now, "job": self.job.pk}
+        params = {"lo": bounds[0], "hi": bounds[1], "now": now, "job": self.job.pk, **self.refusal_params}
+        if self.scope is not None:
+            params |= {"scope": self.scope, "scope_below": f"{self.scope}.%"}
+        refused, moved = self._check_chunk(cursor, statements, params)
         cursor.execute(statements["count"], params)
         staged = cursor.fetchone()[0]
         families = 0
@@ -338,9 +386,38 @@ class _Run:
             families = cursor.rowcount
         if statements["heads"]:
             cursor.execute(statements["heads"], params)
-        return {"staged": staged, "inserted": inserted, "updated": updated, "families": families}
+        if moved:
+            # In the chunk's transaction: what follows a resident's kecamatan (their open card requests) moves
+            # with them or not at all.
+            residents_moved.send(sender=Resident, resident_ids=moved, by=self.job.created_by)
+        return {"staged": staged, "inserted": inserted, "updated": updated, "families": families, "refused": refused}
 
-    def _merge_statements(self, given: set[str], *, bulk: bool = False) -> dict[str, str | None]:
+    def _check_chunk(self, cursor, statements: _Statements, params: dict) -> tuple[int, list[int]]:
+        """The scope check and the moves of one chunk, from one join of the staged rows with the residents
+        and families they name. Rows outside the scope get one ImportRowError per reason and leave the
+        staging table, so nothing of theirs is merged; returns (rows refused, ids of residents in scope whose
+        kecamatan the chunk changes)."""
+        check = f"{self.staging}_check"
+        cursor.execute(f"DELETE FROM {check}")
+        cursor.execute(statements["check"], params)
+        if not cursor.rowcount:
+            return 0, []
+        refused = 0
+        if self.scope is not None:
+            for reason_sql in statements["refusals"]:
+                cursor.execute(reason_sql, params)
+            cursor.execute(
+                f"DELETE FROM {self.staging} WHERE nik >= %(lo)s AND nik < %(hi)s "
+                f"AND row_no IN (SELECT row_no FROM {check} WHERE outside_resident OR outside_family OR outside_desa)",
+                params,
+            )
+            refused = cursor.rowcount
+        cursor.execute(
+            f"SELECT resident_id FROM {check} WHERE moved AND NOT (outside_resident OR outside_family OR outside_desa)"
+        )
+        return refused, [resident_id for (resident_id,) in cursor.fetchall()]
+
+    def _merge_statements(self, given: set[str], *, bulk: bool = False) -> _Statements:
         """The chunk's SQL, written for the columns this file supplies (absent ones are never overwritten).
 
         bulk (PostgreSQL's first load, foreign keys dropped): new families get their ids from the sequence
@@ -412,11 +489,41 @@ class _Run:
                 ) c WHERE c.pick = 1
                 ON CONFLICT (kk_number) DO NOTHING"""
 
+        # The scope check and the moves: one join of the chunk with the residents and families its rows name.
+        # A NULL (a new resident, a new KK) is neither outside nor a move.
+        in_scope = self.in_scope
+        check_table = f"{stg}_check"
+        outside_resident = f"NOT {in_scope('r.kecamatan_id')}"
+        outside_family = f"NOT {in_scope('fc.desa_id')}" if has_kk else "1 = 0"
+        outside_desa = f"NOT {in_scope('s.kecamatan_id')}"
+        moved = "r.kecamatan_id <> s.kecamatan_id"
+        check_family = "LEFT JOIN registry_family fc ON fc.kk_number = s.kk_number AND s.kk_number <> ''"
+        check = f"""
+            INSERT INTO {check_table} (row_no, nik, kk_number, desa_id, resident_id,
+                                       outside_resident, outside_family, outside_desa, moved)
+            SELECT s.row_no, s.nik, s.kk_number, s.desa_id, r.id,
+                   COALESCE({outside_resident}, 1 = 0), COALESCE({outside_family}, 1 = 0), {outside_desa},
+                   COALESCE({moved}, 1 = 0)
+            FROM {stg} s LEFT JOIN registry_resident r ON r.nik = s.nik AND {r_in_chunk}
+                 {check_family if has_kk else ""}
+            WHERE {in_chunk} AND ({moved} OR {outside_resident} OR {outside_family} OR {outside_desa})"""
+        refuse = "INSERT INTO registry_importrowerror (resident_import_id, row_number, column_name, value, reason)"
+        refusals = [
+            f"{refuse} SELECT %(job)s, c.row_no, %(nik_label)s, c.nik, %(outside_resident)s "
+            f"FROM {check_table} c WHERE c.outside_resident",
+            f"{refuse} SELECT %(job)s, c.row_no, %(kk_label)s, c.kk_number, %(outside_family)s "
+            f"FROM {check_table} c WHERE c.outside_family",
+            f"{refuse} SELECT %(job)s, c.row_no, %(desa_label)s, c.desa_id, "
+            f"REPLACE(%(outside_desa)s, '{{code}}', c.desa_id) FROM {check_table} c WHERE c.outside_desa",
+        ]
+
+        # The scope conditions below repeat the check as the last line of defence: a resident or family moved
+        # out of the scope by someone else between the check and the merge is still left alone.
         history = f"""
             INSERT INTO registry_residentchange (resident_id, resident_import_id, changed_at, changes)
             SELECT r.id, %(job)s, %(now)s, {d.json_object(changes)}
             FROM {stg} s JOIN registry_resident r ON r.nik = s.nik AND {r_in_chunk} {family_join}
-            WHERE {in_chunk} AND ({any_difference})"""
+            WHERE {in_chunk} AND ({any_difference}) AND {in_scope("r.kecamatan_id")}"""
 
         columns = ["nik", *STAGED_FIELDS[2:]]  # every resident column the staging table has, kk_number aside
         targets = [*columns, "family_id", "created_at", "updated_at"]
@@ -438,7 +545,7 @@ class _Run:
             WHERE {in_chunk} AND (r.id IS NULL OR {any_difference})
             ORDER BY s.nik
             ON CONFLICT (nik) DO UPDATE SET {", ".join(updates)}
-            WHERE {excluded_difference}"""
+            WHERE ({excluded_difference}) AND {in_scope("registry_resident.kecamatan_id")}"""
 
         heads = None
         not_new_family = f"AND NOT EXISTS (SELECT 1 FROM {new_families} nf WHERE nf.kk_number = s.kk_number)"
@@ -455,10 +562,12 @@ class _Run:
                     WHERE {in_chunk} AND s.relation_to_head = '{FamilyRelation.HEAD.value}' AND s.kk_number <> ''
                     {not_new_family}
                 ) h
-                WHERE registry_family.kk_number = h.kk_number
+                WHERE registry_family.kk_number = h.kk_number AND {in_scope("registry_family.desa_id")}
                   AND (registry_family.head_id IS DISTINCT FROM h.resident_id OR {differs})"""
 
         return {
+            "check": check,
+            "refusals": refusals,
             "count": f"SELECT COUNT(*) FROM {stg} s WHERE {in_chunk}",
             "new_families": prepare,
             "families": families,
@@ -523,6 +632,7 @@ def import_residents(
         finally:
             try:
                 cursor.execute(f"DROP TABLE IF EXISTS {run.staging}")
+                cursor.execute(f"DROP TABLE IF EXISTS {run.staging}_check")
             except Exception:  # a broken connection drops its temporary tables itself
                 logger.warning("resident import %s: staging table not dropped", job.pk)
     run.save(finished_at=clock.now(), **outcome)
