@@ -48,6 +48,14 @@ def number_link_create(
     )
 
 
+def number_link_lookup_detail(link: NumberLinkRequest) -> str:
+    """The access-log detail of the NIK+KK match behind a SINKRONISASI request: which request and whether the
+    pair matched a resident, never the numbers themselves."""
+    if link.resident_id is None:
+        return _("SINKRONISASI #%(id)d: NIK dan KK tidak cocok dengan penduduk mana pun") % {"id": link.pk}
+    return _("SINKRONISASI #%(id)d: NIK dan KK cocok dengan data penduduk") % {"id": link.pk}
+
+
 def number_link_decide(*, link_id: int, confirm: bool, by: User, note: str = "") -> NumberLinkRequest:
     """Confirm (the number becomes the resident's WhatsApp number, with a history entry) or refuse, once."""
     with transaction.atomic():

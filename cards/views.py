@@ -688,7 +688,15 @@ def numberlink_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                link = number_links.number_link_create(office=user.office, by=user, **form.cleaned_data)
+                with transaction.atomic():
+                    link = number_links.number_link_create(office=user.office, by=user, **form.cleaned_data)
+                    # The match names the resident and shows their number: an audited lookup, hit or miss.
+                    access_log_record(
+                        request,
+                        action=AccessLog.Action.LOOKUP,
+                        resident_id=link.resident_id,
+                        detail=number_links.number_link_lookup_detail(link),
+                    )
             except CardRequestError as exc:
                 form.add_error(None, str(exc))
             else:
