@@ -170,7 +170,9 @@ class CardRequest(models.Model):
     resident = models.ForeignKey(
         Resident, verbose_name=_("penduduk"), on_delete=models.PROTECT, related_name="card_requests"
     )
-    # The resident's kecamatan when the request was made: the scope column (a UPTD sees its own kecamatan's).
+    # The scope column (a UPTD sees its own kecamatan's): the resident's current kecamatan while the request is
+    # open (cards.services.card_requests_follow_residents), except a card held at a UPTD or printed in another
+    # kabupaten; a closed request keeps the kecamatan where it was served.
     # Every status change rewrites each index of this table (the status is indexed), so none is kept that
     # another covers: cardrequest_kec_queue starts with the kecamatan.
     kecamatan = models.ForeignKey(
@@ -315,6 +317,7 @@ class CardRequestEvent(models.Model):
         WALK_IN = "walk_in", _("Nomor antrean datang langsung")
         RESUMED = "resumed", _("Penduduk meminta jadwal lagi")
         SHIPMENT = "shipment", _("Pengiriman Pos")
+        RESIDENT_MOVED = "resident_moved", _("Penduduk pindah kecamatan")
 
     # cardrequestevent_request_at (card_request, at) serves the foreign key too.
     card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE, related_name="events", db_index=False)
