@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "messaging",
     "registry",
     "cards",
@@ -64,9 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "registry.middleware.IdleSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "registry.mfa_middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -147,6 +151,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_SENSITIVE_PARAMETERS = ["password", "username"]
+
+# Second factor (TOTP, django-otp) for supervisors, administrators and platform superusers: with MFA_REQUIRED
+# they must enrol an authenticator app before any page; off in the demo (DEBUG), where enrolment is optional.
+# Whoever has a confirmed device enters its 6-digit code after the password, required or not.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="e-KTP Disdukcapil")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
 
 # --- Security (production) -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

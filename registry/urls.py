@@ -1,9 +1,13 @@
 from django.urls import path
 
-from registry import import_views, views
+from registry import import_views, mfa_views, views
 
 app_name = "registry"
 urlpatterns = [
+    path("akun/2fa/", mfa_views.mfa_account, name="mfa_account"),
+    path("akun/2fa/verifikasi/", mfa_views.mfa_verify, name="mfa_verify"),
+    path("akun/2fa/daftar/", mfa_views.mfa_enrol, name="mfa_enrol"),
+    path("akun/2fa/petugas/<int:pk>/reset/", mfa_views.mfa_reset, name="mfa_reset"),
     path("penduduk/", views.resident_list, name="resident_list"),
     path("penduduk/<int:pk>/", views.resident_detail, name="resident_detail"),
     path("penduduk/<int:pk>/nik/", views.resident_reveal_nik, name="resident_reveal_nik"),

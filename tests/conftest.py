@@ -93,6 +93,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def mfa_optional(settings):
+    """Tests sign supervisors and administrators in with `client.force_login`, which has no second factor: the
+    suite runs with MFA_REQUIRED off (whatever DJANGO_DEBUG says); tests/registry/test_mfa.py turns it on.
+    An account with a confirmed device is still asked for its code either way."""
+    settings.MFA_REQUIRED = False
+
+
 @pytest.fixture
 def frozen_now(time_machine) -> datetime:
     """Stop the clock at FROZEN_NOW (Monday 09:00 WIB) for this test; move it with `time_machine`."""

@@ -47,6 +47,17 @@ CASES = [
         wrong_method="put",
     ),
     Case("healthz", "/healthz", public=True, wrong_method="post"),
+    Case("registry:mfa_account", "/akun/2fa/"),
+    Case("registry:mfa_enrol", "/akun/2fa/daftar/"),
+    Case("registry:mfa_verify", "/akun/2fa/verifikasi/", ok_status=302),  # no device to ask a code of: home
+    Case(
+        "registry:mfa_reset",
+        "/akun/2fa/petugas/{u}/reset/",
+        method="post",
+        allowed=("administrator",),
+        ok_status=302,
+        wrong_method="get",
+    ),
     Case("registry:resident_list", "/penduduk/"),
     Case("registry:resident_detail", "/penduduk/{a}/", scoped_object=True),
     Case(
@@ -227,7 +238,7 @@ def an_import(supervisor):
 def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     """Ids for the path placeholders: {a} resident in kecamatan A, {i} import, {r} a request of that resident
     submitted by UPTD A, {t} its attachment, {d}/{di} a dispatch to UPTD A and its card, {n} a SINKRONISASI,
-    {k} a walk-in ticket of the kabupaten office."""
+    {k} a walk-in ticket of the kabupaten office, {u} the clerk's account."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from cards import dispatch, number_links, services
@@ -269,6 +280,7 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     suket = suket_issue(card_request_id=card_request.pk, by=clerk)
     Requests.objects.filter(pk=card_request.pk).update(status="received")
     return {
+        "u": clerk.pk,
         "s": suket.pk,
         "v": suket.verify_code,
         "p": batch_to_print.pk,
