@@ -1,12 +1,15 @@
 """Settings for the e-KTP back office, read from the environment (django-environ).
 
-One module for every environment. The embedded default (no variables set) is a laptop demo: SQLite in
-WAL mode and Celery's filesystem broker under var/. Production sets DJANGO_DEBUG=False, DATABASE_URL
-(PostgreSQL) and CELERY_BROKER_URL (Redis); it refuses to start without a real secret key.
+One module for every environment. The embedded default (no variables set) runs on SQLite in WAL mode and
+Celery's filesystem broker under var/, with production-safe values: DEBUG off and a secret key of its own
+generated under var/ on the first run; `make run` adds DJANGO_DEBUG=True for the laptop demo. Production sets
+DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis); a
+DJANGO_SECRET_KEY that is set but not a real key stops it from starting.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +17,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.secret_key import secret_key_from_file, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -23,16 +28,25 @@ if (BASE_DIR / ".env").is_file():
 # Local state of the embedded default: SQLite database, Celery broker folders, beat schedule.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-INSECURE_DEV_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEV_KEY if DEBUG else "")
-if not DEBUG and (not SECRET_KEY or SECRET_KEY == INSECURE_DEV_KEY or len(SECRET_KEY) < 50):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random value of 50+ characters in production.")
+# Production-safe unless told otherwise: `make run` (scripts/run.sh) and the test suite (tests/settings.py) set
+# DJANGO_DEBUG=True for the demo.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# DJANGO_SECRET_KEY when set (it must then be a real key); otherwise this installation's own key, generated on
+# the first run in VAR_DIR/secret_key (config/secret_key.py). No key is published with the code.
+if "DJANGO_SECRET_KEY" in os.environ:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    if problem := secret_key_problem(SECRET_KEY):
+        raise ImproperlyConfigured(f"DJANGO_SECRET_KEY {problem}; unset it to use the key in VAR_DIR/secret_key.")
+else:
+    SECRET_KEY = secret_key_from_file(VAR_DIR)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Reverse proxies in front of the app that append X-Forwarded-For (0: the app faces clients directly). The
-# access log records the address the outermost of them saw.
+# access log and the login lockout (django-axes) both take the client's address from registry.web.client_ip:
+# the address the outermost of them saw. The one setting for both; django-axes' own AXES_PROXY_COUNT is gone.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+if "AXES_PROXY_COUNT" in os.environ:
+    raise ImproperlyConfigured("AXES_PROXY_COUNT is no longer read: set DJANGO_TRUSTED_PROXY_COUNT instead.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -143,13 +157,16 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Failed logins are throttled per user *and* address: 5 failures lock that pair for 15 minutes.
+# Failed logins are throttled twice (registry/lockout.py): 5 failures lock one account from that address, and
+# 20 failures from one address over all accounts lock that address, each for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "registry.lockout.AddressLimitedAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "registry.web.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_SENSITIVE_PARAMETERS = ["password", "username"]
 
 # Second factor (TOTP, django-otp) for supervisors, administrators and platform superusers: with MFA_REQUIRED
@@ -265,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),
     },
 }
+# /healthz answers from the report each process made in the last N seconds (delivery/health.py).
+HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=10)
 
 # --- Tables --------------------------------------------------------------------------------------
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

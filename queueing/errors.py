@@ -37,3 +37,7 @@ class WrongDay(QueueingError):
 
 class StockShort(QueueingError):
     """Not enough blank cards for what was asked."""
+
+
+class DuplicateReceipt(QueueingError):
+    """A receipt of blanks with this reference was recorded before: one delivery counts once."""

@@ -12,6 +12,7 @@ from datetime import date
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -431,7 +432,15 @@ class BlankMovement(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="receipt", quantity__gt=0) | Q(kind__in=["spoilage", "print"], quantity__lt=0),
                 name="blankmovement_sign_by_kind",
-            )
+            ),
+            # One delivery from the centre is received once: a receipt form submitted twice (a double click, a
+            # reload) must not count its blanks twice. The reference is compared without case.
+            models.UniqueConstraint(
+                F("office"),
+                Lower("reference"),
+                condition=Q(kind="receipt"),
+                name="blankmovement_receipt_reference_unique",
+            ),
         ]
 
     def __str__(self) -> str:

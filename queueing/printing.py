@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
 
@@ -29,7 +29,7 @@ from cards.workflow import (
 )
 from queueing.calendar import printing_office, service_day_get
 from queueing.counter import entry_served_for
-from queueing.errors import QueueingError, StockShort
+from queueing.errors import DuplicateReceipt, QueueingError, StockShort
 from queueing.models import BlankMovement, BlankStock, Booking, PrintBatch, ServiceDay
 from registry import clock
 from registry.models import Office, User
@@ -61,20 +61,60 @@ def blank_stock_of(office: Office) -> int:
     return BlankStock.objects.filter(office=printing_office(office)).values_list("quantity", flat=True).first() or 0
 
 
+def receipt_reference_normalise(reference: str) -> str:
+    """A delivery's reference as it is stored and compared: spaces collapsed, at most 200 characters."""
+    return " ".join(reference.split())[:200]
+
+
+def receipt_recorded(*, office: Office, reference: str) -> BlankMovement | None:
+    """The receipt already recorded for this delivery reference at the office's printing office, if any."""
+    return (
+        BlankMovement.objects.filter(
+            office=printing_office(office),
+            kind=BlankMovement.Kind.RECEIPT,
+            reference__iexact=receipt_reference_normalise(reference),
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def receipt_duplicate_message(existing: BlankMovement) -> str:
+    """What the supervisor reads when a delivery is submitted a second time."""
+    return _(
+        "Kiriman blangko dengan referensi “%(reference)s” sudah dicatat pada %(day)s (%(n)d blangko); stok "
+        "tidak diubah."
+    ) % {"reference": existing.reference, "day": existing.received_on.strftime("%d-%m-%Y"), "n": existing.quantity}
+
+
 def blanks_receive(*, office: Office, quantity: int, reference: str, received_on: date, by: User) -> BlankMovement:
-    """Record a batch of blank cards from the centre (batch reference, quantity, date)."""
+    """Record a delivery of blank cards from the centre (delivery reference, quantity, date).
+
+    Invariant: one delivery counts once. Its reference is unique per printing office (without case; the
+    database constraint blankmovement_receipt_reference_unique backs this check when two submissions race),
+    and a second receipt with it raises DuplicateReceipt and leaves the stock as it was."""
     if quantity <= 0:
         raise QueueingError(_("Jumlah blangko harus lebih dari nol."))
-    if not reference.strip():
+    reference = receipt_reference_normalise(reference)
+    if not reference:
         raise QueueingError(_("Tulis nomor/referensi kiriman blangko."))
     office = printing_office(office)
-    with transaction.atomic():
-        stock = _stock_row(office)
-        BlankStock.objects.filter(pk=stock.pk).update(quantity=F("quantity") + quantity, updated_at=clock.now())
-        return BlankMovement.objects.create(
-            office=office, kind=BlankMovement.Kind.RECEIPT, quantity=quantity, reference=reference.strip()[:200],
-            received_on=received_on, created_by=by, created_at=clock.now(),
-        )  # fmt: skip
+    if existing := receipt_recorded(office=office, reference=reference):
+        raise DuplicateReceipt(receipt_duplicate_message(existing))
+    try:
+        with transaction.atomic():
+            movement = BlankMovement.objects.create(
+                office=office, kind=BlankMovement.Kind.RECEIPT, quantity=quantity, reference=reference,
+                received_on=received_on, created_by=by, created_at=clock.now(),
+            )  # fmt: skip
+            stock = _stock_row(office)
+            BlankStock.objects.filter(pk=stock.pk).update(quantity=F("quantity") + quantity, updated_at=clock.now())
+    except IntegrityError:
+        # The same delivery recorded by a concurrent submission between the check and the insert.
+        if (existing := receipt_recorded(office=office, reference=reference)) is None:
+            raise
+        raise DuplicateReceipt(receipt_duplicate_message(existing)) from None
+    return movement
 
 
 def blanks_spoil(*, office: Office, quantity: int, reason: str, by: User) -> BlankMovement:

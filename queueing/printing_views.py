@@ -62,6 +62,17 @@ class ReceiptForm(forms.Form):
     reference = forms.CharField(label=gettext_lazy("Nomor/referensi kiriman"), max_length=200)
     received_on = forms.DateField(label=gettext_lazy("Tanggal terima"), widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args, office: Office | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.office = office
+
+    def clean_reference(self) -> str:
+        """A delivery is received once: its reference must not be on an earlier receipt of the office."""
+        reference = printing.receipt_reference_normalise(self.cleaned_data["reference"])
+        if self.office is not None and (existing := printing.receipt_recorded(office=self.office, reference=reference)):
+            raise forms.ValidationError(printing.receipt_duplicate_message(existing), code="duplicate")
+        return reference
+
 
 class SpoilageForm(forms.Form):
     quantity = forms.IntegerField(label=gettext_lazy("Jumlah"), min_value=1, max_value=1_000_000)
@@ -109,7 +120,7 @@ def blanks(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permission_required("queueing.add_blankmovement", raise_exception=True)
 def blanks_receive(request: HttpRequest) -> HttpResponse:
-    form = ReceiptForm(request.POST)
+    form = ReceiptForm(request.POST, office=_office(request))
     if form.is_valid():
         try:
             printing.blanks_receive(office=_office(request), by=request.user, **form.cleaned_data)
@@ -117,6 +128,8 @@ def blanks_receive(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("%(n)d blangko diterima.") % {"n": form.cleaned_data["quantity"]})
+    elif form.has_error("reference", code="duplicate"):
+        messages.error(request, form.errors["reference"][0])
     else:
         messages.error(request, _("Isi jumlah, referensi dan tanggal kiriman blangko."))
     return redirect("queueing:blanks")

@@ -57,20 +57,28 @@ class DemoLogin:
     username: str
     role: str
     office: str
+    created: bool = True  # False: the account already existed and was left exactly as it was
 
 
 def demo_accounts_create(*, password: str | None = None) -> list[DemoLogin]:
-    """One account per role (UPTD operators for two kecamatan); existing accounts get the demo password."""
+    """One account per role (UPTD operators for two kecamatan), each created with the demo password.
+
+    Invariant: an account that already exists is never touched (no password, role, office or name change),
+    whoever made it; the demo only adds the usernames that are free."""
     password = password or settings.DEMO_PASSWORD
     role_groups_sync()
     logins = []
     for username, first, last, role, region_code in DEMO_ACCOUNTS:
         office = Office.objects.get(region_id=region_code)
-        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first, "last_name": last})
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        staff_assign_role(user=user, role=role, office=office)
-        logins.append(DemoLogin(username=username, role=str(Role(role).label), office=office.name))
+        with transaction.atomic():
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last}
+            )
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+                staff_assign_role(user=user, role=role, office=office)
+        logins.append(DemoLogin(username=username, role=str(Role(role).label), office=office.name, created=created))
     return logins
 
 

@@ -3,6 +3,8 @@ codes and A4 PDF responses. They live in the lowest app that has views, so no ap
 
 from __future__ import annotations
 
+import ipaddress
+
 import segno
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -13,15 +15,27 @@ from registry.models import AccessLog, Resident
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address. Behind `TRUSTED_PROXY_COUNT` reverse proxies, the address the outermost trusted
-    proxy saw (the N-th entry from the right of X-Forwarded-For); a client cannot forge it by sending its own
-    header, because only the entries the proxies appended are read."""
+    """The client's address, the one helper for the access log and the login lockout (AXES_CLIENT_IP_CALLABLE).
+
+    Behind `TRUSTED_PROXY_COUNT` (DJANGO_TRUSTED_PROXY_COUNT) reverse proxies, the address the outermost trusted
+    proxy saw: the N-th entry from the right of X-Forwarded-For. A client cannot forge it by sending its own
+    header, because only the entries the proxies appended are read; whatever the client put on the left is
+    ignored. When the header has fewer entries than proxies, or that entry is not an address, the direct peer
+    (REMOTE_ADDR) is recorded rather than a value the client may have chosen."""
     hops = settings.TRUSTED_PROXY_COUNT
     if hops > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= hops:
+        if len(forwarded) >= hops and _is_address(forwarded[-hops]):
             return forwarded[-hops]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def access_log_record(

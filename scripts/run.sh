@@ -3,11 +3,18 @@
 # embedded beat in the background (log: var/celery-worker.log, or $VAR_DIR/) and runserver in the foreground. When
 # runserver ends (Ctrl-C), the worker is stopped too.
 #
-# With no variables set this is the embedded default (SQLite + filesystem broker under var/);
-# DATABASE_URL, CELERY_BROKER_URL, ... from the environment or .env are used as they are.
+# With no variables set this is the embedded default (SQLite + filesystem broker under var/, a secret key generated
+# in var/secret_key on the first run) in debug mode; DATABASE_URL, CELERY_BROKER_URL, DJANGO_DEBUG, ... from the
+# environment or .env are used as they are.
 # RUNSERVER_ADDR overrides the address (default 127.0.0.1:8000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The settings default to production values; the demo runs in debug mode (runserver serves the static files,
+# plain HTTP, the printed demo logins) unless the environment or .env sets DJANGO_DEBUG.
+if [ -z "${DJANGO_DEBUG:-}" ] && ! grep -qs '^[[:space:]]*DJANGO_DEBUG=' .env; then
+    export DJANGO_DEBUG=True
+fi
 
 PY=.venv/bin/python
 ADDR=${RUNSERVER_ADDR:-127.0.0.1:8000}
