@@ -450,10 +450,18 @@ class Resident(models.Model):
 
 
 def mask_number(number: str) -> str:
-    """Keep the 4-digit region head and the 4-digit serial: 3502********0001."""
+    """The one mask for a NIK or KK number wherever it is shown without the audited reveal: only the 4-digit
+    province+kabupaten head, 3502************ (16 characters, so columns keep their width).
+
+    Invariant: the mask shows nothing that the page's other columns could complete into the full number.
+    Digits 5-6 are the kecamatan and 7-12 the birth date (day + 40 for women), both shown elsewhere, and the
+    serial (13-16) counts from 0001 for each kecamatan, date and sex, so it is small and guessable; an earlier
+    mask that kept the serial let a UPTD operator rebuild every NIK of a list page (issue 12). Anything but
+    16 characters is masked whole: a short or long "NIK" is still someone's number.
+    """
     if len(number) != 16:
         return "*" * len(number)
-    return f"{number[:4]}{'*' * 8}{number[-4:]}"
+    return f"{number[:4]}{'*' * 12}"
 
 
 class SavedSearchQuerySet(models.QuerySet):

@@ -1,16 +1,29 @@
+from __future__ import annotations
+
+import re
+from datetime import date
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
 from registry.models import AccessLog, Resident
+
+# The mask used before issue 12 kept the serial (3502********0001); access-log rows written then still carry it.
+_OLD_MASK = re.compile(r"\b([0-9]{4})\*{8}[0-9]{4}\b")
 
 
 class ResidentTable(tables.Table):
+    """The resident list. Beside the masked NIK it shows an age, never the birth date: the birth date is digits
+    7-12 of the NIK, and with the kecamatan and sex beside it only the (small, guessable) serial would be left."""
+
     nik = tables.Column(verbose_name=_("NIK"), accessor="masked_nik", attrs={"td": {"class": "font-monospace"}})
     full_name = tables.Column(verbose_name=_("Nama lengkap"))
     sex = tables.Column(verbose_name=_("L/P"))
-    birth_date = tables.DateColumn(verbose_name=_("Tanggal lahir"), format="d-m-Y")
+    age = tables.Column(verbose_name=_("Umur"), accessor="birth_date")
     rt_rw = tables.Column(verbose_name=_("RT/RW"), accessor="rt", empty_values=())
     desa = tables.Column(verbose_name=_("Desa/kelurahan"), accessor="desa__name")
     kecamatan = tables.Column(verbose_name=_("Kecamatan"), accessor="kecamatan__name")
@@ -18,10 +31,17 @@ class ResidentTable(tables.Table):
 
     class Meta:
         model = Resident
-        fields = ("nik", "full_name", "sex", "birth_date", "rt_rw", "desa", "kecamatan", "biometric_recorded")
+        fields = ("nik", "full_name", "sex", "age", "rt_rw", "desa", "kecamatan", "biometric_recorded")
         orderable = False
         empty_text = _("Tidak ada penduduk yang cocok.")
         attrs = {"class": "table table-sm table-hover align-middle", "id": "resident-table"}
+
+    def __init__(self, *args, today: date | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today or clock.today()
+
+    def render_age(self, record: Resident) -> str:
+        return gettext("%(years)s tahun") % {"years": record.age_on(self.today)}
 
     def render_full_name(self, value, record):
         return format_html('<a href="{}">{}</a>', reverse("registry:resident_detail", args=[record.pk]), value)
@@ -46,3 +66,7 @@ class AccessLogTable(tables.Table):
 
     def render_resident(self, value, record):
         return format_html('<a href="{}">{}</a>', reverse("registry:resident_detail", args=[record.resident_id]), value)
+
+    def render_detail(self, value: str) -> str:
+        """Rows are append-only, so a row written with the old mask is re-masked when shown."""
+        return _OLD_MASK.sub(lambda m: f"{m.group(1)}{'*' * 12}", value)

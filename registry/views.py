@@ -106,7 +106,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     elif (cursor := request.GET.get("before", "")).isdigit():
         before = cursors.filter(pk=cursor).first()
     page = keyset_page(queryset, key="full_name", size=PAGE_SIZE, after=after, before=before)
-    table = ResidentTable(page.rows)
+    table = ResidentTable(page.rows, today=clock.today(user.office))
     context = {
         "filter": resident_filter,
         "table": table,
@@ -148,7 +148,7 @@ def _resident_context(request: HttpRequest, resident: Resident) -> dict:
     return {
         "resident": resident,
         "family": resident.family,
-        "members": members,
+        "members": [(member, member.age_on(today)) for member in members],  # an age, not a birth date, per member
         "nik_warnings": warnings,
         "age": resident.age_on(today),
         "wajib_ktp": resident.is_wajib_ktp_on(today),

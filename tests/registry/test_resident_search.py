@@ -30,7 +30,7 @@ def test_search_by_nik_finds_the_resident_without_nik_in_the_url(client, clerk, 
     table = page.context["table"].as_html(page.wsgi_request)
     assert "SITI AMINAH" in table
     assert "BUDI SANTOSO" not in table
-    # Masked in the list: region head and serial only.
+    # Masked in the list: the kabupaten head only.
     assert resident_a.masked_nik in table
     assert resident_a.nik not in table
 
