@@ -8,11 +8,13 @@ from datetime import date, timedelta
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Substr
+from django.db.models.functions import Length, Substr
+from django.db.models.lookups import Exact, In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry import clock
+from registry.audit import AccessLogQuerySet
 from registry.scoping import ScopedQuerySet
 
 
@@ -494,7 +496,10 @@ class SavedSearch(models.Model):
 
 
 class AccessLog(models.Model):
-    """Append-only record of every read of personal data that goes beyond a masked list (UU PDP art. 31)."""
+    """Append-only record of every read of personal data that goes beyond a masked list (UU PDP art. 31).
+
+    Rows enter only through `AccessLog.objects.append(...)` / `append_many(rows)` (registry/audit.py), which
+    chain each row to the one before it by SHA-256; `accesslog_verify` walks the chain."""
 
     class Action(models.TextChoices):
         REVEAL_NIK = "reveal_nik", _("Membuka NIK lengkap")
@@ -517,6 +522,12 @@ class AccessLog(models.Model):
     )
     ip_address = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)
     detail = models.CharField(_("keterangan"), max_length=255, blank=True)
+    # The hash chain (registry/audit.py): position, the previous row's hash, this row's hash.
+    seq = models.PositiveBigIntegerField(_("urutan"), unique=True, editable=False)
+    prev_hash = models.CharField(_("hash sebelumnya"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
+
+    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("log akses data pribadi")
@@ -525,6 +536,11 @@ class AccessLog(models.Model):
         indexes = [
             models.Index(fields=["user", "at"], name="accesslog_user_at"),
             models.Index(fields=["resident", "at"], name="accesslog_resident_at"),
+        ]
+        constraints = [
+            # A row saved around AccessLog.objects.append has no hash: refused.
+            models.CheckConstraint(condition=Exact(Length("hash"), 64), name="accesslog_hash_set"),
+            models.CheckConstraint(condition=In(Length("prev_hash"), [0, 64]), name="accesslog_prev_hash_set"),
         ]
 
     def __str__(self) -> str:

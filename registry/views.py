@@ -71,7 +71,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
             token = _save_search(request, data)
             if number := resident_filter.searched_number:
                 found = list(resident_filter.qs.values_list("id", flat=True)[:20])
-                AccessLog.objects.bulk_create(
+                AccessLog.objects.append_many(
                     [
                         AccessLog(
                             user=user,

@@ -41,12 +41,12 @@ def _is_address(value: str) -> bool:
 def access_log_record(
     request: HttpRequest, *, action: str, detail: str, resident: Resident | None = None, resident_id: int | None = None
 ) -> AccessLog:
-    """One row of the access audit: who, when, from where, which resident, what."""
-    return AccessLog.objects.create(
+    """One row of the access audit: who, when, from where, which resident, what; chained to the row before it."""
+    return AccessLog.objects.append(
         user=request.user,
         action=action,
         resident=resident,
-        resident_id=resident.pk if resident is not None else resident_id,
+        resident_id=resident_id,
         ip_address=client_ip(request),
         detail=detail,
     )

@@ -37,6 +37,7 @@ from registry.models import Office, Role
 from registry.offices import offices_create_for_kabupaten
 from registry.regions import region_codes, regions_load
 from registry.roles import staff_assign_role
+from tests.access_log import access_log_empty
 from tests.dates import FROZEN_NOW
 from tests.factories import FamilyFactory, ResidentFactory, UserFactory
 
@@ -99,6 +100,21 @@ def mfa_optional(settings):
     suite runs with MFA_REQUIRED off (whatever DJANGO_DEBUG says); tests/registry/test_mfa.py turns it on.
     An account with a confirmed device is still asked for its code either way."""
     settings.MFA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def access_log_emptied_before_flush(request):
+    """A transactional test ends with Django's flush (TRUNCATE / DELETE of every table), which the access log
+    refuses while it has rows (registry/migrations/0017): its rows are removed first, triggers off, as the
+    owning role can. Requesting transactional_db here makes this teardown run before the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    marked = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not (marked or {"transactional_db", "live_server"} & set(request.fixturenames)):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    access_log_empty()
 
 
 @pytest.fixture
