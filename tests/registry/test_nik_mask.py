@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 from pypdf import PdfReader
@@ -301,3 +302,20 @@ def test_access_log_rows_written_with_the_old_mask_are_shown_with_the_new_one():
     shown = table.render_detail("Pencarian NIK/KK 3502********0001; Cari penduduk 3502********0042")
     assert shown == "Pencarian NIK/KK 3502************; Cari penduduk 3502************"
     assert table.render_detail("Surat undangan PRM-0001 (PDF)") == "Surat undangan PRM-0001 (PDF)"
+
+
+# Templates that may render a full number: the audited reveal, and the suket (the holder's own paper, which
+# stands in for the KTP-el; its download writes an access-log row).
+FULL_NUMBER_TEMPLATES = {"registry/_nik_revealed.html", "delivery/suket.html"}
+_NUMBER_IN_TEMPLATE = re.compile(r"\{\{[^}]*\.(?:nik|kk_number)\b(?!\.(?:label|id_for_label|value|errors))[^}]*\}\}")
+
+
+def test_only_the_reveal_and_the_suket_render_a_number_unmasked():
+    """Every other template shows `masked_nik` / `masked_kk` (one mask) and never a slice of the number."""
+    root = settings.BASE_DIR / "templates"
+    found = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.html")
+        if path.parts[len(root.parts)] != "admin" and _NUMBER_IN_TEMPLATE.search(path.read_text(encoding="utf-8"))
+    }
+    assert found == FULL_NUMBER_TEMPLATES
