@@ -15,14 +15,17 @@ from cards.models import (
     Route,
     UrgentReason,
 )
-from cards.services import CardRequestError, attachment_content_type
+from cards.services import CardRequestError
+from cards.uploads import attachment_clean
 from registry.regions import nik_check
 
-ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
+ACCEPT = "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"
 
 
 class DocumentField(forms.FileField):
-    """PDF, JPEG or PNG up to 5 MB, its type read from the content."""
+    """PDF, JPEG, PNG or WebP up to ATTACHMENT_MAX_MB, its type read from the content; an image is
+    re-encoded and a PDF checked (cards/uploads.py), and a refusal is this field's error. An upload the
+    handler cut off at the limit arrives as registry.uploads.UploadTooLarge and is refused here too."""
 
     widget = forms.ClearableFileInput(attrs={"accept": ACCEPT})
 
@@ -30,7 +33,7 @@ class DocumentField(forms.FileField):
         upload = super().clean(data, initial)
         if upload:
             try:
-                attachment_content_type(upload)
+                attachment_clean(upload)
             except CardRequestError as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return upload
@@ -129,7 +132,7 @@ class TransitionForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    file = DocumentField(label=_("Berkas (PDF, JPEG atau PNG, maks. 5 MB)"))
+    file = DocumentField(label=_("Berkas (PDF, JPEG, PNG atau WebP, maks. 5 MB)"))
     requirement = forms.ModelChoiceField(
         label=_("Untuk persyaratan"), queryset=Requirement.objects.none(), required=False, empty_label=_("Lainnya")
     )

@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import filetype
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from cards.models import (
     UrgentReason,
     UrgentStatus,
 )
+from cards.uploads import attachment_clean
 from cards.workflow import (
     CardRequestError,
     HandoverInfo,
@@ -213,25 +214,6 @@ def card_requests_bulk_transition(*, ids: Iterable[int], action: str, by: User, 
 # --- documents and handover requirements ----------------------------------------------------------------
 
 
-def attachment_content_type(upload: UploadedFile) -> str:
-    """The upload's real type, read from its content (a renamed executable is not a PDF). Raises
-    CardRequestError for anything but PDF, JPEG or PNG, or above 5 MB."""
-    if upload.size > Attachment.MAX_BYTES:
-        raise CardRequestError(_("Berkas terlalu besar: paling banyak 5 MB."))
-    if upload.size == 0:
-        raise CardRequestError(_("Berkas kosong."))
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    mime = kind.mime if kind else None
-    if mime not in Attachment.CONTENT_TYPES:
-        raise CardRequestError(
-            _("Isi berkas bukan PDF, JPEG atau PNG (nama berkas tidak menentukan jenisnya). Unggah dokumen yang benar.")
-        )
-    return mime
-
-
 def attachment_add(
     *,
     card_request: CardRequest,
@@ -240,29 +222,26 @@ def attachment_add(
     requirement: Requirement | None = None,
     purpose: str = Attachment.Purpose.REQUIREMENT,
 ) -> Attachment:
-    """Store a document for a request under a random name outside any public URL; its type is checked
-    from the content."""
+    """Store a document for a request under a random name outside any public URL. Invariant: what is stored
+    is what cards.uploads.attachment_clean made of the upload (an image re-encoded without metadata, a PDF
+    checked for polyglots and active content), never the bytes as sent."""
     if not card_request.is_open:
         raise CardRequestError(_("Permohonan sudah ditutup; lampiran tidak dapat ditambahkan."))
     if requirement is not None and requirement.kind != card_request.kind:
         raise CardRequestError(_("Persyaratan itu bukan untuk jenis permohonan ini."))
-    content_type = attachment_content_type(upload)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    cleaned = attachment_clean(upload)
     with transaction.atomic():
         attachment = Attachment(
             card_request=card_request,
             requirement=requirement,
             purpose=purpose,
             original_name=(upload.name or "berkas")[-255:],
-            content_type=content_type,
-            size=upload.size,
-            sha256=digest.hexdigest(),
+            content_type=cleaned.content_type,
+            size=len(cleaned.content),
+            sha256=hashlib.sha256(cleaned.content).hexdigest(),
             uploaded_by=by,
         )
-        attachment.file.save(upload.name or "berkas", upload, save=False)
+        attachment.file.save(upload.name or "berkas", ContentFile(cleaned.content), save=False)
         try:
             attachment.save()
             label = requirement.name if requirement else Attachment.Purpose(purpose).label

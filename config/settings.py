@@ -236,6 +236,15 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private"))  # uploads
 # Resident imports: the largest upload accepted. Uploads stream to a temporary file, not into memory; with
 # several web hosts, MEDIA_ROOT must be storage the Celery workers share.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=1024)
+# Every other upload (request attachments) is cut off at ATTACHMENT_MAX_MB, at most 5 (the attachments table's own
+# limit). registry/uploads.py stops storing a file the moment it passes its page's limit and the form says so.
+ATTACHMENT_MAX_MB = min(env.int("ATTACHMENT_MAX_MB", default=5), 5)
+# The pages with a limit of their own: URL name -> the setting that holds it.
+UPLOAD_LIMIT_SETTING_BY_VIEW = {"registry:import_list": "IMPORT_MAX_UPLOAD_MB"}
+FILE_UPLOAD_HANDLERS = [
+    "registry.uploads.LimitedMemoryFileUploadHandler",
+    "registry.uploads.LimitedTemporaryFileUploadHandler",
+]
 # Refused-row reports quote NIKs: they are deleted this many days after their import ended.
 IMPORT_REPORT_RETENTION_DAYS = env.int("IMPORT_REPORT_RETENTION_DAYS", default=90)
 

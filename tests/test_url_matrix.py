@@ -243,11 +243,12 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
 
     from cards import dispatch, number_links, services
     from cards.models import CardRequest
+    from tests.documents import PDF
 
     settings.MEDIA_ROOT = tmp_path
     card_request = services.card_request_create(resident=resident_a, kind="hilang", by=uptd_a)
     attachment = services.attachment_add(
-        card_request=card_request, upload=SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%%EOF\n"), by=uptd_a
+        card_request=card_request, upload=SimpleUploadedFile("surat.pdf", PDF), by=uptd_a
     )
     other = services.card_request_create(resident=resident_a, kind="pemula", by=uptd_a)
     CardRequest.objects.filter(pk=other.pk).update(status="printed")

@@ -6,11 +6,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cards.models import CardRequest
+from tests.documents import PDF
 from tests.e2e.test_resident_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(

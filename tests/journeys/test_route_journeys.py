@@ -19,11 +19,11 @@ from queueing.models import BlankMovement, BlankStock, Booking, ServiceDay, Walk
 from queueing.tasks import close_office_days
 from registry.models import Office
 from tests.dates import at, working_day_after
+from tests.documents import PDF
 from tests.factories import ResidentFactory, open_calendar
 
 S = CardRequest.Status
 A = CardRequestEvent.Action
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NUMBER = "6281234567890"
 
 

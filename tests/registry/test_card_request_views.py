@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from cards import services
 from cards.models import Attachment, CardRequest, Requirement
 from registry.models import AccessLog
+from tests.documents import PDF
 from tests.factories import ResidentFactory
 
 S = CardRequest.Status
-PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)

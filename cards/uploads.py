@@ -1,0 +1,254 @@
+"""What a request's attachment may be, and which bytes of it are stored.
+
+Attachments are opened by staff in a browser, so a file that is two things at once (a PDF that is also an HTML
+page, a JPEG with a script after its end) must not reach the disk as sent:
+
+- Images (JPEG, PNG, WebP) are decoded and encoded again, as JPEG or PNG, after applying the EXIF orientation:
+  only the pixels survive. Metadata (EXIF with GPS position and camera serial, ICC, comments) and anything
+  hidden beside the pixels are gone. An image of more than MAX_IMAGE_PIXELS is refused before it is decoded
+  (a decompression bomb: a few KB that decode to gigabytes), and a larger side than MAX_IMAGE_SIDE is scaled
+  down.
+- PDFs are kept as sent, because re-writing one can break what it proves (a signature, a form); so a PDF is
+  refused unless it starts with `%PDF-`, carries no HTML or script markers where a browser sniffs (the first
+  KB, after the last `%%EOF`, or in the PDF's own syntax outside its streams), parses with pypdf and has a
+  page, and holds no active content (JavaScript, an action on opening, Launch, embedded files).
+
+Every refusal names its reason in Bahasa Indonesia. The size limit is ATTACHMENT_MAX_MB (at most the table's
+own 5 MB); registry/uploads.py stops a larger upload before it is stored.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+from pypdf import PasswordType, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+from cards.models import Attachment
+from cards.workflow import CardRequestError
+from registry.uploads import MB, UploadTooLarge
+
+# 40 megapixels: a 48 MP phone photo or an A4 page scanned at 600 dpi (35 MP) passes; a bomb does not.
+MAX_IMAGE_PIXELS = 40_000_000
+# A document photo stays legible at 4096 px on its long side, and the JPEG then fits well under 5 MB.
+MAX_IMAGE_SIDE = 4096
+JPEG_QUALITY = 85
+IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+# Markers a browser reads as HTML or script; the HTML5 sniffing rules look for the first of them.
+HTML_MARKERS = (b"<html", b"<script", b"<svg", b"<!doctype", b"<body", b"<iframe")
+_HTML_MARKER = re.compile(b"|".join(re.escape(m) for m in HTML_MARKERS), re.IGNORECASE)
+_STREAM_BODY = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
+PDF_HEAD = 1024
+# Objects a PDF may hold before it is too involved to check (a 5 MB scan has a few hundred).
+MAX_PDF_OBJECTS = 200_000
+_ACTIVE_ACTION_TYPES = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/GoToE", "/RichMediaExecute"}
+
+
+class AttachmentRefused(CardRequestError):
+    """An upload that may not be stored; the message says why, for the clerk."""
+
+
+@dataclass(frozen=True)
+class CleanedAttachment:
+    """The bytes to store and their type (one of Attachment.CONTENT_TYPES)."""
+
+    content: bytes
+    content_type: str
+
+
+def attachment_max_bytes() -> int:
+    return min(settings.ATTACHMENT_MAX_MB * MB, Attachment.MAX_BYTES)
+
+
+def attachment_clean(upload: UploadedFile) -> CleanedAttachment:
+    """The bytes of `upload` that may be stored: an image re-encoded without metadata, or a PDF that passed
+    every check. Raises AttachmentRefused naming the reason. The result is kept on the upload, so the form
+    and the service that both ask pay for the work once."""
+    cached = getattr(upload, "_cleaned_attachment", None)
+    if cached is not None:
+        return cached
+    if isinstance(upload, UploadTooLarge):
+        raise AttachmentRefused(upload.message)
+    limit = attachment_max_bytes()
+    too_large = _("Berkas terlalu besar, maksimal %(mb)d MB.") % {"mb": limit // MB}
+    if upload.size > limit:
+        raise AttachmentRefused(too_large)
+    if not upload.size:
+        raise AttachmentRefused(_("Berkas kosong."))
+    upload.seek(0)
+    data = upload.read(limit + 1)
+    upload.seek(0)
+    if len(data) > limit:
+        raise AttachmentRefused(too_large)
+    kind = filetype.guess(data[:8192])
+    mime = kind.mime if kind else ""
+    if mime in IMAGE_TYPES:
+        cleaned = _image_reencoded(data, IMAGE_TYPES[mime])
+        if len(cleaned.content) > limit:
+            raise AttachmentRefused(too_large)
+    elif data.startswith(b"%PDF-"):
+        _pdf_check(data)
+        cleaned = CleanedAttachment(content=data, content_type="application/pdf")
+    elif b"%PDF-" in data[:PDF_HEAD]:
+        raise AttachmentRefused(
+            _(
+                "PDF ditolak: ada data lain sebelum awal PDF (%(marker)s), tanda berkas yang menyamar. "
+                "Unggah PDF aslinya."
+            )
+            % {"marker": "%PDF-"}
+        )
+    else:
+        raise AttachmentRefused(
+            _(
+                "Isi berkas bukan PDF, JPEG, PNG atau WebP (nama berkas tidak menentukan jenisnya). "
+                "Unggah dokumen yang benar."
+            )
+        )
+    upload._cleaned_attachment = cleaned
+    return cleaned
+
+
+# --- images ---------------------------------------------------------------------------------------------
+
+
+def _image_reencoded(data: bytes, image_format: str) -> CleanedAttachment:
+    unreadable = _("Gambar rusak atau tidak dapat dibaca; unggah ulang foto atau hasil pindaiannya.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[image_format])
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise AttachmentRefused(
+                    _("Gambar terlalu besar: %(mp)d megapiksel, paling banyak %(max)d megapiksel.")
+                    % {"mp": width * height // 1_000_000, "max": MAX_IMAGE_PIXELS // 1_000_000}
+                )
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise AttachmentRefused(_("Gambar ditolak: ukurannya setelah dibuka tidak wajar.")) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise AttachmentRefused(unreadable) from exc
+
+    # Turn the pixels upright, then keep nothing but them (and a palette's transparent index).
+    image = ImageOps.exif_transpose(image)
+    if max(image.size) > MAX_IMAGE_SIDE:
+        image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.LANCZOS)
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info)
+    out = io.BytesIO()
+    if image_format == "PNG" or (image_format == "WEBP" and has_alpha):
+        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+            image = image.convert("RGBA" if has_alpha else "RGB")
+        transparency = image.info.get("transparency") if image.mode == "P" else None
+        image.info = {} if transparency is None else {"transparency": transparency}
+        image.save(out, format="PNG", optimize=True)
+        return CleanedAttachment(content=out.getvalue(), content_type="image/png")
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    image.info = {}
+    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return CleanedAttachment(content=out.getvalue(), content_type="image/jpeg")
+
+
+# --- PDFs -----------------------------------------------------------------------------------------------
+
+
+def _pdf_check(data: bytes) -> None:
+    """Refuse a PDF that is also HTML, does not parse, has no page, is locked, or carries active content."""
+    end = data.rfind(b"%%EOF")
+    places = (
+        (data[end + 5 :] if end >= 0 else b"", _("setelah akhir PDF (%(marker)s)") % {"marker": "%%EOF"}),
+        (data[:PDF_HEAD], _("di awal berkas")),
+        (_STREAM_BODY.sub(b"", data), _("di dalam struktur PDF")),
+    )
+    for part, where in places:
+        if match := _HTML_MARKER.search(part):
+            raise AttachmentRefused(
+                _("PDF ditolak: berisi kode HTML/skrip (%(marker)s) %(where)s. Unggah PDF hasil pindaian atau ekspor.")
+                % {"marker": match.group(0).decode("ascii").lower() + ">", "where": where}
+            )
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            raise AttachmentRefused(_("PDF ditolak: terkunci kata sandi. Unggah PDF yang tidak dikunci."))
+        root = reader.trailer["/Root"].get_object()
+        pages = len(reader.pages) if isinstance(root, DictionaryObject) else 0
+        active = _pdf_active_content(reader) if pages else None
+    except AttachmentRefused:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on a broken file; each means "not a readable PDF"
+        raise AttachmentRefused(
+            _("Berkas bukan PDF yang utuh (tidak dapat dibaca sebagai PDF). Unggah ulang PDF aslinya.")
+        ) from exc
+    if not pages:
+        raise AttachmentRefused(_("PDF ditolak: tidak berisi satu halaman pun."))
+    if active:
+        raise AttachmentRefused(
+            _("PDF ditolak: berisi %(what)s, yang tidak boleh ada pada dokumen persyaratan.") % {"what": active}
+        )
+
+
+def _pdf_active_content(reader: PdfReader) -> str | None:
+    """The first active content reachable from the trailer, described for the clerk, or None."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[object] = [reader.trailer]
+    visited = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            return _("struktur yang terlalu rumit untuk diperiksa")
+        if isinstance(item, DictionaryObject):
+            if found := _active_in(item):
+                return found
+            stack.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+    return None
+
+
+def _active_in(entry: DictionaryObject) -> str | None:
+    if "/JS" in entry or "/JavaScript" in entry:
+        return _("JavaScript")
+    if found := _active_action(entry):
+        return found
+    # An OpenAction that is a destination (an array: "open at page 1") is harmless; an action dictionary is not.
+    open_action = _resolved(entry.get("/OpenAction"))
+    if isinstance(open_action, DictionaryObject):
+        return _active_action(open_action) or _("tindakan otomatis saat dibuka (OpenAction)")
+    if "/AA" in entry:
+        return _("tindakan otomatis (AA)")
+    if "/EmbeddedFiles" in entry or "/EF" in entry or _resolved(entry.get("/Type")) == "/EmbeddedFile":
+        return _("berkas tersemat (EmbeddedFile)")
+    if "/RichMedia" in entry or _resolved(entry.get("/Subtype")) == "/RichMedia":
+        return _("media aktif (RichMedia)")
+    return None
+
+
+def _active_action(entry: DictionaryObject) -> str | None:
+    action_type = _resolved(entry.get("/S"))
+    if not (isinstance(action_type, NameObject) and action_type in _ACTIVE_ACTION_TYPES):
+        return None
+    if action_type == "/JavaScript":
+        return _("JavaScript")
+    if action_type == "/Launch":
+        return _("perintah menjalankan program (Launch)")
+    return _("tindakan aktif (%(name)s)") % {"name": action_type[1:]}
+
+
+def _resolved(value: object) -> object:
+    return value.get_object() if isinstance(value, IndirectObject) else value
