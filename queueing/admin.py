@@ -6,23 +6,21 @@ from django.contrib import admin
 from django.db.models import Q
 
 from queueing.models import Booking, Closure, OpeningHours, QuotaDefault, ServiceDay
+from registry.admin_scoping import ProjectModelAdmin
 from registry.models import Office
+from registry.roles import is_platform_superuser
 
 
-class OfficeScopedAdmin(admin.ModelAdmin):
+class OfficeScopedAdmin(ProjectModelAdmin):
     """Administrators see and edit only the offices of their region (national closures are visible to all,
-    editable by platform superusers)."""
+    editable by platform superusers). The office field offers and accepts only offices of the scope
+    (ScopedForeignKeysMixin)."""
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser and request.user.office_id is None:
+        if is_platform_superuser(request.user):
             return queryset
         return queryset.filter(office__in=Office.objects.visible_to(request.user))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "office":
-            kwargs["queryset"] = Office.objects.visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(OpeningHours)
@@ -39,15 +37,22 @@ class ClosureAdmin(OfficeScopedAdmin):
     list_display = ("date", "name", "kind", "office", "from_package")
 
     def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        if request.user.is_superuser and request.user.office_id is None:
+        queryset = ProjectModelAdmin.get_queryset(self, request)
+        if is_platform_superuser(request.user):
             return queryset
         return queryset.filter(Q(office__isnull=True) | Q(office__in=Office.objects.visible_to(request.user)))
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.office_id is None and not request.user.is_superuser:
+        if obj is not None and obj.office_id is None and not is_platform_superuser(request.user):
             return False
         return super().has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        # A closure without an office closes every office in the country: the platform's to add.
+        if "office" in form.base_fields and not is_platform_superuser(request.user):
+            form.base_fields["office"].required = True
+        return form
 
     has_delete_permission = has_change_permission
     list_filter = ("kind", "from_package")

@@ -1,20 +1,35 @@
-"""Admin for administrators: offices, staff accounts and their roles. Every list is scoped like the app."""
+"""Admin for administrators: offices, staff accounts and their roles. Every list is scoped like the app.
+
+Only a platform superuser (a superuser without an office) governs the platform: superusers, staff flags,
+permissions, the region and kind of an office. A kabupaten administrator manages the offices and accounts of
+its own kabupaten, through forms that accept nothing outside it (issue 12). NIK and KK numbers are shown
+masked; the full number is revealed only on the app's resident page, where the reveal is audited.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Q
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from registry.forms import FamilyForm, ResidentForm
+from registry import clock
+from registry.admin_scoping import NoNumberInUrlMixin, ProjectModelAdmin, ScopedForeignKeysMixin, ScopedModelAdmin
+from registry.forms import (
+    FamilyChangeForm,
+    FamilyForm,
+    OfficeForm,
+    ResidentChangeForm,
+    ResidentForm,
+    StaffChangeForm,
+    StaffCreationForm,
+)
 from registry.models import AccessLog, Family, Office, Region, Resident, User
-from registry.roles import RoleError, staff_assign_role
-
-
-class ScopedAdminMixin:
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).visible_to(request.user)
+from registry.roles import is_platform_superuser, staff_assign_role, staff_role_clear
+from registry.web import client_ip
 
 
 class ReadOnlyAdminMixin:
@@ -30,8 +45,21 @@ class ReadOnlyAdminMixin:
         return False
 
 
+def _resident_page_link(resident_id: int | None, masked: str) -> str:
+    """A masked number and the way to the full one: the resident's page, whose reveal is a POST and a row of the
+    access log. The number itself is never in the link."""
+    if resident_id is None:
+        return masked
+    return format_html(
+        '{} &nbsp;<a href="{}">{}</a>',
+        masked,
+        reverse("registry:resident_detail", args=[resident_id]),
+        _("Buka halaman penduduk (NIK lengkap dibuka di sana dan tercatat di log akses)"),
+    )
+
+
 @admin.register(Region)
-class RegionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class RegionAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     list_display = ("code", "name", "kind", "postal_code", "decree")
     list_filter = ("level",)
     search_fields = ("code", "name")
@@ -39,7 +67,11 @@ class RegionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Office)
-class OfficeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OfficeAdmin(ScopedModelAdmin):
+    """The region, kind and parent of an existing office are the platform's: they decide the scope of every
+    account of the office. A kabupaten administrator adds UPTDs on its own kecamatan only."""
+
+    form = OfficeForm
     list_display = ("name", "kind", "region", "parent", "time_zone", "message_route", "is_active", "health_emergency")
     list_filter = ("kind", "time_zone", "message_route", "is_active", "health_emergency")
     search_fields = ("name", "region__name", "region__code")
@@ -52,9 +84,35 @@ class OfficeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (_("Blangko dan keadaan darurat"), {"fields": ("ration_blanks", "health_emergency")}),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Office | None = None):
+        if obj is not None and not is_platform_superuser(request.user):
+            return ("kind", "region", "parent")
+        return ()
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if not is_platform_superuser(request.user):
+            # Adding: a UPTD on a kecamatan of the editor's scope that has no office yet, under a Disdukcapil
+            # of the scope (OfficeForm checks that the kecamatan is that Disdukcapil's).
+            if db_field.name == "region":
+                kwargs["queryset"] = Region.objects.filter(level=Region.Level.KECAMATAN, office__isnull=True)
+            elif db_field.name == "parent":
+                kwargs["queryset"] = Office.objects.filter(kind=Office.Kind.DISDUKCAPIL)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "kind" and not is_platform_superuser(request.user):
+            kwargs["choices"] = [(Office.Kind.UPTD, Office.Kind.UPTD.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
+    """Staff accounts of the editor's scope. Outside the platform, the role is the only grant: groups, staff
+    flag and permissions follow it (`staff_assign_role`), and nobody changes their own role or office. Every
+    role or office change is a STAFF_CHANGE row of the access log."""
+
+    form = StaffChangeForm
+    add_form = StaffCreationForm
     list_display = ("username", "get_full_name", "role", "office", "is_active", "last_login")
     list_filter = ("role", "is_active", "office__kind")
     list_select_related = ("office",)
@@ -66,62 +124,157 @@ class StaffAdmin(UserAdmin):
         *UserAdmin.add_fieldsets,
         (_("Kantor dan peran"), {"fields": ("first_name", "last_name", "office", "role")}),
     )
+    # An administrator's view of an account: no superuser or staff flag, no groups, no permissions.
+    staff_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Data pribadi"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
+        (_("Kantor dan peran"), {"fields": ("office", "role")}),
+    )
+    staff_add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        (_("Kantor dan peran"), {"fields": ("first_name", "last_name", "email", "office", "role")}),
+    )
 
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser and request.user.office_id is None:
+        if is_platform_superuser(request.user):
             return queryset
-        return queryset.filter(office__in=Office.objects.visible_to(request.user))
+        # Superuser accounts are the platform's, even one attached to an office of the scope.
+        return queryset.filter(office__in=Office.objects.visible_to(request.user), is_superuser=False)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "office":
-            kwargs["queryset"] = Office.objects.visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None):
+        if is_platform_superuser(request.user):
+            return super().get_fieldsets(request, obj)
+        return self.staff_add_fieldsets if obj is None else self.staff_fieldsets
 
-    def save_model(self, request, obj, form, change):
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None):
+        readonly = [] if is_platform_superuser(request.user) else ["last_login", "date_joined"]
+        if obj is not None and obj.pk == request.user.pk:
+            readonly += ["office", "role"]  # nobody grants themselves a role or moves their own scope
+        return readonly
+
+    def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not is_platform_superuser(request.user):
+            # Outside the platform every account has an office in the scope and a role.
+            for name in ("office", "role"):
+                if name in form.base_fields:
+                    form.base_fields[name].required = True
+        return form
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        # The role and office are written by staff_assign_role (in save_related, after the form's groups), so
+        # that the audit row sees the stored values as "old".
+        form.staff_role_requested = (obj.role, obj.office)
+        if change:
+            stored = User.objects.only("role", "office").get(pk=obj.pk)
+            obj.role, obj.office_id = stored.role, stored.office_id
+        else:
+            obj.role, obj.office = "", None
         super().save_model(request, obj, form, change)
-        if obj.role and obj.office_id:
-            try:
-                staff_assign_role(user=obj, role=obj.role, office=obj.office)
-            except RoleError as exc:
-                self.message_user(request, str(exc), level="error")
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        role, office = form.staff_role_requested
+        if role and office is not None:
+            staff_assign_role(user=user, role=role, office=office, by=request.user, client_address=client_ip(request))
+        elif user.role or user.office_id:
+            staff_role_clear(user=user, by=request.user, client_address=client_ip(request))
 
 
 @admin.register(Resident)
-class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ResidentAdmin(ScopedModelAdmin):
+    """Residents of the scope. The NIK is typed in once, when the resident is added; afterwards it is shown
+    masked, and revealed only on the resident's page (audited). Search is by name only: a NIK in an admin URL
+    would sit in the address bar and the server logs."""
+
     form = ResidentForm
-    list_display = ("full_name", "masked_nik", "birth_date", "sex", "desa")
     list_select_related = ("desa",)
-    search_fields = ("=nik", "full_name")
+    search_fields = ("full_name",)
     raw_id_fields = ("desa", "family")
     show_full_result_count = False
+    change_fields = ("nik_masked", *ResidentChangeForm.Meta.fields)
+
+    def get_form(self, request: HttpRequest, obj: Resident | None = None, **kwargs):
+        if obj is not None:
+            kwargs["form"] = ResidentChangeForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Resident | None = None):
+        return ResidentForm.Meta.fields if obj is None else self.change_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Resident | None = None):
+        return () if obj is None else ("nik_masked",)
+
+    def get_list_display(self, request: HttpRequest):
+        today = clock.today(request.user.office)
+
+        # An age, not a birth date, beside the masked number: a birth date completes a NIK's digits 7-12.
+        @admin.display(description=_("umur"))
+        def age(obj: Resident) -> int:
+            return obj.age_on(today)
+
+        return ("full_name", "masked_nik", age, "sex", "desa")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        for warning in form.nik_warnings:
+        for warning in getattr(form, "nik_warnings", []):
             self.message_user(request, warning, level="warning")
 
     @admin.display(description=_("NIK"))
     def masked_nik(self, obj: Resident) -> str:
         return obj.masked_nik
 
+    @admin.display(description=_("NIK"))
+    def nik_masked(self, obj: Resident) -> str:
+        return _resident_page_link(obj.pk, obj.masked_nik)
+
 
 @admin.register(Family)
-class FamilyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class FamilyAdmin(ScopedModelAdmin):
+    """Families of the scope; the KK number is typed in when the family is added, then shown masked."""
+
     form = FamilyForm
     list_display = ("__str__", "address", "desa")
     list_select_related = ("desa",)
-    search_fields = ("=kk_number",)
+    search_fields = ("head__full_name", "address")
     raw_id_fields = ("head", "desa")
     show_full_result_count = False
+    change_fields = ("kk_masked", *FamilyChangeForm.Meta.fields)
+
+    def get_form(self, request: HttpRequest, obj: Family | None = None, **kwargs):
+        if obj is not None:
+            kwargs["form"] = FamilyChangeForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Family | None = None):
+        return FamilyForm.Meta.fields if obj is None else self.change_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Family | None = None):
+        return () if obj is None else ("kk_masked",)
+
+    @admin.display(description=_("Nomor KK"))
+    def kk_masked(self, obj: Family) -> str:
+        return _resident_page_link(obj.head_id, obj.masked_kk)
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "user", "action", "resident", "ip_address")
+class AccessLogAdmin(ReadOnlyAdminMixin, ProjectModelAdmin):
+    """Reads of the scope's residents, and rows about no resident (exports, staff role and office changes)
+    made by accounts of the scope's offices."""
+
+    list_display = ("at", "user", "action", "resident", "ip_address", "detail")
     list_filter = ("action",)
     list_select_related = ("user", "resident")
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(resident__in=Resident.objects.visible_to(request.user))
+        queryset = super().get_queryset(request)
+        if is_platform_superuser(request.user):
+            return queryset
+        return queryset.filter(
+            Q(resident__in=Resident.objects.visible_to(request.user))
+            | Q(resident__isnull=True, user__office__in=Office.objects.visible_to(request.user))
+        )

@@ -77,7 +77,7 @@ def demo_accounts_create(*, password: str | None = None) -> list[DemoLogin]:
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
-                staff_assign_role(user=user, role=role, office=office)
+                staff_assign_role(user=user, role=role, office=office, by=None)
         logins.append(DemoLogin(username=username, role=str(Role(role).label), office=office.name, created=created))
     return logins
 

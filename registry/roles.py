@@ -6,8 +6,9 @@ from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from registry.models import Office, Role, User
+from registry.models import AccessLog, Office, Role, User
 
 _READ = ["registry.view_resident", "registry.view_family", "registry.view_region", "registry.reveal_nik"]
 # Submitting for residents and following their requests up; recording; receiving centrally printed cards.
@@ -55,9 +56,9 @@ _ADMINISTRATOR = [
     "registry.change_user",
     "registry.add_resident",
     "registry.add_family",
+    # Requirements are national rules (what a kind of request needs): administrators read them, only a
+    # platform superuser adds or changes them (cards.admin.RequirementAdmin; issue 12).
     "cards.view_requirement",
-    "cards.add_requirement",
-    "cards.change_requirement",
     # Service calendar and quotas (admin pages, scoped to the office's region).
     "queueing.view_openinghours",
     "queueing.add_openinghours",
@@ -109,21 +110,91 @@ def role_groups_sync_after_migrate(sender, using: str = "default", **kwargs) -> 
     role_groups_sync()
 
 
-def staff_assign_role(*, user: User, role: Role | str, office: Office) -> User:
+def is_platform_superuser(user: User) -> bool:
+    """A superuser without an office: the only account that sees and governs the whole platform (every
+    kabupaten, national rules, other superusers). A superuser attached to an office is held to that office."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser and user.office_id is None)
+
+
+def role_office_error(*, role: Role | str, office: Office) -> str | None:
+    """Why `role` cannot sit at `office`, or None: a UPTD operator works at a UPTD, every other role at a
+    Disdukcapil office."""
+    if (Role(role) == Role.UPTD_OPERATOR) != (office.kind == Office.Kind.UPTD):
+        return _("Operator UPTD harus ditempatkan di kantor UPTD; peran lain di kantor Disdukcapil.")
+    return None
+
+
+def _staff_change_detail(
+    *, user: User, old_role: str, old_office: Office | None, role: str, office: Office | None
+) -> str:
+    def role_label(value: str) -> str:
+        return str(Role(value).label) if value else "-"
+
+    detail = _("Akun %(username)s (#%(id)s): peran %(old_role)s → %(role)s; kantor %(old_office)s → %(office)s") % {
+        "username": user.username,
+        "id": user.pk,
+        "old_role": role_label(old_role),
+        "role": role_label(role),
+        "old_office": old_office.name if old_office else "-",
+        "office": office.name if office else "-",
+    }
+    return detail[:255]
+
+
+def _staff_change_record(
+    *, user: User, stored: User, role: str, office: Office | None, by: User | None, client_address: str | None
+) -> None:
+    """The STAFF_CHANGE row of the access log when the role or the office actually changed."""
+    if by is None or (stored.role, stored.office_id) == (role, office.pk if office else None):
+        return
+    AccessLog.objects.append(
+        user=by,
+        action=AccessLog.Action.STAFF_CHANGE,
+        resident=None,
+        ip_address=client_address,
+        detail=_staff_change_detail(
+            user=user, old_role=stored.role, old_office=stored.office, role=role, office=office
+        ),
+    )
+
+
+def staff_assign_role(
+    *, user: User, role: Role | str, office: Office, by: User | None, client_address: str | None = None
+) -> User:
     """Give a staff account its office and role; the role's group is its only role group.
 
-    Invariant: a UPTD operator works at a UPTD office; the other roles at a Disdukcapil office.
+    Invariants: a UPTD operator works at a UPTD office; the other roles at a Disdukcapil office.
     Administrators get access to the admin site (is_staff), where offices and accounts are managed.
+    Every change of an account's role or office made by a staff member (`by`, from `client_address`) is a
+    STAFF_CHANGE row of the access log naming the account and the old and new role and office. `by=None` is
+    set-up from the server (demo seeding, test fixtures): no staff member acted, so there is nobody to log.
     """
     role = Role(role)
-    if (role == Role.UPTD_OPERATOR) != (office.kind == Office.Kind.UPTD):
-        raise RoleError("Operator UPTD harus ditempatkan di kantor UPTD; peran lain di kantor Disdukcapil.")
+    if error := role_office_error(role=role, office=office):
+        raise RoleError(error)
     with transaction.atomic():
         group = Group.objects.filter(name=ROLE_GROUP_NAMES[role]).first() or role_groups_sync()[role]
+        # The stored role and office, locked: the audit row's "old" is what the database held, not what a
+        # form posted.
+        stored = User.objects.select_for_update().only("role", "office").get(pk=user.pk)
         user.office = office
         user.role = role
         user.is_staff = role == Role.ADMINISTRATOR
         user.save(update_fields=["office", "role", "is_staff"])
         user.groups.remove(*Group.objects.filter(name__in=ROLE_GROUP_NAMES.values()).exclude(pk=group.pk))
         user.groups.add(group)
+        _staff_change_record(user=user, stored=stored, role=role, office=office, by=by, client_address=client_address)
+    return user
+
+
+def staff_role_clear(*, user: User, by: User, client_address: str | None = None) -> User:
+    """Take an account's role and office away (a platform superuser's act: the account keeps no scope and no
+    role group). Invariant: like every role or office change, it is a STAFF_CHANGE row of the access log."""
+    with transaction.atomic():
+        stored = User.objects.select_for_update().only("role", "office").get(pk=user.pk)
+        user.office = None
+        user.role = ""
+        user.save(update_fields=["office", "role"])
+        user.groups.remove(*Group.objects.filter(name__in=ROLE_GROUP_NAMES.values()))
+        _staff_change_record(user=user, stored=stored, role="", office=None, by=by, client_address=client_address)
     return user

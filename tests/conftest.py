@@ -142,7 +142,7 @@ def ponorogo(db):
 
 def _staff(username: str, role: Role, region_code: str):
     user = UserFactory(username=username, first_name=username.title())
-    return staff_assign_role(user=user, role=role, office=Office.objects.get(region_id=region_code))
+    return staff_assign_role(user=user, role=role, office=Office.objects.get(region_id=region_code), by=None)
 
 
 @pytest.fixture

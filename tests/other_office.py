@@ -14,4 +14,4 @@ def clerk_of_another_kabupaten() -> User:
     office, _created = Office.objects.get_or_create(
         region_id="35.03", defaults={"kind": "disdukcapil", "name": "Disdukcapil Kabupaten Trenggalek"}
     )
-    return staff_assign_role(user=UserFactory(username="petugas.trenggalek"), role=Role.CLERK, office=office)
+    return staff_assign_role(user=UserFactory(username="petugas.trenggalek"), role=Role.CLERK, office=office, by=None)

@@ -47,11 +47,11 @@ def test_create_offices_makes_one_uptd_per_kecamatan_and_is_idempotent(ponorogo)
 
 def test_staff_role_gives_the_role_group_and_permissions(ponorogo):
     user = UserFactory()
-    staff_assign_role(user=user, role=Role.SUPERVISOR, office=ponorogo)
+    staff_assign_role(user=user, role=Role.SUPERVISOR, office=ponorogo, by=None)
     user = type(user).objects.get(pk=user.pk)
     assert user.has_perm("registry.view_accesslog")
     assert not user.is_staff
-    staff_assign_role(user=user, role=Role.CLERK, office=ponorogo)
+    staff_assign_role(user=user, role=Role.CLERK, office=ponorogo, by=None)
     user = type(user).objects.get(pk=user.pk)
     assert not user.has_perm("registry.view_accesslog")
     assert user.groups.count() == 1
@@ -59,11 +59,11 @@ def test_staff_role_gives_the_role_group_and_permissions(ponorogo):
 
 def test_uptd_operator_must_sit_in_a_uptd(ponorogo):
     with pytest.raises(RoleError):
-        staff_assign_role(user=UserFactory(), role=Role.UPTD_OPERATOR, office=ponorogo)
+        staff_assign_role(user=UserFactory(), role=Role.UPTD_OPERATOR, office=ponorogo, by=None)
     with pytest.raises(RoleError):
-        staff_assign_role(user=UserFactory(), role=Role.CLERK, office=Office.objects.get(region_id="35.02.01"))
+        staff_assign_role(user=UserFactory(), role=Role.CLERK, office=Office.objects.get(region_id="35.02.01"), by=None)
 
 
 def test_administrator_gets_the_admin_site(ponorogo):
-    user = staff_assign_role(user=UserFactory(), role=Role.ADMINISTRATOR, office=ponorogo)
+    user = staff_assign_role(user=UserFactory(), role=Role.ADMINISTRATOR, office=ponorogo, by=None)
     assert user.is_staff

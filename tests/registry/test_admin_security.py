@@ -1,0 +1,450 @@
+"""The admin as a kabupaten administrator of Ponorogo, with a second kabupaten (Pacitan, 35.01) in the database
+(issue 12, "Critical: the admin" and "The admin bypasses the NIK rules").
+
+Every registered admin is walked (admin.site._registry): its add and change forms accept no platform flag, no
+row outside the editor's scope, and show no full NIK or KK number; a foreign row's URLs answer like a missing
+row; the search takes no number through the query string; requirements are the platform's; every role or
+office change is in the access log.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.forms import ModelChoiceField
+from django.test import RequestFactory
+from django.urls import reverse
+
+from cards.models import Requirement
+from queueing.models import Booking, Closure, OpeningHours, QuotaDefault, ServiceDay
+from registry.models import AccessLog, Family, Office, Region, Resident, Role, User
+from registry.offices import offices_create_for_kabupaten
+from registry.regions import region_codes, regions_load
+from registry.roles import ROLE_GROUP_NAMES, ROLE_PERMISSIONS, staff_assign_role
+from tests.dates import FROZEN_NOW
+from tests.factories import CardRequestFactory, FamilyFactory, ResidentFactory, UserFactory, open_calendar
+
+PACITAN = "35.01"
+PACITAN_KEC = "35.01.01"  # Donorojo
+PACITAN_DESA = "35.01.01.2001"  # Widoro
+SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+CLIENT_ADDRESS = "203.0.113.7"
+# Models with rows shared by every kabupaten: national rules and national holidays, visible to all.
+NATIONAL = {Requirement, Closure}
+
+
+@pytest.fixture
+def pacitan(ponorogo) -> Office:
+    regions_load(within=PACITAN)
+    region_codes.cache_clear()
+    head, _branches = offices_create_for_kabupaten(kabupaten_code=PACITAN)
+    return head
+
+
+@pytest.fixture
+def pacitan_resident(pacitan) -> Resident:
+    family = FamilyFactory(desa_id=PACITAN_DESA)
+    resident = ResidentFactory(desa_id=PACITAN_DESA, full_name="PARJO DARI PACITAN", family=family)
+    family.head = resident
+    family.save(update_fields=["head"])
+    return resident
+
+
+@pytest.fixture
+def pacitan_clerk(pacitan) -> User:
+    return staff_assign_role(user=UserFactory(username="petugas.pacitan"), role=Role.CLERK, office=pacitan, by=None)
+
+
+@pytest.fixture
+def foreign(pacitan, pacitan_resident, pacitan_clerk) -> dict[type, list]:
+    """A Pacitan row of every model the admin lists."""
+    open_calendar(pacitan)
+    day = ServiceDay.objects.create(office=pacitan, date=FROZEN_NOW.date(), print_capacity=10)
+    card_request = CardRequestFactory(resident=pacitan_resident)
+    booking = Booking.objects.create(
+        card_request=card_request, day=day, office=pacitan, date=day.date, channel="whatsapp", number=1
+    )
+    log = AccessLog.objects.append(
+        user=pacitan_clerk, action=AccessLog.Action.REVEAL_NIK, resident=pacitan_resident, detail="uji"
+    )
+    # A superuser attached to a Ponorogo office is still the platform's account, not the administrator's.
+    office_superuser = UserFactory(username="super.ponorogo", is_superuser=True, is_staff=True)
+    office_superuser.office = Office.objects.get(region_id="35.02")
+    office_superuser.save()
+    return {
+        Region: [Region.objects.get(code=PACITAN), Region.objects.get(code=PACITAN_KEC), pacitan_resident.desa],
+        Office: [pacitan, Office.objects.get(region_id=PACITAN_KEC)],
+        User: [pacitan_clerk, office_superuser],
+        Resident: [pacitan_resident],
+        Family: [pacitan_resident.family],
+        AccessLog: [log],
+        OpeningHours: [OpeningHours.objects.filter(office=pacitan).first()],
+        QuotaDefault: [QuotaDefault.objects.filter(office=pacitan).first()],
+        ServiceDay: [day],
+        Booking: [booking],
+    }
+
+
+@pytest.fixture
+def in_scope(ponorogo, resident_a, resident_b, clerk, frozen_now) -> None:
+    """Ponorogo rows of every model the admin lists, so that every change form has something to open."""
+    open_calendar(ponorogo)
+    ServiceDay.objects.create(office=ponorogo, date=frozen_now.date(), print_capacity=10)
+    Closure.objects.create(office=ponorogo, date=frozen_now.date(), name="Rapat kerja", kind="local")
+    AccessLog.objects.append(user=clerk, action=AccessLog.Action.REVEAL_NIK, resident=resident_a, detail="uji")
+
+
+@pytest.fixture
+def as_administrator(client, administrator):
+    """The test client signed in as Ponorogo's administrator (request it after frozen_now: a session ends when
+    the clock jumps past the idle timeout)."""
+    client.force_login(administrator)
+    return client
+
+
+def _url(model, action: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
+
+
+def _request(user: User, method: str = "get"):
+    request = getattr(RequestFactory(), method)("/admin/", REMOTE_ADDR=CLIENT_ADDRESS)
+    request.user = user
+    return request
+
+
+def _registered():
+    return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+def _user_post(user: User, **overrides) -> dict:
+    """Everything the change form of an account might take, the old (UserAdmin's) fields included."""
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "office": user.office_id or "",
+        "role": user.role,
+        "date_joined_0": "2027-09-01",
+        "date_joined_1": "08:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    return data | overrides
+
+
+# --- staff accounts: no platform flag, no own role, an audit row per change --------------------------------
+
+
+def test_no_platform_flag_on_the_account_forms(as_administrator, administrator, clerk):
+    for url in (_url(User, "change", clerk.pk), _url(User, "change", administrator.pk), _url(User, "add")):
+        html = as_administrator.get(url).content.decode()
+        for field in ("is_superuser", "is_staff", "user_permissions", "groups"):
+            assert f'name="{field}"' not in html, (url, field)
+
+
+def test_posting_superuser_flags_grants_nothing(as_administrator, administrator, clerk):
+    permission = Permission.objects.get(codename="delete_resident")
+    group = Group.objects.get(name=ROLE_GROUP_NAMES[Role.ADMINISTRATOR])
+    flags = {"is_superuser": "on", "is_staff": "on", "user_permissions": [permission.pk], "groups": [group.pk]}
+    for account in (clerk, administrator):
+        response = as_administrator.post(_url(User, "change", account.pk), _user_post(account, **flags))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        account.refresh_from_db()
+        assert not account.is_superuser
+        assert not account.user_permissions.exists()
+        assert not account.has_perm("registry.delete_resident")
+    clerk.refresh_from_db()
+    assert not clerk.is_staff
+    assert list(clerk.groups.values_list("name", flat=True)) == [ROLE_GROUP_NAMES[Role.CLERK]]
+
+    response = as_administrator.post(
+        _url(User, "add"),
+        {
+            "username": "baru", "usable_password": "true", "password1": "kata-sandi-uji-123",
+            "password2": "kata-sandi-uji-123", "office": administrator.office_id, "role": Role.CLERK, **flags,
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    new = User.objects.get(username="baru")
+    assert (new.is_superuser, new.is_staff, new.user_permissions.exists()) == (False, False, False)
+
+
+def test_nobody_changes_their_own_role_or_office(as_administrator, administrator, uptd_a):
+    as_administrator.post(
+        _url(User, "change", administrator.pk),
+        _user_post(administrator, role=Role.UPTD_OPERATOR, office=uptd_a.office_id, first_name="GANTI"),
+    )
+    administrator.refresh_from_db()
+    assert administrator.first_name == "GANTI"  # the rest of the form was saved
+    assert (administrator.role, administrator.office_id) == (Role.ADMINISTRATOR, uptd_a.office.parent_id)
+    html = as_administrator.get(_url(User, "change", administrator.pk)).content.decode()
+    assert 'name="role"' not in html and 'name="office"' not in html
+
+
+def test_an_account_cannot_be_moved_out_of_the_scope_or_left_without_office(as_administrator, clerk, pacitan):
+    for office in (pacitan.pk, ""):
+        response = as_administrator.post(_url(User, "change", clerk.pk), _user_post(clerk, office=office))
+        assert response.status_code == 200
+        assert "office" in response.context["adminform"].form.errors
+        clerk.refresh_from_db()
+        assert clerk.office.region_id == "35.02"
+
+
+def test_every_role_or_office_change_is_in_the_access_log(as_administrator, administrator, clerk, uptd_a):
+    response = as_administrator.post(
+        _url(User, "change", clerk.pk), _user_post(clerk, role=Role.SUPERVISOR), REMOTE_ADDR=CLIENT_ADDRESS
+    )
+    assert response.status_code == 302
+    row = AccessLog.objects.get(action=AccessLog.Action.STAFF_CHANGE)
+    assert (row.user, row.resident, row.ip_address) == (administrator, None, CLIENT_ADDRESS)
+    assert "petugas" in row.detail and "Petugas → Kepala bidang" in row.detail
+
+    as_administrator.post(
+        _url(User, "add"),
+        {
+            "username": "operator.baru", "usable_password": "true", "password1": "kata-sandi-uji-123",
+            "password2": "kata-sandi-uji-123", "office": uptd_a.office_id, "role": Role.UPTD_OPERATOR,
+        },
+    )  # fmt: skip
+    added = AccessLog.objects.filter(action=AccessLog.Action.STAFF_CHANGE, detail__contains="operator.baru").get()
+    assert "- → Operator UPTD" in added.detail and uptd_a.office.name in added.detail
+
+    # Saving an account without changing its role or office adds no row.
+    as_administrator.post(_url(User, "change", clerk.pk), _user_post(clerk, role=Role.SUPERVISOR, first_name="X"))
+    assert AccessLog.objects.filter(action=AccessLog.Action.STAFF_CHANGE).count() == 2
+
+
+def test_staff_changes_are_listed_in_the_access_log_admin(client, administrator, clerk):
+    staff_assign_role(user=clerk, role=Role.SUPERVISOR, office=clerk.office, by=administrator)
+    other_admin = staff_assign_role(
+        user=UserFactory(username="admin2"), role=Role.ADMINISTRATOR, office=clerk.office, by=None
+    )
+    client.force_login(other_admin)
+    html = client.get(_url(AccessLog, "changelist")).content.decode()
+    assert "Akun petugas" in html
+
+
+# --- offices: region, kind and parent are the platform's ----------------------------------------------------
+
+
+def _office_post(office: Office, **overrides) -> dict:
+    data = {
+        "kind": office.kind, "name": office.name, "region": office.region_id, "parent": office.parent_id or "",
+        "address": "", "phone": "", "is_active": "on", "time_zone": office.time_zone,
+        "message_route": office.message_route, "invitation_lead_days": office.invitation_lead_days,
+        "cod_fee": office.cod_fee, "ration_blanks": "on",
+    }  # fmt: skip
+    return data | overrides
+
+
+def test_office_region_kind_and_parent_cannot_be_repointed(as_administrator, ponorogo):
+    slahung = Office.objects.get(region_id="35.02.01")
+    for office, posted in (
+        (slahung, {"region": "35", "kind": "disdukcapil", "parent": ""}),
+        (ponorogo, {"region": "35", "time_zone": "Asia/Makassar"}),
+    ):
+        response = as_administrator.post(_url(Office, "change", office.pk), _office_post(office, **posted))
+        assert response.status_code == 302
+        before = (office.region_id, office.kind, office.parent_id)
+        office.refresh_from_db()
+        assert (office.region_id, office.kind, office.parent_id) == before
+    assert ponorogo.time_zone == "Asia/Makassar"  # what an administrator may edit is still saved
+
+
+def test_administrator_adds_a_uptd_only_on_a_kecamatan_of_the_kabupaten(as_administrator, ponorogo, pacitan):
+    Office.objects.filter(region_id__in=["35.02.21", "35.01.12"]).delete()
+    template = Office(kind="uptd", name="UPTD baru", time_zone="Asia/Jakarta", message_route="counter")
+    refused = {
+        "region": {"region": "35.01.12", "parent": pacitan.pk},  # a Pacitan kecamatan
+        "parent": {"region": "35.02.21", "parent": pacitan.pk},  # under another kabupaten's Disdukcapil
+    }
+    for field, posted in refused.items():
+        response = as_administrator.post(_url(Office, "add"), _office_post(template, **posted))
+        assert response.status_code == 200 and field in response.context["adminform"].form.errors, field
+    for posted in ({"region": "35.02.21", "parent": "", "kind": "disdukcapil"}, {"region": "35.02", "parent": ""}):
+        response = as_administrator.post(_url(Office, "add"), _office_post(template, **posted))
+        assert response.status_code == 200
+    assert not Office.objects.filter(region_id__in=["35.02.21", "35.01.12", "35"]).exists()
+
+    response = as_administrator.post(_url(Office, "add"), _office_post(template, region="35.02.21", parent=ponorogo.pk))
+    assert response.status_code == 302
+    assert Office.objects.get(region_id="35.02.21").parent == ponorogo
+
+
+# --- every admin form: no foreign region, family, office, resident, account ----------------------------------
+
+
+def test_every_admin_form_refuses_a_foreign_row(administrator, in_scope, foreign):
+    request = _request(administrator)
+    checked = set()
+    for model, model_admin in _registered():
+        forms = []
+        if model_admin.has_add_permission(request):
+            forms.append(None)
+        obj = model_admin.get_queryset(request).first()
+        if obj is not None and model_admin.has_change_permission(request, obj):
+            forms.append(obj)
+        for obj in forms:
+            form_class = model_admin.get_form(request, obj)
+            for name, field in form_class.base_fields.items():
+                if not isinstance(field, ModelChoiceField) or field.queryset.model not in foreign:
+                    continue
+                for row in foreign[field.queryset.model]:
+                    form = form_class(data={name: row.pk}, instance=obj)
+                    codes = [error.code for error in form.errors.as_data().get(name, [])]
+                    assert "invalid_choice" in codes, (model.__name__, obj, name, row)
+                checked.add((model.__name__, name))
+    assert {
+        ("Resident", "desa"), ("Resident", "family"), ("Family", "head"), ("Family", "desa"), ("Office", "region"),
+        ("Office", "parent"), ("User", "office"), ("OpeningHours", "office"), ("QuotaDefault", "office"),
+        ("ServiceDay", "office"), ("Closure", "office"),
+    } <= checked  # fmt: skip
+
+
+def test_a_resident_cannot_be_created_in_another_kabupaten(as_administrator, pacitan_resident):
+    count = Resident.objects.count()
+    response = as_administrator.post(
+        _url(Resident, "add"),
+        {
+            "nik": "3501015205900007", "full_name": "WARGA SELUNDUPAN", "birth_place": "PACITAN",
+            "birth_date": "1990-05-12", "sex": "P", "religion": "islam", "address": "Jl. Baru", "rt": "001",
+            "rw": "001", "desa": PACITAN_DESA, "family": pacitan_resident.family_id, "relation_to_head": "anak",
+        },
+    )  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "desa" in errors and "family" in errors
+    assert Resident.objects.count() == count
+
+
+def test_a_closure_for_every_office_is_the_platforms(as_administrator):
+    response = as_administrator.post(
+        _url(Closure, "add"), {"date": "2027-09-20", "name": "Libur semua kantor", "kind": "local", "office": ""}
+    )
+    assert response.status_code == 200 and "office" in response.context["adminform"].form.errors
+    assert not Closure.objects.filter(name="Libur semua kantor").exists()
+
+
+def test_foreign_rows_answer_like_missing_rows(as_administrator, administrator, foreign):
+    request = _request(administrator)
+    viewable = {model for model, model_admin in _registered() if model_admin.has_view_permission(request)}
+    assert viewable - NATIONAL <= set(foreign)  # a newly registered admin needs a foreign row here
+    for model, rows in foreign.items():
+        for row in rows:
+            urls = [_url(model, action, row.pk) for action in ("change", "history", "delete")]
+            if model is User:
+                urls.append(reverse("admin:auth_user_password_change", args=[row.pk]))
+            for url in urls:
+                response = as_administrator.get(url)
+                assert response.status_code in (302, 403, 404), (url, response.status_code)
+                if response.status_code == 302:
+                    assert response["Location"] in (reverse("admin:index"), "/admin/"), url
+
+
+# --- NIK and KK numbers: masked, never in an admin URL ------------------------------------------------------
+
+
+def _admin_pages(client, user: User):
+    request = _request(user)
+    for model, model_admin in _registered():
+        if not model_admin.has_view_permission(request):
+            continue
+        yield _url(model, "changelist")
+        if model_admin.has_add_permission(request):
+            yield _url(model, "add")
+        for obj in model_admin.get_queryset(request)[:5]:
+            yield _url(model, "change", obj.pk)
+            yield _url(model, "history", obj.pk)
+
+
+def test_no_full_nik_or_kk_on_any_admin_page(in_scope, foreign, as_administrator, administrator):
+    numbers = [*Resident.objects.values_list("nik", flat=True), *Family.objects.values_list("kk_number", flat=True)]
+    pages = list(_admin_pages(as_administrator, administrator))
+    assert _url(Resident, "change", Resident.objects.get(full_name="SITI AMINAH").pk) in pages
+    for url in pages:
+        response = as_administrator.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert not SIXTEEN_DIGITS.search(html), url
+        assert not [number for number in numbers if number in html], url
+
+
+def test_the_resident_change_form_masks_the_nik_and_links_to_the_audited_reveal(as_administrator, resident_a):
+    response = as_administrator.get(_url(Resident, "change", resident_a.pk))
+    html = response.content.decode()
+    assert resident_a.masked_nik in html and resident_a.nik not in html
+    assert reverse("registry:resident_detail", args=[resident_a.pk]) in html
+    assert 'name="nik"' not in html
+    html = as_administrator.get(_url(Family, "change", resident_a.family_id)).content.decode()
+    assert resident_a.family.kk_number not in html and 'name="kk_number"' not in html
+
+
+def test_the_resident_list_shows_an_age_not_a_birth_date(frozen_now, as_administrator, resident_a):
+    html = as_administrator.get(_url(Resident, "changelist")).content.decode()
+    table = html[html.index('id="result_list"') :]
+    assert f'<td class="field-age">{resident_a.age_on(frozen_now.date())}</td>' in table
+    assert str(resident_a.birth_date.year) not in table
+
+
+def test_admin_search_takes_no_nik_through_the_query_string(as_administrator, resident_a):
+    family = resident_a.family
+    for model, number in ((Resident, resident_a.nik), (Family, family.kk_number), (Resident, " ".join(resident_a.nik))):
+        response = as_administrator.get(_url(model, "changelist"), {"q": number})
+        assert response.status_code == 302
+        assert not re.search(r"\d{5}", response["Location"])
+        followed = as_administrator.get(response["Location"])
+        html = followed.content.decode()
+        assert reverse("registry:resident_list") in html  # the message points to the app's (POST) search
+        assert number not in html
+    for lookup in ("nik", "nik__startswith", "family__kk_number"):
+        response = as_administrator.get(_url(Resident, "changelist"), {lookup: resident_a.nik[:6]})
+        assert response.status_code == 400, lookup
+    response = as_administrator.get(_url(Resident, "changelist"), {"nik": resident_a.nik})
+    assert response.status_code == 302 and resident_a.nik not in response["Location"]
+    # The name still finds the resident.
+    assert "SITI AMINAH" in as_administrator.get(_url(Resident, "changelist"), {"q": "aminah"}).content.decode()
+
+
+# --- requirements are national rules ------------------------------------------------------------------------
+
+
+def test_requirements_are_the_platforms(as_administrator, client, administrator):
+    requirement = Requirement.objects.first() or Requirement.objects.create(
+        kind="rusak", code="uji", name="Surat uji", stage="document"
+    )
+    assert "cards.add_requirement" not in ROLE_PERMISSIONS[Role.ADMINISTRATOR]
+    assert "cards.change_requirement" not in ROLE_PERMISSIONS[Role.ADMINISTRATOR]
+    assert as_administrator.get(_url(Requirement, "changelist")).status_code == 200
+    assert as_administrator.get(_url(Requirement, "add")).status_code == 403
+    data = {"kind": requirement.kind, "code": requirement.code, "name": "DIUBAH", "stage": requirement.stage}
+    assert as_administrator.post(_url(Requirement, "add"), data | {"code": "baru"}).status_code == 403
+    response = as_administrator.post(_url(Requirement, "change", requirement.pk), data)
+    assert response.status_code in (200, 403)
+    requirement.refresh_from_db()
+    assert requirement.name != "DIUBAH"
+    assert not Requirement.objects.filter(code="baru").exists()
+
+    platform = UserFactory(username="platform", is_superuser=True, is_staff=True)
+    client.force_login(platform)
+    assert client.get(_url(Requirement, "add")).status_code == 200
+
+
+def test_platform_superuser_keeps_the_platform_fields_and_is_audited_too(client, clerk):
+    platform = UserFactory(username="platform", is_superuser=True, is_staff=True)
+    client.force_login(platform)
+    html = client.get(_url(User, "change", clerk.pk)).content.decode()
+    assert 'name="is_superuser"' in html and 'name="groups"' in html
+    response = client.post(
+        _url(User, "change", clerk.pk), _user_post(clerk, office="", role="", groups=[]), REMOTE_ADDR=CLIENT_ADDRESS
+    )
+    assert response.status_code == 302
+    clerk.refresh_from_db()
+    assert (clerk.role, clerk.office_id, clerk.groups.exists()) == ("", None, False)
+    row = AccessLog.objects.get(action=AccessLog.Action.STAFF_CHANGE)
+    assert (row.user, row.ip_address) == (platform, CLIENT_ADDRESS)
+    assert "Petugas → -" in row.detail
