@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from registry.models import Office, Role, User
 
 MFA_ROLES = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
 DEVICE_NAME = "Aplikasi autentikator"
+NO_DEVICE_SESSION_KEY = "mfa_no_device"
 
 MfaStep = Literal["verify", "enrol"]
 
@@ -58,18 +60,27 @@ def mfa_confirmed_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def mfa_next_step(user: User) -> MfaStep | None:
+def mfa_next_step(user: User, *, session: SessionBase | None = None) -> MfaStep | None:
     """What a signed-in session still owes before any page: the code of its device ("verify"), a device
     ("enrol", only for the roles that need one and only with MFA_REQUIRED), or nothing.
 
-    Invariant: a session is never let through on the password alone by an account that has a confirmed device,
-    nor, with MFA_REQUIRED, by a supervisor, administrator or superuser."""
+    Invariant: a session is never let through on the password alone by an account that had a confirmed device
+    when the session began, nor, with MFA_REQUIRED, by a supervisor, administrator or superuser.
+
+    With `session`, the answer "no device, none needed" is remembered for the session (one query per login, not
+    per request), and only for roles that never need one: the role and MFA_REQUIRED are read on every request.
+    A clerk who enrols in one session is asked for the code from their next login on."""
     if not user.is_authenticated or user.is_verified():
+        return None
+    needs_device = bool(settings.MFA_REQUIRED and mfa_role_needs_device(user))
+    if not needs_device and session is not None and session.get(NO_DEVICE_SESSION_KEY) == user.pk:
         return None
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return "verify"
-    if settings.MFA_REQUIRED and mfa_role_needs_device(user):
+    if needs_device:
         return "enrol"
+    if session is not None and not mfa_role_needs_device(user):
+        session[NO_DEVICE_SESSION_KEY] = user.pk
     return None
 
 

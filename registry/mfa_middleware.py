@@ -43,7 +43,7 @@ class MfaRequiredMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in MFA_OPEN_VIEWS:
             return None
-        step = mfa_next_step(request.user)
+        step = mfa_next_step(request.user, session=request.session)
         if step is None:
             return None
         url = reverse(STEP_URLS[step])

@@ -294,3 +294,19 @@ def test_platform_superuser_resets_any_account(client, supervisor, ponorogo):
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     assert client.post(f"/akun/2fa/petugas/{supervisor.pk}/reset/").status_code == 302
     assert not TOTPDevice.objects.filter(user=supervisor).exists()
+
+
+def test_turning_mfa_required_on_catches_sessions_already_open(client, supervisor, clerk, settings):
+    """A session remembers "no device needed" only for roles that never need one."""
+    client.force_login(supervisor)
+    assert client.get("/").status_code == 200
+    settings.MFA_REQUIRED = True
+    assert client.get("/")["Location"].startswith(ENROL)
+
+    settings.MFA_REQUIRED = False
+    client.force_login(clerk)
+    assert client.get("/").status_code == 200
+    clerk.role = Role.SUPERVISOR  # promoted while signed in
+    clerk.save(update_fields=["role"])
+    settings.MFA_REQUIRED = True
+    assert client.get("/")["Location"].startswith(ENROL)
