@@ -247,6 +247,13 @@ FILE_UPLOAD_HANDLERS = [
 ]
 # Refused-row reports quote NIKs: they are deleted this many days after their import ended.
 IMPORT_REPORT_RETENTION_DAYS = env.int("IMPORT_REPORT_RETENTION_DAYS", default=90)
+# Retention (UU PDP 27/2022 art. 42-44): the nightly purge-personal-data job (delivery.tasks) deletes what is past
+# its period. Attachments: days after their request closed (handed over, rejected, cancelled). Messages to
+# residents: days after they were sent or given up (the text and number are blanked; the row stays). Resident change
+# history: days after the change. The request timeline and the access log are records the app never purges.
+ATTACHMENT_RETENTION_DAYS = env.int("ATTACHMENT_RETENTION_DAYS", default=365)
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
+RESIDENT_CHANGE_RETENTION_DAYS = env.int("RESIDENT_CHANGE_RETENTION_DAYS", default=5 * 365)
 
 # --- Celery --------------------------------------------------------------------------------------
 # Embedded default: the filesystem broker (no server) with its folders under var/celery. Production:
@@ -283,6 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-saved-searches": {"task": "registry.tasks.purge_saved_searches", "schedule": 60.0 * 60},
     "resume-resident-imports": {"task": "registry.tasks.resume_resident_imports", "schedule": 60.0},
     "purge-import-reports": {"task": "registry.tasks.purge_import_reports", "schedule": 24 * 60 * 60.0},
+    "purge-personal-data": {"task": "delivery.tasks.purge_personal_data", "schedule": crontab(hour=2, minute=15)},
     # After the counters close: no-shows of the day (re-invited once), then the next day's invitations.
     "close-past-days": {"task": "queueing.tasks.close_past_days", "schedule": crontab(hour=17, minute=0)},
     "send-invitations": {"task": "queueing.tasks.send_invitations", "schedule": crontab(hour=17, minute=30)},

@@ -142,3 +142,30 @@ def appointment_for(card_request, *, day, channel: str = "whatsapp", by=None):
     return booking_book(
         card_request_id=card_request.pk, channel=channel, by=by, wish=day, today=day - timedelta(days=1)
     )
+
+
+# --- retention: rows the purge job deletes or blanks ------------------------------------------------------
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A message to a resident, sent by default (`status`, `sent_at`, `created_at` to place it in time)."""
+
+    class Meta:
+        model = "messaging.Notification"
+
+    resident = factory.SubFactory(ResidentFactory)
+    channel = "whatsapp"
+    recipient = "6281234567890"
+    template = "request_received"
+    text = factory.LazyAttribute(lambda o: f"Yth. {o.resident.full_name}, permohonan KTP-el Anda kami terima.")
+    status = "sent"
+
+
+class ResidentChangeFactory(factory.django.DjangoModelFactory):
+    """A history row of a resident's record: the old and new value of a field."""
+
+    class Meta:
+        model = "registry.ResidentChange"
+
+    resident = factory.SubFactory(ResidentFactory)
+    changes = factory.LazyFunction(lambda: {"address": ["JL. LAMA 1", "JL. BARU 2"]})
