@@ -1,17 +1,20 @@
 """Card requests, before the workflow moves them: opening a request (its route, who may have a card),
-documents and handover requirements, urgent priority, and bulk queue actions. Status moves go through
-cards/workflow.py, the one owner of a card's status.
+documents and handover requirements, urgent priority, bulk queue actions, and following a resident who moves
+kecamatan. Status moves go through cards/workflow.py, the one owner of a card's status.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
 
 from cards.models import (
@@ -22,6 +25,7 @@ from cards.models import (
     Channel,
     Requirement,
     RequirementCheck,
+    Route,
     Submitter,
     UrgentReason,
     UrgentStatus,
@@ -38,7 +42,7 @@ from cards.workflow import (
 )
 from messaging.messages import notification_write
 from registry import clock
-from registry.models import Office, Resident, ResidentChange, Role, User
+from registry.models import Office, Region, Resident, ResidentChange, Role, User
 
 __all__ = ["CardRequestError", "StaleCardRequest", "card_request_moves_for"]
 
@@ -335,3 +339,89 @@ def card_request_urgent_decide(*, card_request_id: int, approve: bool, by: User,
             reason=note.strip(),
         )
     return card_request
+
+
+# --- a resident who moves kecamatan ---------------------------------------------------------------------
+
+# A printed card is somewhere: at the printing office (printed, ready for pickup), with Pos (shipped, returned to
+# the printing office if undelivered) or at a UPTD (sent there).
+_CARD_AT_UPTD = frozenset({Status.SENT_TO_UPTD})
+_FOLLOW_BATCH = 2000
+
+
+def card_requests_follow_residents(*, resident_ids: Iterable[int], by: User | None = None) -> list[int]:
+    """Give the open requests of residents who moved their resident's current kecamatan (the scope column:
+    the new UPTD, and the new kabupaten if the move crossed one, see them; the old ones no longer do), each
+    with a timeline note; returns the ids of the requests moved. Run inside the transaction that moved the
+    residents (registry.signals.residents_moved), so a request never lags behind its resident.
+
+    Invariant: an open request's kecamatan is its resident's, except while its card lies where the new
+    kecamatan's offices cannot reach it: a route-3 card sent to a UPTD stays with that UPTD until it is handed
+    over there, and a printed card stays with the kabupaten that printed it when the resident moved to
+    another kabupaten. Closed requests (handed over, rejected, cancelled) stay where they were served. A
+    route-3 request not yet sent is collected at the new kecamatan's UPTD. The status is never touched (the
+    workflow owns it); the rows are locked, then updated set-based, one UPDATE per new kecamatan.
+    """
+    ids = sorted(set(resident_ids))
+    moved: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), _FOLLOW_BATCH):
+            moved += _requests_follow(ids[start : start + _FOLLOW_BATCH], by=by)
+    return moved
+
+
+def _requests_follow(resident_ids: list[int], *, by: User | None) -> list[int]:
+    same_kabupaten_as_printer = Q(resident__kecamatan__code__startswith=Concat(F("office__region_id"), Value(".")))
+    rows = list(
+        CardRequest.objects.open()
+        .filter(resident_id__in=resident_ids)
+        .exclude(status__in=_CARD_AT_UPTD)
+        .exclude(kecamatan_id=F("resident__kecamatan_id"))
+        .filter(Q(status__in=CardRequest.BEFORE_PRINTING) | same_kabupaten_as_printer)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "kecamatan_id", "resident__kecamatan_id", "route")
+    )
+    if not rows:
+        return []
+    now = clock.now()
+    by_kecamatan: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for pk, old, new, route in rows:
+        by_kecamatan[new].append((pk, old, route))
+    uptds = {
+        region_id: (pk, name)
+        for region_id, pk, name in Office.objects.filter(kind=Office.Kind.UPTD, region_id__in=by_kecamatan).values_list(
+            "region_id", "pk", "name"
+        )
+    }
+    names = dict(
+        Region.objects.filter(code__in={*by_kecamatan, *(old for _pk, old, _new, _route in rows)}).values_list(
+            "code", "name"
+        )
+    )
+    events = []
+    for new, group in by_kecamatan.items():
+        CardRequest.objects.filter(pk__in=[pk for pk, _old, _route in group]).update(kecamatan_id=new, updated_at=now)
+        uptd = uptds.get(new)
+        collected_at_uptd = [pk for pk, _old, route in group if route == Route.UPTD]
+        if collected_at_uptd and uptd is not None:
+            CardRequest.objects.filter(pk__in=collected_at_uptd).update(pickup_office_id=uptd[0])
+        for pk, old, route in group:
+            note = _("Penduduk pindah dari Kecamatan %(old)s ke Kecamatan %(new)s; permohonan ikut pindah.") % {
+                "old": names.get(old, old),
+                "new": names.get(new, new),
+            }
+            if route == Route.UPTD and uptd is not None:
+                note += " " + _("Kartu diambil di %(uptd)s.") % {"uptd": uptd[1]}
+            events.append(
+                CardRequestEvent(
+                    card_request_id=pk, at=now, by=by, action=CardRequestEvent.Action.RESIDENT_MOVED, note=note
+                )
+            )
+    CardRequestEvent.objects.bulk_create(events)
+    return [pk for pk, _old, _new, _route in rows]
+
+
+def residents_moved_received(sender, *, resident_ids: Iterable[int], by: User | None = None, **kwargs) -> None:
+    """registry.signals.residents_moved's receiver (connected in CardsConfig.ready())."""
+    card_requests_follow_residents(resident_ids=resident_ids, by=by)
