@@ -93,6 +93,37 @@ def test_an_open_request_follows_a_resident_moved_through_the_form(client, clerk
     assert CardRequestEvent.objects.filter(action="resident_moved").count() == 1
 
 
+def test_an_open_request_follows_a_resident_moved_in_the_admin(client, administrator, uptd_a, uptd_b, resident_a):
+    card_request = CardRequestFactory(resident=resident_a, kind="hilang", incomplete=True)
+    attachment = _attach(card_request)
+    data = {
+        "full_name": resident_a.full_name,
+        "birth_place": resident_a.birth_place,
+        "birth_date": resident_a.birth_date.isoformat(),
+        "sex": resident_a.sex,
+        "religion": resident_a.religion,
+        "address": resident_a.address,
+        "rt": resident_a.rt,
+        "rw": resident_a.rw,
+        "desa": DESA_B,
+        "whatsapp": resident_a.whatsapp,
+        "family": resident_a.family_id,
+        "relation_to_head": resident_a.relation_to_head,
+        "biometric_recorded": "on",
+        "_save": "Simpan",
+    }
+    client.force_login(administrator)
+    response = client.post(f"/admin/registry/resident/{resident_a.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    resident_a.refresh_from_db()
+    assert resident_a.kecamatan_id == KEC_B
+
+    card_request.refresh_from_db()
+    assert (card_request.kecamatan_id, card_request.status) == (KEC_B, S.INCOMPLETE)
+    assert _opens(client, uptd_b, card_request, attachment) == (200, 200)
+    assert _opens(client, uptd_a, card_request, attachment) == (404, 404)
+
+
 def test_a_route_3_request_not_yet_sent_is_collected_at_the_new_uptd(uptd_a, uptd_b, resident_a):
     card_request = CardRequestFactory(resident=resident_a, printed=True, uptd=True)
     assert card_request.pickup_office.region_id == KEC_A
