@@ -165,12 +165,16 @@ class ChainReport:
     head_hash: str = ""
     broken_id: int | None = None
     broken: str | None = None
+    known_head_archived: bool = False  # the recorded row is before the anchor: compare it with the archive
 
 
-def access_log_chain_verify(rows: Iterable[tuple]) -> ChainReport:
+def access_log_chain_verify(rows: Iterable[tuple], *, known_head: tuple[int, str] | None = None) -> ChainReport:
     """Walk rows (tuples in CHAIN_FIELDS order, by seq) and stop at the first broken link. Holds one row in
     memory. The first row is the anchor: seq 1 with an empty prev_hash, or a later seq with the hash of the
-    last archived row."""
+    last archived row.
+
+    known_head is a (seq, hash) printed by an earlier run and kept away from the database: the chain alone
+    cannot tell a rewritten chain or a cut-off tail from an honest one, that row can."""
     report = ChainReport()
     prev_seq: int | None = None
     prev_hash = ""
@@ -202,10 +206,17 @@ def access_log_chain_verify(rows: Iterable[tuple]) -> ChainReport:
             )
             if recomputed != row_hash:
                 problem = f"isi baris seq {seq} tidak cocok dengan hash-nya: baris ini diubah"
+            elif known_head is not None and seq == known_head[0] and row_hash != known_head[1]:
+                problem = f"hash seq {seq} bukan hash yang dicatat ({known_head[1]}): rantai ditulis ulang"
         if problem is not None:
             report.broken_id, report.broken = row_id, problem
             return report
         report.checked += 1
         report.head_seq, report.head_hash = seq, row_hash
         prev_seq, prev_hash = seq, row_hash
+    if known_head is not None:
+        if report.anchor_seq is not None and known_head[0] < report.anchor_seq:
+            report.known_head_archived = True
+        elif report.head_seq is None or known_head[0] > report.head_seq:
+            report.broken = f"seq {known_head[0]} yang dicatat tidak ada lagi: baris di akhir log dihapus"
     return report

@@ -55,7 +55,7 @@ def test_appended_rows_are_chained_in_order_and_verify(clerk, resident_a, frozen
         detail="baris 1",
         prev_hash="",
     )
-    assert "3 baris diperiksa" in _verify() and f"hash {stored[2].hash}" in _verify()
+    assert "3 baris diperiksa" in _verify() and f"--known-head 3:{stored[2].hash}" in _verify()
 
 
 def test_the_views_write_chained_rows(client, clerk, resident_a, resident_b):
@@ -158,6 +158,50 @@ def test_a_head_removed_without_an_anchor_is_detected(clerk):
     access_log_raw("UPDATE registry_accesslog SET prev_hash = '' WHERE seq = 2")
 
     assert f"baris id {rows[1].pk}" in str(_verify_fails())
+
+
+def _rewrite_from(rows: list[AccessLog], index: int, detail: str) -> None:
+    """What an owner who knows the hash function can do: change a row and re-hash every row after it."""
+    prev_hash = rows[index].prev_hash
+    for n, row in enumerate(rows[index:], start=index):
+        new_detail = detail if n == index else row.detail
+        row_hash = access_log_row_hash(
+            seq=row.seq,
+            at=row.at,
+            user_id=row.user_id,
+            action=row.action,
+            resident_id=row.resident_id,
+            ip_address=row.ip_address,
+            detail=new_detail,
+            prev_hash=prev_hash,
+        )
+        access_log_raw(
+            "UPDATE registry_accesslog SET detail = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [new_detail, prev_hash, row_hash, row.pk],
+        )
+        prev_hash = row_hash
+
+
+def test_a_rewritten_chain_is_caught_by_the_recorded_head(clerk):
+    rows = _append(clerk, 3)
+    known_head = f"3:{rows[2].hash}"
+    _rewrite_from(rows, 1, "dihapus")
+    assert "3 baris diperiksa" in _verify()  # the chain alone holds
+
+    with pytest.raises(CommandError, match="ditulis ulang") as failure:
+        _verify("--known-head", known_head)
+    assert f"baris id {rows[2].pk}" in str(failure.value)
+
+
+def test_a_cut_off_tail_is_caught_by_the_recorded_head(clerk):
+    rows = _append(clerk, 3)
+    known_head = f"3:{rows[2].hash}"
+    access_log_raw("DELETE FROM registry_accesslog WHERE seq = 3")
+    assert "2 baris diperiksa" in _verify()  # the chain alone holds
+
+    with pytest.raises(CommandError, match="seq 3 yang dicatat tidak ada lagi"):
+        _verify("--known-head", known_head)
+    assert "2 baris diperiksa" in _verify("--known-head", f"2:{rows[1].hash}")  # a recorded row still there
 
 
 def test_update_and_delete_are_refused_by_the_database(clerk):
