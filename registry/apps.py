@@ -20,3 +20,10 @@ class RegistryConfig(AppConfig):
 
         pre_save.connect(signals.resident_kecamatan_before_save, sender=Resident, dispatch_uid="resident_moves_before")
         post_save.connect(signals.resident_moved_after_save, sender=Resident, dispatch_uid="resident_moves_after")
+
+        # The second factor's state of a session is read once, at login (registry.mfa).
+        from django.contrib.auth.signals import user_logged_in
+
+        from registry.mfa import mfa_session_start
+
+        user_logged_in.connect(mfa_session_start, dispatch_uid="registry_mfa_session_start")

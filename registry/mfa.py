@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -67,9 +68,9 @@ def mfa_next_step(user: User, *, session: SessionBase | None = None) -> MfaStep 
     Invariant: a session is never let through on the password alone by an account that had a confirmed device
     when the session began, nor, with MFA_REQUIRED, by a supervisor, administrator or superuser.
 
-    With `session`, the answer "no device, none needed" is remembered for the session (one query per login, not
-    per request), and only for roles that never need one: the role and MFA_REQUIRED are read on every request.
-    A clerk who enrols in one session is asked for the code from their next login on."""
+    With `session`, "no device, none needed" is remembered for the session (read once, at login: see
+    `mfa_session_start`), and only for roles that never need one: the role and MFA_REQUIRED are read on every
+    request. A clerk who enrols in one session is asked for the code from their next login on."""
     if not user.is_authenticated or user.is_verified():
         return None
     needs_device = bool(settings.MFA_REQUIRED and mfa_role_needs_device(user))
@@ -79,9 +80,22 @@ def mfa_next_step(user: User, *, session: SessionBase | None = None) -> MfaStep 
         return "verify"
     if needs_device:
         return "enrol"
-    if session is not None and not mfa_role_needs_device(user):
-        session[NO_DEVICE_SESSION_KEY] = user.pk
+    if session is not None:
+        _remember_no_device(user=user, session=session)
     return None
+
+
+def _remember_no_device(*, user: User, session: SessionBase) -> None:
+    if not mfa_role_needs_device(user):
+        session[NO_DEVICE_SESSION_KEY] = user.pk
+
+
+def mfa_session_start(sender, request: HttpRequest | None, user: User, **kwargs) -> None:
+    """user_logged_in receiver (connected in RegistryConfig.ready): a clerk or UPTD operator without a device
+    costs one query at login instead of one per request."""
+    session = getattr(request, "session", None)
+    if session is not None and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        _remember_no_device(user=user, session=session)
 
 
 def mfa_enrolment_device(*, user: User) -> TOTPDevice:
