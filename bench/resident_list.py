@@ -51,6 +51,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.test import Client
 
+    from delivery.demo import demo_seed  # the demo's data without seed_demo, which runs only in DEBUG
     from registry.models import Resident, User
 
     call_command("migrate", verbosity=0)
@@ -59,13 +60,13 @@ def main() -> None:
     if existing < args.residents:
         started = time.monotonic()
         print(f"seeding {args.residents - existing:,} residents ...", flush=True)
-        call_command("seed_demo", residents=args.residents - existing, seed=existing + 1, verbosity=0)
+        demo_seed(residents=args.residents - existing, seed=existing + 1)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE registry_resident")
             cursor.execute("VACUUM ANALYZE registry_family")
         print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
     else:
-        call_command("seed_demo", residents=0, verbosity=0)
+        demo_seed(residents=0)
     total = Resident.objects.count()
 
     clerk = User.objects.get(username="petugas")

@@ -16,6 +16,7 @@ from delivery.models import Suket
 from delivery.services import DeliveryError, blanks_for, suket_issue, suket_problem
 from messaging.models import Notification
 from queueing import printing
+from queueing.models import BlankMovement
 from registry import clock
 from registry.models import AccessLog, Office
 from tests.factories import CardRequestFactory, ResidentFactory, open_calendar
@@ -30,8 +31,9 @@ def stock(clerk, frozen_today):
     def set_to(quantity: int) -> None:
         have = printing.blank_stock_of(clerk.office)
         if quantity > have:
+            reference = f"K-{BlankMovement.objects.filter(kind='receipt').count() + 1}"  # one receipt per delivery
             printing.blanks_receive(
-                office=clerk.office, quantity=quantity - have, reference="K", received_on=frozen_today, by=clerk
+                office=clerk.office, quantity=quantity - have, reference=reference, received_on=frozen_today, by=clerk
             )
         elif quantity < have:
             printing.blanks_spoil(office=clerk.office, quantity=have - quantity, reason="rusak", by=clerk)

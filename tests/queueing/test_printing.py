@@ -24,7 +24,9 @@ S = CardRequest.Status
 
 
 def _receive(clerk, quantity: int, today: date) -> None:
-    printing.blanks_receive(office=clerk.office, quantity=quantity, reference="SKB", received_on=today, by=clerk)
+    # Each delivery has its own reference (a reference is received once per office).
+    reference = f"SKB-{BlankMovement.objects.filter(kind='receipt').count() + 1}"
+    printing.blanks_receive(office=clerk.office, quantity=quantity, reference=reference, received_on=today, by=clerk)
 
 
 def _stock(office) -> int:
