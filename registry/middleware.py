@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from registry import clock
 
@@ -37,7 +38,11 @@ class IdleSessionTimeoutMiddleware:
             if now - last_seen > settings.SESSION_IDLE_TIMEOUT:
                 logout(request)
                 # Anonymous from here on: LoginRequiredMiddleware already ran, so send to login now.
-                return redirect_to_login(request.get_full_path())
+                to_login = redirect_to_login(request.get_full_path())
+                if request.headers.get("HX-Request"):
+                    # htmx would swap the login page into the polled fragment: send the whole tab there.
+                    return HttpResponseClientRedirect(to_login.url)
+                return to_login
             if LAST_SEEN_KEY not in request.session or not request.headers.get(POLL_HEADER):
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)

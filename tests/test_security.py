@@ -213,6 +213,20 @@ def test_a_session_that_only_polls_ends_at_the_idle_timeout(client, supervisor, 
     assert response.status_code == 302 and "/masuk/" in response["Location"]
 
 
+def test_a_poll_after_the_idle_timeout_sends_the_whole_tab_to_the_login(client, clerk, frozen_now, time_machine):
+    client.force_login(clerk)
+    client.get("/")
+    poll = {"HX-Request": "true", POLL_HEADER: "1"}
+    for minutes in range(1, 31):  # polls keep the session row alive, not the staff member's session
+        time_machine.move_to(frozen_now + timedelta(minutes=minutes), tick=False)
+        assert client.get("/", headers=poll).status_code == 200
+    time_machine.move_to(frozen_now + timedelta(minutes=31), tick=False)
+    response = client.get("/", headers=poll)
+    # Not a 302 that htmx would follow and swap the login page into the polled card.
+    assert response.status_code == 200 and response["HX-Redirect"].startswith("/masuk/")
+    assert client.get("/").status_code == 302  # logged out
+
+
 def test_a_real_request_keeps_the_session_alive(client, clerk, frozen_now, time_machine):
     client.force_login(clerk)
     client.get("/")
@@ -231,4 +245,4 @@ def test_every_polling_element_marks_its_requests_as_polls():
     ]
     assert polling_tags, "no polling element found: the scan is broken"
     unmarked = [str(path) for path, tag in polling_tags if POLL_HEADER not in tag]
-    assert not unmarked, f"polling without hx-headers='{{\"{POLL_HEADER}\": \"1\"}}': {unmarked}"
+    assert not unmarked, f'polling without hx-headers=\'{{"{POLL_HEADER}": "1"}}\': {unmarked}'
