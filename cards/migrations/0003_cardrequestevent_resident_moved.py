@@ -4,15 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cards', '0002_pipeline_routes'),
+        ("cards", "0002_pipeline_routes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='cardrequestevent',
-            name='action',
-            field=models.CharField(choices=[('created', 'Permohonan dibuat'), ('status', 'Status diubah'), ('attachment', 'Lampiran diunggah'), ('requirement', 'Persyaratan dicentang'), ('urgent_requested', 'Prioritas mendesak diajukan'), ('urgent_approved', 'Prioritas mendesak disetujui'), ('urgent_refused', 'Prioritas mendesak ditolak'), ('biometrics', 'Perekaman biometrik'), ('dispatch', 'Kiriman ke UPTD'), ('received_at_uptd', 'Diterima di UPTD'), ('checked_in', 'Hadir di kantor'), ('suket', 'Surat keterangan diterbitkan'), ('over_capacity', 'Kapasitas cetak dilampaui (mendesak)'), ('route', 'Rute kartu diubah'), ('misprint', 'Gagal cetak, blangko rusak'), ('no_show', 'Tidak hadir pada jadwal'), ('central', 'Jawaban pusat atas perekaman'), ('walk_in', 'Nomor antrean datang langsung'), ('resumed', 'Penduduk meminta jadwal lagi'), ('shipment', 'Pengiriman Pos'), ('resident_moved', 'Penduduk pindah kecamatan')], max_length=20, verbose_name='tindakan'),
+            model_name="cardrequestevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("created", "Permohonan dibuat"),
+                    ("status", "Status diubah"),
+                    ("attachment", "Lampiran diunggah"),
+                    ("requirement", "Persyaratan dicentang"),
+                    ("urgent_requested", "Prioritas mendesak diajukan"),
+                    ("urgent_approved", "Prioritas mendesak disetujui"),
+                    ("urgent_refused", "Prioritas mendesak ditolak"),
+                    ("biometrics", "Perekaman biometrik"),
+                    ("dispatch", "Kiriman ke UPTD"),
+                    ("received_at_uptd", "Diterima di UPTD"),
+                    ("checked_in", "Hadir di kantor"),
+                    ("suket", "Surat keterangan diterbitkan"),
+                    ("over_capacity", "Kapasitas cetak dilampaui (mendesak)"),
+                    ("route", "Rute kartu diubah"),
+                    ("misprint", "Gagal cetak, blangko rusak"),
+                    ("no_show", "Tidak hadir pada jadwal"),
+                    ("central", "Jawaban pusat atas perekaman"),
+                    ("walk_in", "Nomor antrean datang langsung"),
+                    ("resumed", "Penduduk meminta jadwal lagi"),
+                    ("shipment", "Pengiriman Pos"),
+                    ("resident_moved", "Penduduk pindah kecamatan"),
+                ],
+                max_length=20,
+                verbose_name="tindakan",
+            ),
         ),
     ]

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0015_office_settings'),
+        ("registry", "0015_office_settings"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='accesslog',
-            name='action',
-            field=models.CharField(choices=[('reveal_nik', 'Membuka NIK lengkap'), ('search_nik', 'Mencari dengan NIK/KK'), ('export', 'Ekspor data'), ('view_attachment', 'Membuka lampiran permohonan'), ('lookup', 'Mencocokkan NIK dan KK'), ('staff_change', 'Mengubah peran atau kantor akun')], max_length=20, verbose_name='tindakan'),
+            model_name="accesslog",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("reveal_nik", "Membuka NIK lengkap"),
+                    ("search_nik", "Mencari dengan NIK/KK"),
+                    ("export", "Ekspor data"),
+                    ("view_attachment", "Membuka lampiran permohonan"),
+                    ("lookup", "Mencocokkan NIK dan KK"),
+                    ("staff_change", "Mengubah peran atau kantor akun"),
+                ],
+                max_length=20,
+                verbose_name="tindakan",
+            ),
         ),
     ]

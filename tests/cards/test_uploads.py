@@ -118,9 +118,7 @@ def test_polyglot_or_active_pdf_is_refused_with_its_reason(clerk, hilang, media,
 def test_pdf_html_polyglot_is_refused_on_the_request_page(client, clerk, hilang, media):
     client.force_login(clerk)
     polyglot = pdf_bytes(pages=12) + HTML
-    response = client.post(
-        f"/permohonan/{hilang.pk}/lampiran/", {"file": SimpleUploadedFile("surat.pdf", polyglot)}
-    )
+    response = client.post(f"/permohonan/{hilang.pk}/lampiran/", {"file": SimpleUploadedFile("surat.pdf", polyglot)})
     assert response.status_code == 302
     assert any("HTML/skrip" in str(m) for m in get_messages(response.wsgi_request))
     assert not hilang.attachments.exists()
