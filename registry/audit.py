@@ -165,28 +165,39 @@ class ChainReport:
     head_hash: str = ""
     broken_id: int | None = None
     broken: str | None = None
-    known_head_archived: bool = False  # the recorded row is before the anchor: compare it with the archive
+
+    @property
+    def archived_to(self) -> tuple[int, str] | None:
+        """The (seq, hash) of the last archived row that the first row follows; None when the log starts at
+        seq 1 (nothing archived) or is empty."""
+        if self.anchor_seq is None or self.anchor_seq == 1:
+            return None
+        return self.anchor_seq - 1, self.anchor_prev_hash
 
 
-def access_log_chain_verify(rows: Iterable[tuple], *, known_head: tuple[int, str] | None = None) -> ChainReport:
+def access_log_chain_verify(
+    rows: Iterable[tuple],
+    *,
+    known_head: tuple[int, str] | None = None,
+    archived_to: tuple[int, str] | None = None,
+) -> ChainReport:
     """Walk rows (tuples in CHAIN_FIELDS order, by seq) and stop at the first broken link. Holds one row in
-    memory. The first row is the anchor: seq 1 with an empty prev_hash, or a later seq with the hash of the
-    last archived row.
+    memory. The first row is the anchor: seq 1 with an empty prev_hash, or, when older rows were archived, a
+    later seq whose prev_hash is the hash of the last archived row.
 
-    known_head is a (seq, hash) printed by an earlier run and kept away from the database: the chain alone
-    cannot tell a rewritten chain or a cut-off tail from an honest one, that row can."""
+    Invariant: the chain passes only if it starts where the operator says it does. A first row other than
+    seq 1 passes only when archived_to, the (seq, hash) of the last archived row recorded away from the
+    database, is exactly (anchor seq - 1, anchor prev_hash): otherwise rows were cut off the head of the log
+    (the chain alone cannot tell that from an archive). known_head is a (seq, hash) printed by an earlier run
+    and kept away from the database: the chain alone cannot tell a rewritten chain or a cut-off tail from an
+    honest one, that row can; it must still be in the log (not older than the anchor)."""
     report = ChainReport()
     prev_seq: int | None = None
     prev_hash = ""
     for row_id, seq, at, user_id, action, resident_id, ip_address, detail, row_prev_hash, row_hash in rows:
         if prev_seq is None:
             report.anchor_seq, report.anchor_prev_hash = seq, row_prev_hash
-            if seq == 1 and row_prev_hash:
-                problem = "baris pertama (seq 1) menyebut hash baris sebelumnya"
-            elif seq != 1 and not row_prev_hash:
-                problem = f"baris pertama ber-seq {seq} tanpa hash sebelumnya: baris sebelumnya hilang"
-            else:
-                problem = None
+            problem = _anchor_problem(seq, row_prev_hash, archived_to=archived_to, known_head=known_head)
         elif seq != prev_seq + 1:
             problem = f"seq {seq} menyusul seq {prev_seq}: {seq - prev_seq - 1} baris hilang"
         elif row_prev_hash != prev_hash:
@@ -214,9 +225,41 @@ def access_log_chain_verify(rows: Iterable[tuple], *, known_head: tuple[int, str
         report.checked += 1
         report.head_seq, report.head_hash = seq, row_hash
         prev_seq, prev_hash = seq, row_hash
-    if known_head is not None:
-        if report.anchor_seq is not None and known_head[0] < report.anchor_seq:
-            report.known_head_archived = True
-        elif report.head_seq is None or known_head[0] > report.head_seq:
-            report.broken = f"seq {known_head[0]} yang dicatat tidak ada lagi: baris di akhir log dihapus"
+    if report.head_seq is None and archived_to is not None:
+        report.broken = (
+            f"log kosong, padahal --archived-to menyebut baris sampai seq {archived_to[0]} diarsipkan: "
+            "baris sesudahnya dihapus"
+        )
+    elif known_head is not None and (report.head_seq is None or known_head[0] > report.head_seq):
+        report.broken = f"seq {known_head[0]} yang dicatat tidak ada lagi: baris di akhir log dihapus"
     return report
+
+
+def _anchor_problem(
+    seq: int,
+    prev_hash: str,
+    *,
+    archived_to: tuple[int, str] | None,
+    known_head: tuple[int, str] | None,
+) -> str | None:
+    """What is wrong with the first row of the log, given the archive and the head recorded outside it."""
+    if seq == 1 and prev_hash:
+        return "baris pertama (seq 1) menyebut hash baris sebelumnya"
+    if seq != 1 and not prev_hash:
+        return f"baris pertama ber-seq {seq} tanpa hash sebelumnya: baris sebelumnya hilang"
+    if archived_to is None and seq != 1:
+        return (
+            f"log dimulai pada seq {seq} (jangkar: setelah hash {prev_hash}), bukan seq 1: baris seq 1 sampai "
+            f"{seq - 1} dihapus. Bila baris itu diarsipkan, berikan --archived-to SEQ:HASH baris terakhir arsipnya"
+        )
+    if archived_to is not None and archived_to != (seq - 1, prev_hash):
+        return (
+            f"log dimulai pada seq {seq} setelah hash {prev_hash or '(kosong)'}, padahal arsip berakhir pada "
+            f"--archived-to {archived_to[0]}:{archived_to[1]}: baris di awal log dihapus atau ditulis ulang"
+        )
+    if known_head is not None and known_head[0] < seq:
+        return (
+            f"seq {known_head[0]} yang dicatat tidak ada lagi: log dimulai pada seq {seq}. Ujung yang dicatat "
+            "harus selalu tetap di log (arsipkan hanya baris sebelum ujung yang terakhir dicatat)"
+        )
+    return None

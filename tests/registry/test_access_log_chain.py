@@ -143,13 +143,102 @@ def test_a_deleted_middle_row_is_detected(clerk):
     assert f"baris id {rows[2].pk}" in str(failure) and "1 baris hilang" in str(failure)
 
 
-def test_an_archived_head_is_the_anchor(clerk):
+def test_an_archived_head_is_the_anchor_given_with_archived_to(clerk):
     rows = _append(clerk, 4)
     access_log_raw("DELETE FROM registry_accesslog WHERE seq <= 2")
 
-    output = _verify()
-    assert f"seq 3 setelah hash {rows[1].hash}" in output
-    assert "2 baris diperiksa" in output
+    output = _verify("--archived-to", f"2:{rows[1].hash}")
+    assert "2 baris diperiksa" in output and "dari seq 3 sampai seq 4" in output
+    # The success output names both values to pass on the next run.
+    assert f"--known-head 4:{rows[3].hash}" in output
+    assert f"--archived-to 2:{rows[1].hash}" in output
+
+
+def test_a_log_that_starts_at_seq_1_names_no_archive(clerk):
+    rows = _append(clerk, 2)
+    output = _verify("--known-head", f"2:{rows[1].hash}")
+    assert "dari seq 1 sampai seq 2" in output and "--archived-to" not in output
+
+
+def test_rows_cut_off_the_head_fail_without_archived_to(clerk):
+    """What the security review found: deleting the OLDEST rows (as the owner) left a chain that passed, even
+    with the head recorded, and cron only looks at the exit code."""
+    rows = _append(clerk, 5)
+    known_head = f"5:{rows[4].hash}"
+    access_log_raw("DELETE FROM registry_accesslog WHERE seq <= 3")
+
+    for args in ([], ["--known-head", known_head]):
+        with pytest.raises(CommandError) as failure:
+            _verify(*args)
+        assert failure.value.returncode == 1
+        assert f"baris id {rows[3].pk}" in str(failure.value)
+        assert f"log dimulai pada seq 4 (jangkar: setelah hash {rows[2].hash})" in str(failure.value)
+
+
+def test_the_right_archived_to_passes(clerk):
+    rows = _append(clerk, 5)
+    access_log_raw("DELETE FROM registry_accesslog WHERE seq <= 3")
+
+    output = _verify("--known-head", f"5:{rows[4].hash}", "--archived-to", f"3:{rows[2].hash}")
+    assert "2 baris diperiksa" in output and f"--archived-to 3:{rows[2].hash}" in output
+
+
+@pytest.mark.parametrize(
+    "archived_to",
+    [
+        pytest.param(lambda rows: f"2:{rows[1].hash}", id="more-rows-deleted-than-archived"),
+        pytest.param(lambda rows: f"3:{rows[1].hash}", id="wrong-hash"),
+        pytest.param(lambda rows: f"4:{rows[3].hash}", id="archive-ends-after-the-anchor"),
+    ],
+)
+def test_a_wrong_archived_to_fails(clerk, archived_to):
+    rows = _append(clerk, 5)
+    access_log_raw("DELETE FROM registry_accesslog WHERE seq <= 3")
+
+    with pytest.raises(CommandError, match="padahal arsip berakhir") as failure:
+        _verify("--archived-to", archived_to(rows))
+    assert failure.value.returncode == 1 and f"baris id {rows[3].pk}" in str(failure.value)
+
+
+def test_archived_to_fails_when_the_log_still_starts_at_seq_1(clerk):
+    """The archive says rows up to seq 2 are gone, yet seq 1 is there: a chain built again from seq 1."""
+    rows = _append(clerk, 3)
+    with pytest.raises(CommandError, match="padahal arsip berakhir"):
+        _verify("--archived-to", f"2:{rows[1].hash}")
+
+
+def test_archived_to_fails_on_an_emptied_log(clerk):
+    rows = _append(clerk, 3)
+    access_log_raw("DELETE FROM registry_accesslog")
+    with pytest.raises(CommandError, match="log kosong"):
+        _verify("--archived-to", f"2:{rows[1].hash}")
+
+
+def test_a_known_head_older_than_the_anchor_fails(clerk):
+    """The head the operator recorded was cut off with the rows before it, even if the archive matches."""
+    rows = _append(clerk, 5)
+    access_log_raw("DELETE FROM registry_accesslog WHERE seq <= 3")
+
+    for known_head in (f"1:{rows[0].hash}", f"3:{rows[2].hash}"):
+        with pytest.raises(CommandError, match=f"seq {known_head.split(':')[0]} yang dicatat tidak ada lagi"):
+            _verify("--known-head", known_head, "--archived-to", f"3:{rows[2].hash}")
+
+
+@pytest.mark.postgres_only  # the review's probe, as the table owner on its own connection
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_deleting_the_oldest_rows_is_caught(clerk, resident_a):
+    rows = [AccessLog.objects.append(user=clerk, action=REVEAL, resident=resident_a, detail=f"r{n}") for n in range(5)]
+    head = _verify().split("--known-head ")[1].split()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE registry_accesslog DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM registry_accesslog WHERE seq <= 3")
+        cursor.execute("ALTER TABLE registry_accesslog ENABLE TRIGGER USER")
+
+    for args in ([], ["--known-head", head], ["--known-head", f"1:{rows[0].hash}"]):
+        with pytest.raises(CommandError) as failure:
+            _verify(*args)
+        assert failure.value.returncode == 1
+    assert "2 baris diperiksa" in _verify("--known-head", head, "--archived-to", f"3:{rows[2].hash}")
 
 
 def test_a_head_removed_without_an_anchor_is_detected(clerk):

@@ -1,4 +1,5 @@
-"""Walk the access log's hash chain from its first row to its last; exit 1 at the first broken link."""
+"""Walk the access log's hash chain from its first row to its last; exit 1 at the first broken link, when the
+log does not start where the archive ends (--archived-to), or when the recorded head is gone (--known-head)."""
 
 from contextlib import closing
 
@@ -11,7 +12,8 @@ from registry.models import AccessLog
 class Command(BaseCommand):
     help = (
         "Periksa rantai hash log akses dari baris pertama sampai terakhir. Keluar dengan kode 1 pada mata rantai "
-        "pertama yang putus (baris diubah, dihapus atau disisipkan)."
+        "pertama yang putus (baris diubah, dihapus atau disisipkan), bila log tidak dimulai pada seq 1 atau "
+        "tepat setelah arsip (--archived-to), atau bila ujung yang dicatat (--known-head) tidak ada lagi."
     )
 
     def add_arguments(self, parser):
@@ -21,19 +23,28 @@ class Command(BaseCommand):
             metavar="SEQ:HASH",
             help="Ujung rantai dari pemeriksaan sebelumnya (dicatat di luar basis data): harus masih ada.",
         )
+        parser.add_argument(
+            "--archived-to",
+            metavar="SEQ:HASH",
+            help=(
+                "Baris terakhir yang sudah diarsipkan (dicatat di luar basis data): log harus dimulai tepat "
+                "setelahnya. Tanpa opsi ini log harus dimulai pada seq 1."
+            ),
+        )
 
-    def handle(self, *args, chunk_size: int = 2000, known_head: str | None = None, **options):
-        expected = _known_head(known_head) if known_head else None
+    def handle(
+        self,
+        *args,
+        chunk_size: int = 2000,
+        known_head: str | None = None,
+        archived_to: str | None = None,
+        **options,
+    ):
+        expected_head = _seq_hash("--known-head", known_head) if known_head else None
+        expected_archive = _seq_hash("--archived-to", archived_to) if archived_to else None
         rows = AccessLog.objects.order_by("seq").values_list(*CHAIN_FIELDS).iterator(chunk_size=chunk_size)
         with closing(rows):  # a break stops the walk early: close the server-side cursor now, not at GC
-            report = access_log_chain_verify(rows, known_head=expected)
-        if report.anchor_seq is not None and report.anchor_seq != 1:
-            self.stdout.write(
-                f"Jangkar: rantai dimulai pada seq {report.anchor_seq} setelah hash {report.anchor_prev_hash} "
-                "(baris sebelumnya sudah diarsipkan; cocokkan dengan arsipnya)."
-            )
-        if report.known_head_archived:
-            self.stdout.write(f"Seq {expected[0]} yang dicatat sudah diarsipkan: cocokkan hash-nya dengan arsip.")
+            report = access_log_chain_verify(rows, known_head=expected_head, archived_to=expected_archive)
         if report.broken is not None:
             where = f" pada baris id {report.broken_id}" if report.broken_id is not None else ""
             raise CommandError(
@@ -43,16 +54,19 @@ class Command(BaseCommand):
         if report.head_seq is None:
             self.stdout.write(self.style.SUCCESS("Log akses kosong: 0 baris diperiksa. OK"))
             return
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{report.checked} baris diperiksa, rantai utuh sampai seq {report.head_seq}. OK\n"
-                f"Catat ujungnya di luar basis data: --known-head {report.head_seq}:{report.head_hash}"
-            )
-        )
+        lines = [
+            f"{report.checked} baris diperiksa, rantai utuh dari seq {report.anchor_seq} sampai seq "
+            f"{report.head_seq}. OK",
+            f"Catat ujungnya di luar basis data: --known-head {report.head_seq}:{report.head_hash}",
+        ]
+        if report.archived_to is not None:
+            seq, digest = report.archived_to
+            lines.append(f"Baris sampai seq {seq} sudah diarsipkan; berikan lagi: --archived-to {seq}:{digest}")
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
 
-def _known_head(value: str) -> tuple[int, str]:
-    seq, _, digest = value.partition(":")
+def _seq_hash(option: str, value: str) -> tuple[int, str]:
+    seq, _, digest = value.strip().partition(":")
     if not seq.isdigit() or len(digest) != 64:
-        raise CommandError("--known-head harus SEQ:HASH, misalnya 1234:<64 karakter hex>.")
+        raise CommandError(f"{option} harus SEQ:HASH, misalnya 1234:<64 karakter hex>.")
     return int(seq), digest.lower()
