@@ -8,10 +8,15 @@ page, a JPEG with a script after its end) must not reach the disk as sent:
   hidden beside the pixels are gone. An image of more than MAX_IMAGE_PIXELS is refused before it is decoded
   (a decompression bomb: a few KB that decode to gigabytes), and a larger side than MAX_IMAGE_SIDE is scaled
   down.
-- PDFs are kept as sent, because re-writing one can break what it proves (a signature, a form); so a PDF is
-  refused unless it starts with `%PDF-`, carries no HTML or script markers where a browser sniffs (the first
-  KB, after the last `%%EOF`, or in the PDF's own syntax outside its streams), parses with pypdf and has a
-  page, and holds no active content (JavaScript, an action on opening, Launch, embedded files).
+- PDFs are parsed with pypdf and refused when they are locked, have no page, or hold active content
+  (JavaScript, an action on opening, Launch, embedded files), or when they carry HTML where a browser could
+  read it: an HTML/script marker in the first KB or after the last `%%EOF`, or any tag (`<` and a letter,
+  `!`, `?` or `/`) in the PDF's own syntax outside its streams, where PDF has only dictionaries `<<` and
+  hex strings `<48656C>`. What passes is neutralised: the stored bytes are pypdf's own serialisation of the
+  document (PdfWriter cloned from the reader), so nothing the sender put before `%PDF-`, in the header
+  comment, in unreferenced objects or after the last `%%EOF` survives. The price: a digital signature on
+  the PDF no longer verifies (requirement documents are scans; nobody checks one). Stream contents are
+  kept; the file is served only as application/pdf with nosniff and a sandboxing CSP (cards/views.py).
 
 Every refusal names its reason in Bahasa Indonesia. The size limit is ATTACHMENT_MAX_MB (at most the table's
 own 5 MB); registry/uploads.py stops a larger upload before it is stored.
@@ -29,7 +34,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
-from pypdf import PasswordType, PdfReader
+from pypdf import PasswordType, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from cards.models import Attachment
@@ -47,6 +52,10 @@ IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 HTML_MARKERS = (b"<html", b"<script", b"<svg", b"<!doctype", b"<body", b"<iframe")
 _HTML_MARKER = re.compile(b"|".join(re.escape(m) for m in HTML_MARKERS), re.IGNORECASE)
 _STREAM_BODY = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
+# Outside streams, `<` opens a dictionary (`<<`) or a hex string (hex digits and white space up to `>`); a `<`
+# followed by a letter, `!`, `?` or `/` that is neither is an HTML/XML tag (group 1).
+_PDF_ANGLE = re.compile(rb"<<|<[0-9A-Fa-f\s]*>|(<[A-Za-z!?/])")
+_PDF_VERSION = re.compile(rb"%PDF-([12]\.[0-9])\b")
 PDF_HEAD = 1024
 # Objects a PDF may hold before it is too involved to check (a 5 MB scan has a few hundred).
 MAX_PDF_OBJECTS = 200_000
@@ -71,8 +80,8 @@ def attachment_max_bytes() -> int:
 
 def attachment_clean(upload: UploadedFile) -> CleanedAttachment:
     """The bytes of `upload` that may be stored: an image re-encoded without metadata, or a PDF that passed
-    every check. Raises AttachmentRefused naming the reason. The result is kept on the upload, so the form
-    and the service that both ask pay for the work once."""
+    every check, as pypdf writes it again. Raises AttachmentRefused naming the reason. The result is kept on
+    the upload, so the form and the service that both ask pay for the work once."""
     cached = getattr(upload, "_cleaned_attachment", None)
     if cached is not None:
         return cached
@@ -96,8 +105,9 @@ def attachment_clean(upload: UploadedFile) -> CleanedAttachment:
         if len(cleaned.content) > limit:
             raise AttachmentRefused(too_large)
     elif data.startswith(b"%PDF-"):
-        _pdf_check(data)
-        cleaned = CleanedAttachment(content=data, content_type="application/pdf")
+        cleaned = CleanedAttachment(content=_pdf_neutralised(data), content_type="application/pdf")
+        if len(cleaned.content) > limit:
+            raise AttachmentRefused(too_large)
     elif b"%PDF-" in data[:PDF_HEAD]:
         raise AttachmentRefused(
             _(
@@ -161,20 +171,12 @@ def _image_reencoded(data: bytes, image_format: str) -> CleanedAttachment:
 # --- PDFs -----------------------------------------------------------------------------------------------
 
 
-def _pdf_check(data: bytes) -> None:
-    """Refuse a PDF that is also HTML, does not parse, has no page, is locked, or carries active content."""
-    end = data.rfind(b"%%EOF")
-    places = (
-        (data[end + 5 :] if end >= 0 else b"", _("setelah akhir PDF (%(marker)s)") % {"marker": "%%EOF"}),
-        (data[:PDF_HEAD], _("di awal berkas")),
-        (_STREAM_BODY.sub(b"", data), _("di dalam struktur PDF")),
-    )
-    for part, where in places:
-        if match := _HTML_MARKER.search(part):
-            raise AttachmentRefused(
-                _("PDF ditolak: berisi kode HTML/skrip (%(marker)s) %(where)s. Unggah PDF hasil pindaian atau ekspor.")
-                % {"marker": match.group(0).decode("ascii").lower() + ">", "where": where}
-            )
+def _pdf_neutralised(data: bytes) -> bytes:
+    """The PDF `data` as pypdf writes it again, after refusing one that is also HTML, does not parse, has no
+    page, is locked, or carries active content. The rewritten bytes are checked for HTML once more (objects
+    that sat in a compressed object stream are written out in the open) and must read back with the same
+    number of pages."""
+    _pdf_refuse_html(data)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -194,6 +196,45 @@ def _pdf_check(data: bytes) -> None:
         raise AttachmentRefused(
             _("PDF ditolak: berisi %(what)s, yang tidak boleh ada pada dokumen persyaratan.") % {"what": active}
         )
+    rewrite_failed = _(
+        "PDF ditolak: berkas tidak dapat disusun ulang dengan aman (strukturnya rusak atau tidak lazim). "
+        "Simpan ulang atau pindai ulang dokumennya sebagai PDF, lalu unggah lagi."
+    )
+    try:
+        writer = PdfWriter(clone_from=reader)
+        version = _PDF_VERSION.match(data)
+        # Only the version digits come from the sender; the rest of the header line is pypdf's.
+        writer.pdf_header = b"%PDF-" + (version.group(1) if version else b"1.7")
+        out = io.BytesIO()
+        writer.write(out)
+        rewritten = out.getvalue()
+        same_pages = len(PdfReader(io.BytesIO(rewritten), strict=False).pages) == pages
+    except Exception as exc:  # as above: any failure of pypdf means the file cannot be stored safely
+        raise AttachmentRefused(rewrite_failed) from exc
+    if not same_pages or rewritten[rewritten.rfind(b"%%EOF") + 5 :].strip():
+        raise AttachmentRefused(rewrite_failed)
+    _pdf_refuse_html(rewritten)
+    return rewritten
+
+
+def _pdf_refuse_html(data: bytes) -> None:
+    """Refuse a PDF that carries HTML where a browser sniffs or in its own syntax outside its streams."""
+    end = data.rfind(b"%%EOF")
+    outside_streams = _STREAM_BODY.sub(b"", data)
+    places = (
+        (data[end + 5 :] if end >= 0 else b"", _("setelah akhir PDF (%(marker)s)") % {"marker": "%%EOF"}),
+        (data[:PDF_HEAD], _("di awal berkas")),
+        (outside_streams, _("di dalam struktur PDF")),
+    )
+    refused = _("PDF ditolak: berisi kode HTML/skrip (%(marker)s) %(where)s. Unggah PDF hasil pindaian atau ekspor.")
+    for part, where in places:
+        if match := _HTML_MARKER.search(part):
+            marker = match.group(0).decode("ascii").lower() + ">"
+            raise AttachmentRefused(refused % {"marker": marker, "where": where})
+    for match in _PDF_ANGLE.finditer(outside_streams):
+        if match.group(1):
+            tag = match.group(1).decode("ascii") + "…"
+            raise AttachmentRefused(refused % {"marker": tag, "where": _("di dalam struktur PDF")})
 
 
 def _pdf_active_content(reader: PdfReader) -> str | None:

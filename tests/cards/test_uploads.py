@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -12,12 +13,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.test import RequestFactory
 from PIL import Image
-from pypdf import PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
 
 from cards import services
 from cards.models import Attachment
-from cards.uploads import AttachmentRefused
+from cards.uploads import AttachmentRefused, attachment_clean
 from registry.models import ResidentImport
 from registry.uploads import MB, UploadCutOff, UploadTooLarge, upload_limit_mb
 from tests.documents import JPEG, PDF, image_bytes, pdf_bytes
@@ -61,7 +62,8 @@ def pdf_with_open_action(action: DictionaryObject | ArrayObject) -> bytes:
 
 def test_a_normal_pdf_jpeg_png_and_webp_attach(clerk, hilang):
     pdf = attach(hilang, clerk, "surat-polisi.pdf", PDF)
-    assert pdf.content_type == "application/pdf" and stored(pdf) == PDF  # a PDF is kept as sent
+    # PDF is already in the form an accepted PDF is stored in (tests/documents.py): stored as it came
+    assert pdf.content_type == "application/pdf" and stored(pdf) == PDF
     photo = attach(hilang, clerk, "foto.jpg", JPEG)
     assert photo.content_type == "image/jpeg" and Image.open(photo.file.path).size == (64, 48)
     scan = attach(hilang, clerk, "scan.png", image_bytes("PNG"))
@@ -122,6 +124,90 @@ def test_pdf_html_polyglot_is_refused_on_the_request_page(client, clerk, hilang,
     assert response.status_code == 302
     assert any("HTML/skrip" in str(m) for m in get_messages(response.wsgi_request))
     assert not hilang.attachments.exists()
+
+
+# --- what passes is stored as pypdf writes it again ---------------------------------------------------------
+
+
+def clean(content: bytes) -> bytes:
+    return attachment_clean(SimpleUploadedFile("surat.pdf", content)).content
+
+
+def outside_streams(pdf: bytes) -> bytes:
+    return re.sub(rb"\bstream\r?\n.*?\bendstream\b", b"", pdf, flags=re.DOTALL)
+
+
+def _stream_object_after_the_first_kb(pdf: bytes) -> bytes:
+    body = b"<html><script>alert(1)</script></html>"
+    obj = b"99 0 obj\n<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream\nendobj\n"
+    i = pdf.find(b"\n", 10) + 1
+    return pdf[:i] + b"%" + b"A" * 1100 + b"\n" + obj + pdf[i:]
+
+
+# The security review's probes: each passed the marker list before the rewrite.
+_PROBE_PDF = pdf_bytes(as_stored=False)
+REVIEW_PROBES = {
+    "img-in-header-comment": _PROBE_PDF.replace(b"%PDF-1.3\n", b"%PDF-1.3\n%<img src=x onerror=alert(1)>\n", 1),
+    "html-in-stream-after-first-kb": _stream_object_after_the_first_kb(_PROBE_PDF),
+    "nul-split-script-after-eof": _PROBE_PDF + b"<scr\x00ipt>alert(1)</script>",
+    "xhtml-namespace-after-eof": _PROBE_PDF + b"<a:script xmlns:a='http://www.w3.org/1999/xhtml'>alert(1)</a:script>",
+}
+
+
+@pytest.mark.parametrize("name", list(REVIEW_PROBES))
+def test_review_polyglots_are_refused_or_neutralised(name):
+    """Refused (a tag in the PDF's syntax, comments and the tail included), or stored as pypdf writes it:
+    no tag outside a stream, nothing after the last %%EOF, pypdf's header line."""
+    try:
+        content = clean(REVIEW_PROBES[name])
+    except AttachmentRefused as refusal:
+        assert "HTML/skrip" in str(refusal)
+        return
+    assert name == "html-in-stream-after-first-kb"  # the only one whose tags sit in a stream
+    assert not re.search(rb"<(script|img|html|scr|a:)", outside_streams(content), re.IGNORECASE)
+    assert b"<html" not in content  # the object nothing refers to is not written at all
+    assert content[content.rfind(b"%%EOF") + 5 :].strip() == b""
+    assert content.split(b"\n", 2)[:2] == [b"%PDF-1.3", b"%\xe2\xe3\xcf\xd3"]
+
+
+@pytest.mark.parametrize("name", ["img-in-header-comment", "nul-split-script-after-eof", "xhtml-namespace-after-eof"])
+def test_a_tag_in_the_pdf_syntax_is_refused(name):
+    with pytest.raises(AttachmentRefused, match="HTML/skrip .* di dalam struktur PDF"):
+        clean(REVIEW_PROBES[name])
+
+
+def test_an_accepted_pdf_is_rewritten_and_still_reads_with_its_pages():
+    """What the sender put around the document (a header comment, bytes after %%EOF) is gone; dictionaries and
+    hex strings, even one of letters only (<abcdef>), are PDF syntax and pass."""
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": "Surat Kehilangan"})
+    writer._info.get_object()[NameObject("/Keywords")] = ByteStringObject(b"\xab\xcd\xef")
+    out = io.BytesIO()
+    writer.write(out)
+    sent = out.getvalue().replace(b"%PDF-1.3\n", b"%PDF-1.3\n%dari pemindai kantor\n", 1) + b"\r\n\x00sisa\n"
+    assert b"<abcdef>" in sent and b"<<" in sent
+
+    content = clean(sent)
+
+    assert content != sent and b"dari pemindai" not in content and b"sisa" not in content
+    assert content.split(b"\n", 1)[0] == b"%PDF-1.3"
+    assert content[content.rfind(b"%%EOF") + 5 :].strip() == b""
+    reader = PdfReader(io.BytesIO(content))
+    assert len(reader.pages) == 3 and reader.metadata.title == "Surat Kehilangan"
+    assert clean(content) == content  # stored form is a fixed point
+
+
+def test_a_pdf_that_pypdf_cannot_write_again_is_refused(monkeypatch):
+    sent = pdf_bytes(as_stored=False)
+
+    def broken_write(self, stream):
+        raise ValueError("object cannot be serialised")
+
+    monkeypatch.setattr(PdfWriter, "write", broken_write)
+    with pytest.raises(AttachmentRefused, match="tidak dapat disusun ulang"):
+        clean(sent)
 
 
 # --- images: re-encoded, so nothing but the pixels is stored -------------------------------------------------
