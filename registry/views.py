@@ -149,7 +149,10 @@ def _resident_context(request: HttpRequest, resident: Resident) -> dict:
         "resident": resident,
         "family": resident.family,
         "members": [(member, member.age_on(today)) for member in members],  # an age, not a birth date, per member
+        # Shown only inside the audited reveal: a warning names the NIK's date digits and the birth date.
         "nik_warnings": warnings,
+        # An age, never the birth date (nor the 17th birthday), beside the masked NIK: with the kecamatan and the
+        # sex known, a birth date leaves only the small serial of the NIK to guess. The date is in the reveal.
         "age": resident.age_on(today),
         "wajib_ktp": resident.is_wajib_ktp_on(today),
         "marital_form": MaritalStatusForm(initial={"marital_status": resident.marital_status}),
@@ -167,7 +170,8 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("registry.view_resident", raise_exception=True)
 def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show the full NIK and KK number once, and record who saw them, when and from where."""
+    """Show the full NIK and KK number once, with what completes them (birth date, the NIK warnings), and record
+    who saw them, when and from where."""
     resident = get_visible_or_404(RESIDENT_PAGE_ROWS, request.user, pk=pk)
     if not request.user.has_perm("registry.reveal_nik"):
         raise PermissionDenied
@@ -178,9 +182,9 @@ def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
             resident=resident,
             detail=_("NIK dan nomor KK ditampilkan di halaman penduduk"),
         )
-    if request.htmx:
-        return render(request, "registry/_nik_revealed.html", {"resident": resident, "family": resident.family})
     context = _resident_context(request, resident) | {"revealed": True}
+    if request.htmx:
+        return render(request, "registry/_nik_revealed.html", context)
     return render(request, "registry/resident_detail.html", context)
 
 

@@ -1,6 +1,7 @@
 """The NIK mask hides what the rest of a page could complete (issue 12): a UPTD operator rebuilt every full NIK
 of a list page from the old mask (3502********0001: head and serial) and the birth date, kecamatan and sex
-shown beside it.
+shown beside it; then, with the new mask, every NIK of the resident's page from the birth date shown there (the
+serial is small), without an access-log row. Pages show an age; the birth date is in the audited reveal.
 
 The attacker below reads only what a page shows and is given more than it shows: the kecamatan (digits 5-6)
 and the sex (+40 on the day) for free, and it is told which of its hints is the true one. A NIK serial
@@ -23,7 +24,7 @@ from pypdf import PdfReader
 
 from delivery.services import suket_issue
 from queueing import invitations
-from registry.models import Resident, mask_number
+from registry.models import WAJIB_KTP_AGE, AccessLog, Resident, mask_number
 from registry.nik import make_kk, make_nik
 from registry.tables import AccessLogTable
 from tests.conftest import DESA_A, KEC_A
@@ -93,6 +94,10 @@ def _age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def _years_before(day: date, years: int) -> date | None:
+    return _date_or_none(day.year - years, day.month, day.day)
+
+
 def _date_digits(born: date, sex: str) -> str:
     return f"{born.day + (40 if sex == 'P' else 0):02d}{born:%m%y}"
 
@@ -107,10 +112,11 @@ def candidates_left(shown: Shown, *, nik: str, sex: str, today: date) -> int:
 
     if not fits(nik[:4], 0) or not fits(nik[4:6], 4):  # the page contradicts the number: not about it
         return MIN_CANDIDATES * 10
-    # Digits 7-12: the smallest hint (a date shown, an age shown, or any birth date in a century) that still
-    # holds the true one.
+    # Digits 7-12: the smallest hint (a date shown, a date shown as the 17th birthday "wajib KTP from", an age
+    # shown, or any birth date in a century) that still holds the true one.
     century = [today - timedelta(days=n) for n in range(CENTURY_DAYS)]
     hints = [[d] for d in shown.dates]
+    hints += [[born] for d in shown.dates if (born := _years_before(d, WAJIB_KTP_AGE))]
     hints += [[d for d in century if _age_on(d, today) == age] for age in shown.ages]
     hints.append(century)
     date_counts = []
@@ -131,10 +137,11 @@ def rows_naming(html: str, resident: Resident) -> list[str]:
 
 @pytest.fixture
 def residents(ponorogo, frozen_today) -> list[Resident]:
-    """Six residents of kecamatan A with real-world (small) serials, men and women, each with a request."""
+    """Seven residents of kecamatan A with real-world (small) serials, men and women, each with a request; the
+    last is 16, so her pages tell from when she is wajib KTP (her 17th birthday)."""
     people = []
     for n, (years, days, sex) in enumerate([(17, 3, "L"), (23, 40, "P"), (34, 100, "L"), (45, 200, "P"),
-                                            (61, 300, "L"), (80, 5, "P")]):  # fmt: skip
+                                            (61, 300, "L"), (80, 5, "P"), (16, 100, "P")]):  # fmt: skip
         born = frozen_today.replace(year=frozen_today.year - years) - timedelta(days=days)
         resident = ResidentFactory(
             desa_id=DESA_A, full_name=f"WARGA UJI MASKER {n}", birth_date=born, sex=sex, serial=1 + n % 3
@@ -185,6 +192,64 @@ def test_the_resident_list_shows_an_age_and_no_birth_date(client, uptd_a, reside
         assert shown.ages == {resident.age_on(frozen_today)}
 
 
+def _one_resident_pages(client, resident: Resident) -> dict[str, str]:
+    """The pages about one resident that show the masked NIK, before any reveal."""
+    card_request = resident.card_requests.get()
+    pages = {
+        "resident_detail": client.get(reverse("registry:resident_detail", args=[resident.pk])),
+        "cardrequest_detail": client.get(reverse("cards:cardrequest_detail", args=[card_request.pk])),
+    }
+    assert all(page.status_code == 200 for page in pages.values())
+    return {key: page.content.decode() for key, page in pages.items()}
+
+
+@pytest.mark.parametrize("page_key", ["resident_detail", "cardrequest_detail"])
+@pytest.mark.parametrize("user_key", ["uptd_a", "clerk"])
+def test_no_nik_can_be_rebuilt_from_one_residents_page(request, client, residents, frozen_today, page_key, user_key):
+    """The whole page, not a row: the birth date (or the 17th birthday) beside the masked NIK rebuilt it."""
+    client.force_login(request.getfixturevalue(user_key))
+    for resident in residents:
+        html = _one_resident_pages(client, resident)[page_key]
+        shown = read_shown(html)
+        assert resident.masked_nik in html and resident.nik not in html
+        assert resident.birth_date not in shown.dates
+        left = candidates_left(shown, nik=resident.nik, sex=resident.sex, today=frozen_today)
+        assert left >= MIN_CANDIDATES, f"{page_key}: {resident.full_name}'s NIK is one of {left}"
+    assert not AccessLog.objects.exists()  # reading the pages is no reveal
+
+
+def test_no_nik_can_be_rebuilt_by_joining_a_residents_pages(client, uptd_a, residents, frozen_today):
+    client.force_login(uptd_a)
+    for resident in residents:
+        shown = Shown()
+        for html in _one_resident_pages(client, resident).values():
+            shown.add(read_shown(html))
+        assert candidates_left(shown, nik=resident.nik, sex=resident.sex, today=frozen_today) >= MIN_CANDIDATES
+
+
+def test_the_resident_page_shows_the_age_and_the_reveal_the_birth_date(client, clerk, residents, frozen_today):
+    minor = residents[-1]
+    client.force_login(clerk)
+    html = client.get(reverse("registry:resident_detail", args=[minor.pk])).content.decode()
+    assert f"{minor.age_on(frozen_today)} tahun" in html
+    assert f"{minor.wajib_ktp_from():%d-%m-%Y}" not in html
+    url = reverse("registry:resident_reveal_nik", args=[minor.pk])
+    for headers in ({"HTTP_HX_REQUEST": "true"}, {}):
+        revealed = client.post(url, **headers).content.decode()
+        assert minor.nik in revealed
+        assert f"{minor.birth_date:%d-%m-%Y}" in revealed and f"{minor.wajib_ktp_from():%d-%m-%Y}" in revealed
+    rows = AccessLog.objects.filter(action=AccessLog.Action.REVEAL_NIK, resident=minor, user=clerk)
+    assert rows.count() == 2
+
+
+def test_the_attacker_reads_a_17th_birthday_as_a_birth_date(residents, frozen_today):
+    """The card request page said "wajib KTP mulai <17th birthday>": the birth date, 17 years later."""
+    minor = residents[-1]
+    old_row = f"<dd>{minor.masked_nik}</dd><dd>mulai {minor.wajib_ktp_from():%d-%m-%Y}</dd>"
+    left = candidates_left(read_shown(old_row), nik=minor.nik, sex=minor.sex, today=frozen_today)
+    assert left <= SERIAL_GUESSES
+
+
 def test_the_attacker_rebuilds_a_row_shown_the_old_way(residents, frozen_today):
     """The check above can fail: the old mask beside a birth date leaves exactly one number, the right one."""
     for resident in residents:
@@ -216,9 +281,8 @@ def test_the_family_table_of_a_resident_page_shows_ages_and_masks_the_members(cl
     assert child.masked_nik in row and child.birth_date not in read_shown(row).dates
     assert "12 tahun" in row
     assert candidates_left(read_shown(row), nik=child.nik, sex=child.sex, today=frozen_today) >= MIN_CANDIDATES
-    # The resident's own page keeps the birth date (the full NIK is behind the audited reveal); with the
-    # serial hidden the page still leaves the serial unknown, and no number of the family is on it.
-    assert head.birth_date in read_shown(html).dates
+    # The resident's own page shows an age too: the birth date is inside the audited reveal, with the full NIK.
+    assert head.birth_date not in read_shown(html).dates
     assert head.nik not in html and child.nik not in html and family.kk_number not in html
     shown = read_shown(html)
     assert all(i < 4 for i in shown.digits), "a masked number on the page shows more than the kabupaten head"

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from registry.models import AccessLog, MaritalStatus, ResidentChange
 from registry.resident_services import ResidentError, resident_marital_status_set
@@ -65,7 +66,14 @@ def test_nik_that_disagrees_with_the_record_is_a_visible_warning(client, clerk, 
     response = client.get(f"/penduduk/{resident_a.pk}/")
     warnings = response.context["nik_warnings"]
     assert len(warnings) == 2
-    assert 'data-testid="nik-warnings"' in response.content.decode()
+    html = response.content.decode()
+    # The page says there is something to check; the details (the NIK's date digits, the birth date) are in the
+    # audited reveal.
+    assert 'data-testid="nik-warnings"' in html and "(2 hal)" in html
+    assert f"{resident_a.birth_date:%d-%m-%Y}" not in html and warnings[0] not in html
+    revealed = client.post(f"/penduduk/{resident_a.pk}/nik/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="nik-warning-details"' in revealed
+    assert all(escape(warning) in revealed for warning in warnings)
 
 
 def test_consistent_record_shows_no_warning(client, clerk, resident_a):
@@ -136,7 +144,12 @@ def test_page_tells_from_when_a_minor_is_wajib_ktp(client, clerk, ponorogo, froz
     client.force_login(clerk)
     response = client.get(f"/penduduk/{minor.pk}/")
     assert response.context["wajib_ktp"] is False
-    assert f"mulai {seventeenth_birthday:%d-%m-%Y}" in response.content.decode()
+    html = response.content.decode()
+    # The 17th birthday is the birth date 17 years on: the page says "from the 17th birthday", the audited
+    # reveal gives the day.
+    assert "ulang tahun ke-17" in html and f"{seventeenth_birthday:%d-%m-%Y}" not in html
+    revealed = client.post(f"/penduduk/{minor.pk}/nik/", HTTP_HX_REQUEST="true").content.decode()
+    assert f"wajib KTP mulai {seventeenth_birthday:%d-%m-%Y}" in revealed
     time_machine.move_to(at(seventeenth_birthday, 9), tick=False)
     client.force_login(clerk)  # the session ended while the clock moved a day
     assert client.get(f"/penduduk/{minor.pk}/").context["wajib_ktp"] is True
