@@ -9,7 +9,11 @@ masked; the full number is revealed only on the app's resident page, where the r
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,7 +21,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from registry import clock
-from registry.admin_scoping import NoNumberInUrlMixin, ProjectModelAdmin, ScopedForeignKeysMixin, ScopedModelAdmin
+from registry.admin_scoping import (
+    BIRTH_DATE_FIELDS,
+    NoNumberInUrlMixin,
+    ProjectModelAdmin,
+    ScopedForeignKeysMixin,
+    ScopedModelAdmin,
+)
 from registry.forms import (
     FamilyChangeForm,
     FamilyForm,
@@ -27,9 +37,10 @@ from registry.forms import (
     StaffChangeForm,
     StaffCreationForm,
 )
-from registry.models import AccessLog, Family, Office, Region, Resident, User
+from registry.models import AccessLog, Family, Office, Region, Resident, Role, User
 from registry.roles import is_platform_superuser, staff_assign_role, staff_role_clear
-from registry.web import client_ip
+from registry.tables import remask_old_masks
+from registry.web import access_log_record, client_ip
 
 
 class ReadOnlyAdminMixin:
@@ -109,7 +120,7 @@ class OfficeAdmin(ScopedModelAdmin):
 class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
     """Staff accounts of the editor's scope. Outside the platform, the role is the only grant: groups, staff
     flag and permissions follow it (`staff_assign_role`), and nobody changes their own role or office. Every
-    role or office change is a STAFF_CHANGE row of the access log."""
+    role or office change, and every password set here, is a STAFF_CHANGE row of the access log."""
 
     form = StaffChangeForm
     add_form = StaffCreationForm
@@ -163,6 +174,32 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
                     form.base_fields[name].required = True
         return form
 
+    def may_set_password(self, request: HttpRequest, account: User) -> bool:
+        """Outside the platform, passwords are set for the roles below the editor's: an administrator sets those
+        of the clerks, UPTD operators and supervisors of the scope, never a peer administrator's (nor their own
+        here, without the old password: that is the admin's own "change password" page)."""
+        return is_platform_superuser(request.user) or account.role != Role.ADMINISTRATOR
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        """Set an account's password (UserAdmin's form). Invariant: every password set or disabled here is a
+        STAFF_CHANGE row of the access log, written in the transaction that stores the new hash."""
+        account = self.get_object(request, unquote(id))
+        if account is not None and not self.may_set_password(request, account):
+            raise PermissionDenied
+        if account is None or request.method != "POST":
+            return super().user_change_password(request, id, form_url)
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            stored = User.objects.filter(pk=account.pk).values_list("password", flat=True).first()
+            if stored != account.password:
+                if stored and stored.startswith(UNUSABLE_PASSWORD_PREFIX):
+                    detail = _("Kata sandi dinonaktifkan: akun %(username)s (#%(id)s)")
+                else:
+                    detail = _("Kata sandi diganti: akun %(username)s (#%(id)s)")
+                detail = detail % {"username": account.username, "id": account.pk}
+                access_log_record(request, action=AccessLog.Action.STAFF_CHANGE, detail=detail[:255])
+        return response
+
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         # The role and office are written by staff_assign_role (in save_related, after the form's groups), so
         # that the audit row sees the stored values as "old".
@@ -195,7 +232,13 @@ class ResidentAdmin(ScopedModelAdmin):
     search_fields = ("full_name",)
     raw_id_fields = ("desa", "family")
     show_full_result_count = False
-    change_fields = ("nik_masked", *ResidentChangeForm.Meta.fields)
+    # A stored resident's birth date is neither shown nor edited here: beside the masked NIK, with the kecamatan
+    # and the sex known, it leaves only the small serial to guess (issue 12). The change form shows the age; the
+    # date is typed in once, on the add form, and read only through the audited reveal of the resident's page.
+    change_fields = (
+        "nik_masked",
+        *(name for name in ResidentChangeForm.Meta.fields if name not in BIRTH_DATE_FIELDS),
+    )
 
     def get_form(self, request: HttpRequest, obj: Resident | None = None, **kwargs):
         if obj is not None:
@@ -203,10 +246,27 @@ class ResidentAdmin(ScopedModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: Resident | None = None):
-        return ResidentForm.Meta.fields if obj is None else self.change_fields
+        if obj is None:
+            return ResidentForm.Meta.fields
+        first, *rest = self.change_fields
+        return (first, self._age_field(request), *rest)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Resident | None = None):
-        return () if obj is None else ("nik_masked",)
+        return () if obj is None else ("nik_masked", self._age_field(request))
+
+    def _age_field(self, request: HttpRequest):
+        """The age on the editor's office day, one callable per request (the form's fields and its read-only
+        fields must name the same object)."""
+        if (field := getattr(request, "_resident_age_field", None)) is None:
+            today = clock.today(request.user.office)
+
+            # An age, not a birth date, beside the masked number: a birth date completes a NIK's digits 7-12.
+            @admin.display(description=_("umur"))
+            def age(obj: Resident) -> str:
+                return _("%(years)d tahun") % {"years": obj.age_on(today)}
+
+            request._resident_age_field = field = age
+        return field
 
     def get_list_display(self, request: HttpRequest):
         today = clock.today(request.user.office)
@@ -265,10 +325,17 @@ class AccessLogAdmin(ReadOnlyAdminMixin, ProjectModelAdmin):
     """Reads of the scope's residents, and rows about no resident (exports, staff role and office changes)
     made by accounts of the scope's offices."""
 
-    list_display = ("at", "user", "action", "resident", "ip_address", "detail")
+    list_display = ("at", "user", "action", "resident", "ip_address", "detail_shown")
     list_filter = ("action",)
     list_select_related = ("user", "resident")
     show_full_result_count = False
+    fields = ("at", "user", "action", "resident", "ip_address", "detail_shown")
+    readonly_fields = ("detail_shown",)
+
+    @admin.display(description=_("keterangan"))
+    def detail_shown(self, obj: AccessLog) -> str:
+        """Rows are append-only: one written with the old mask (head and serial) is re-masked when shown."""
+        return remask_old_masks(obj.detail)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

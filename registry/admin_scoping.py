@@ -26,6 +26,11 @@ _NUMBER_SEPARATORS = re.compile(r"[\s.\-/]")
 _NIK_LIKE = re.compile(r"\d{12,}")
 # Fields whose values are NIK or KK numbers: no admin URL may filter on them (?nik=..., ?nik__startswith=...).
 NUMBER_FIELDS = frozenset({"nik", "kk_number"})
+# A birth date completes a masked NIK's digits 7-12 (the kecamatan and sex being known, only the small serial is
+# left): no admin URL filters on it either (?birth_date=1990-05-12, ?resident__birth_date__gte=...), so the admin
+# cannot be asked "who was born on that day" row by row. The app filters by age band only.
+BIRTH_DATE_FIELDS = frozenset({"birth_date"})
+REFUSED_LOOKUP_FIELDS = NUMBER_FIELDS | BIRTH_DATE_FIELDS
 
 
 def looks_like_nik(text: str) -> bool:
@@ -56,10 +61,10 @@ class ScopedForeignKeysMixin:
 class NoNumberInUrlMixin:
     """No NIK or KK number reaches the server through an admin URL's query string: a search (`q`) or any
     parameter that looks like one is refused with a pointer to the app's search (a POST), and no admin list
-    may filter on a number field (`?nik=...` answers 400)."""
+    may filter on a number field or a birth date (`?nik=...`, `?birth_date=...` answer 400)."""
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if NUMBER_FIELDS.intersection(lookup.split("__")):
+        if REFUSED_LOOKUP_FIELDS.intersection(lookup.split("__")):
             return False
         return super().lookup_allowed(lookup, value, request)
 

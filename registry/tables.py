@@ -16,6 +16,12 @@ from registry.models import AccessLog, Resident
 _OLD_MASK = re.compile(r"\b([0-9]{4})\*{8}[0-9]{4}\b")
 
 
+def remask_old_masks(text: str) -> str:
+    """`text` with every old mask (3502********0001: head and serial) shown as the one mask, 3502************.
+    For what is stored and cannot be rewritten (the append-only access log), wherever it is shown."""
+    return _OLD_MASK.sub(lambda m: f"{m.group(1)}{'*' * 12}", text)
+
+
 class ResidentTable(tables.Table):
     """The resident list. Beside the masked NIK it shows an age, never the birth date: the birth date is digits
     7-12 of the NIK, and with the kecamatan and sex beside it only the (small, guessable) serial would be left."""
@@ -69,4 +75,4 @@ class AccessLogTable(tables.Table):
 
     def render_detail(self, value: str) -> str:
         """Rows are append-only, so a row written with the old mask is re-masked when shown."""
-        return _OLD_MASK.sub(lambda m: f"{m.group(1)}{'*' * 12}", value)
+        return remask_old_masks(value)

@@ -9,11 +9,17 @@ office change is in the access log.
 
 from __future__ import annotations
 
+import importlib
 import re
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.forms import ModelChoiceField
 from django.test import RequestFactory
 from django.urls import reverse
@@ -26,6 +32,7 @@ from registry.regions import region_codes, regions_load
 from registry.roles import ROLE_GROUP_NAMES, ROLE_PERMISSIONS, staff_assign_role
 from tests.dates import FROZEN_NOW
 from tests.factories import CardRequestFactory, FamilyFactory, ResidentFactory, UserFactory, open_calendar
+from tests.registry.test_nik_mask import MIN_CANDIDATES, candidates_left, read_shown
 
 PACITAN = "35.01"
 PACITAN_KEC = "35.01.01"  # Donorojo
@@ -448,3 +455,160 @@ def test_platform_superuser_keeps_the_platform_fields_and_is_audited_too(client,
     row = AccessLog.objects.get(action=AccessLog.Action.STAFF_CHANGE)
     assert (row.user, row.ip_address) == (platform, CLIENT_ADDRESS)
     assert "Petugas → -" in row.detail
+
+
+# --- the birth date completes a masked NIK: not on the change form, not in a lookup (issue 12 review) --------
+
+
+def _resident_post(resident: Resident, **overrides) -> dict:
+    """Every field of the resident change form, and a birth date posted by hand."""
+    data = {
+        "full_name": resident.full_name, "birth_place": resident.birth_place, "sex": resident.sex,
+        "religion": resident.religion, "address": resident.address, "rt": resident.rt, "rw": resident.rw,
+        "desa": resident.desa_id, "whatsapp": resident.whatsapp, "family": resident.family_id or "",
+        "relation_to_head": resident.relation_to_head, "biometric_recorded": "on",
+    }  # fmt: skip
+    return data | overrides
+
+
+def test_the_resident_change_form_shows_an_age_not_the_birth_date(frozen_now, as_administrator, resident_a):
+    html = as_administrator.get(_url(Resident, "change", resident_a.pk)).content.decode()
+    shown = read_shown(html)
+    assert resident_a.birth_date not in shown.dates and 'name="birth_date"' not in html
+    assert f"{resident_a.age_on(frozen_now.date())} tahun" in html
+    assert candidates_left(shown, nik=resident_a.nik, sex=resident_a.sex, today=frozen_now.date()) >= MIN_CANDIDATES
+    # The add form still takes a birth date: it is typed in once, with the NIK.
+    assert 'name="birth_date"' in as_administrator.get(_url(Resident, "add")).content.decode()
+
+
+def test_a_birth_date_posted_to_the_resident_change_form_is_ignored(frozen_now, as_administrator, resident_a):
+    born = resident_a.birth_date
+    response = as_administrator.post(
+        _url(Resident, "change", resident_a.pk), _resident_post(resident_a, birth_date="2001-01-30", rt="009")
+    )
+    assert response.status_code == 302
+    resident_a.refresh_from_db()
+    assert (resident_a.rt, resident_a.birth_date) == ("009", born)
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup"),
+    [
+        (Resident, "birth_date"),
+        (Resident, "birth_date__gte"),
+        (Resident, "birth_date__year"),
+        (Resident, "family__head__birth_date"),
+        (Family, "head__birth_date"),
+    ],
+)
+def test_no_admin_list_filters_on_a_birth_date(as_administrator, resident_a, model, lookup):
+    value = resident_a.birth_date.isoformat() if not lookup.endswith("__year") else str(resident_a.birth_date.year)
+    response = as_administrator.get(_url(model, "changelist"), {lookup: value})
+    assert response.status_code == 400
+    assert resident_a.full_name not in response.content.decode()
+
+
+# --- passwords: an audit row each, and never a peer administrator's ----------------------------------------
+
+
+NEW_PASSWORD = "Pw-baru-sekali-123"
+PASSWORD_POST = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+
+
+@pytest.fixture
+def peer_administrator(ponorogo) -> User:
+    account = UserFactory(username="admin.kedua")
+    return staff_assign_role(
+        user=account, role=Role.ADMINISTRATOR, office=Office.objects.get(region_id="35.02"), by=None
+    )
+
+
+def _password_url(user: User) -> str:
+    return reverse("admin:auth_user_password_change", args=[user.pk])
+
+
+@pytest.mark.parametrize("account_key", ["clerk", "supervisor", "uptd_a"])
+def test_setting_a_password_is_in_the_access_log(request, frozen_now, as_administrator, administrator, account_key):
+    account = request.getfixturevalue(account_key)
+    assert as_administrator.get(_password_url(account)).status_code == 200
+    response = as_administrator.post(_password_url(account), PASSWORD_POST, REMOTE_ADDR=CLIENT_ADDRESS)
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.check_password(NEW_PASSWORD)
+    row = AccessLog.objects.get(action=AccessLog.Action.STAFF_CHANGE)
+    assert (row.user, row.resident, row.ip_address) == (administrator, None, CLIENT_ADDRESS)
+    assert row.detail == f"Kata sandi diganti: akun {account.username} (#{account.pk})"
+
+
+def test_disabling_a_password_is_in_the_access_log(frozen_now, as_administrator, clerk):
+    response = as_administrator.post(_password_url(clerk), {"usable_password": "false", "unset-password": "1"})
+    assert response.status_code == 302
+    clerk.refresh_from_db()
+    assert not clerk.has_usable_password()
+    assert AccessLog.objects.get().detail == f"Kata sandi dinonaktifkan: akun petugas (#{clerk.pk})"
+
+
+def test_a_refused_password_form_writes_no_row(frozen_now, as_administrator, clerk):
+    response = as_administrator.post(_password_url(clerk), PASSWORD_POST | {"password2": "lain-sama-sekali-999"})
+    assert response.status_code == 200
+    assert not AccessLog.objects.exists()
+
+
+def test_an_administrator_sets_no_peer_administrators_password(
+    frozen_now, as_administrator, administrator, peer_administrator
+):
+    for account in (peer_administrator, administrator):  # their own too: that page asks for the old password
+        assert as_administrator.get(_password_url(account)).status_code == 403
+        assert as_administrator.post(_password_url(account), PASSWORD_POST).status_code == 403
+        account.refresh_from_db()
+        assert not account.check_password(NEW_PASSWORD)
+    assert not AccessLog.objects.exists()
+
+
+def test_the_platform_sets_an_administrators_password_audited(client, frozen_now, administrator):
+    platform = UserFactory(username="platform", is_superuser=True, is_staff=True)
+    client.force_login(platform)
+    assert client.post(_password_url(administrator), PASSWORD_POST).status_code == 302
+    administrator.refresh_from_db()
+    assert administrator.check_password(NEW_PASSWORD)
+    row = AccessLog.objects.get(action=AccessLog.Action.STAFF_CHANGE)
+    assert row.user == platform and f"akun admin (#{administrator.pk})" in row.detail
+
+
+# --- the old mask (head and serial) in what was stored before issue 12 --------------------------------------
+
+
+def test_access_log_rows_with_the_old_mask_are_shown_remasked(frozen_now, as_administrator, clerk, resident_a):
+    old = f"{resident_a.nik[:4]}********{resident_a.nik[-4:]}"
+    row = AccessLog.objects.append(
+        user=clerk, action=AccessLog.Action.SEARCH_NIK, resident=resident_a, detail=f"Pencarian NIK/KK {old}"
+    )
+    for url in (_url(AccessLog, "changelist"), _url(AccessLog, "change", row.pk)):
+        html = as_administrator.get(url).content.decode()
+        assert f"Pencarian NIK/KK {resident_a.nik[:4]}{'*' * 12}" in html, url
+        assert old not in html and resident_a.nik[-4:] not in re.findall(r"\*{8}(\d{4})", html), url
+
+
+def test_the_admin_log_is_remasked_by_migration_0018(frozen_now, as_administrator, administrator, resident_a):
+    remask = importlib.import_module("registry.migrations.0018_remask_admin_log").remask_object_repr
+    old = f"{resident_a.full_name} ({resident_a.nik[:4]}********{resident_a.nik[-4:]})"
+    kept = "Disdukcapil Kabupaten Ponorogo (35.02)"
+    entries = [
+        LogEntry.objects.create(
+            user=administrator,
+            content_type=ContentType.objects.get_for_model(Resident),
+            object_id=str(resident_a.pk),
+            object_repr=text,
+            action_flag=CHANGE,
+            change_message="[]",
+        )
+        for text in (old, kept)
+    ]
+    assert old in as_administrator.get(reverse("admin:index")).content.decode()  # the "recent actions" box
+    remask(django_apps, SimpleNamespace(connection=connection))
+    assert [LogEntry.objects.get(pk=e.pk).object_repr for e in entries] == [
+        f"{resident_a.full_name} ({resident_a.nik[:4]}{'*' * 12})",
+        kept,
+    ]
+    html = as_administrator.get(reverse("admin:index")).content.decode()
+    assert old not in html and resident_a.masked_nik in html
