@@ -14,6 +14,7 @@ from delivery.health import health_report
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Public liveness/readiness: database and broker reachable. No personal data."""
+    """Public liveness/readiness: database and broker reachable (200), else 503; also 503 "probing" while
+    another thread makes the process's first probe. Never waits for another request's probe. No personal data."""
     report = health_report()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
