@@ -12,6 +12,14 @@
    crashed import leaves whole chunks merged and nothing half-written; running it again is harmless,
    since an unchanged row writes nothing. Residents whose kecamatan changed are announced
    (registry.signals.residents_moved) inside the chunk's transaction.
+
+The scope check is an oracle: a refused row tells the importer that its NIK or KK is registered in another
+region, while a brand-new NIK with the same other values imports. That cannot be hidden without refusing real
+work (a resident registered in Pacitan appears in Ponorogo's next SIAK export after moving, and must be refused
+there until Pacitan's record moves). So the report says no more than it must: every scope refusal of a row is
+one ImportRowError with one generic reason, the same whether the resident, the family or the desa lies outside;
+and the import writes one AccessLog LOOKUP row, on its uploader, counting the rows it refused so, which audits
+probing.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from registry import clock
 from registry.importer.columns import STAGED_FIELDS, HeaderError, HeaderMap, RowParser, map_header
 from registry.importer.reader import open_table
 from registry.importer.regions import RegionIndex
-from registry.models import FamilyRelation, ImportRowError, Resident, ResidentImport
+from registry.models import AccessLog, FamilyRelation, ImportRowError, Resident, ResidentImport
 from registry.nik import BulkNumberChecker
 from registry.regions import region_codes, region_exists
 from registry.signals import residents_moved
@@ -44,7 +52,7 @@ MAX_CHUNKS = 10
 BULK_MIN_ROWS = 100_000  # new residents from which a first load rebuilds indexes instead of maintaining them
 _ABOVE_EVERY_NIK = "9" * 17  # sorts after every 16-digit string in any collation
 ProgressCallback = Callable[[ResidentImport], None]
-_Statements = dict[str, Any]  # a chunk's SQL by name; "refusals" is a list
+_Statements = dict[str, Any]  # a chunk's SQL by name
 
 _STAGING_TYPES = {
     "row_no": "INTEGER NOT NULL",
@@ -59,6 +67,15 @@ _TRACKED = tuple(f for f in STAGED_FIELDS if f not in ("nik", "kk_number"))
 
 class ImportCancelled(Exception):
     pass
+
+
+def outside_reason() -> str:
+    """The one reason an import gives for a row it refuses because of its scope: the same whether the row's
+    resident (NIK), family (KK) or desa lies outside, so the report is no register of who lives elsewhere."""
+    return _(
+        "baris ini menyangkut penduduk, keluarga atau desa di luar wilayah kantor Anda; baris ditolak dan data "
+        "penduduk tidak diubah"
+    )
 
 
 class _Dialect:
@@ -123,6 +140,7 @@ class _Run:
         # (None: a platform import without an office, the whole country).
         self.scope: str | None = job.office.region_id if job.office_id else None
         self.refusal_params: dict[str, str] = {}
+        self.outside_rows = 0  # rows the scope check refused, in committed chunks (audited at the end)
 
     def in_scope(self, column: str) -> str:
         """SQL that is true when the region code in `column` lies in the import's scope (NULL for NULL)."""
@@ -137,6 +155,21 @@ class _Run:
         ResidentImport.objects.filter(pk=self.job.pk).update(heartbeat_at=clock.now(), **fields)
         self.job.refresh_from_db()
         self.on_progress(self.job)
+
+    def audit_outside_rows(self) -> None:
+        """One AccessLog LOOKUP row for the whole import, on its uploader, when the scope check refused rows:
+        each refusal answered whether a NIK or KK is registered elsewhere, so probing leaves a trace. (An
+        import started from the command line without --user has no account to log; the log line keeps it.)"""
+        if not self.outside_rows:
+            return
+        if self.job.created_by_id is None:
+            logger.warning("resident import %s: %s rows outside the office's region", self.job.pk, self.outside_rows)
+            return
+        detail = _("Impor penduduk #%(job)s: %(rows)d baris menyangkut data di luar wilayah kantor, ditolak") % {
+            "job": self.job.pk,
+            "rows": self.outside_rows,
+        }
+        AccessLog.objects.append(user_id=self.job.created_by_id, action=AccessLog.Action.LOOKUP, detail=detail[:255])
 
     def check_cancel(self) -> None:
         if ResidentImport.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
@@ -260,7 +293,8 @@ class _Run:
 
     def _prepare_check(self, cursor, header: HeaderMap) -> None:
         """The per-chunk table of staged rows that the scope check refuses or that move a resident, and the
-        labels and reasons their ImportRowError rows carry."""
+        label and reason their ImportRowError rows carry: one for every cause, so the report does not say
+        whether a NIK or KK is registered elsewhere."""
         check = f"{self.staging}_check"
         cursor.execute(f"DROP TABLE IF EXISTS {check}")
         cursor.execute(
@@ -269,24 +303,11 @@ class _Run:
                 resident_id BIGINT, outside_resident BOOLEAN NOT NULL, outside_family BOOLEAN NOT NULL,
                 outside_desa BOOLEAN NOT NULL, moved BOOLEAN NOT NULL)"""
         )
-        labels = header.labels
-        parts = "/".join(labels.get(f, "") for f in ("prop_part", "kab_part", "kec_part", "kel_part"))
-        self.refusal_params = {
-            "nik_label": labels["nik"],
-            "kk_label": labels.get("kk_number", ""),
-            "desa_label": (labels.get("desa_code") or labels.get("desa_name") or parts)[:60],
-            "outside_resident": _(
-                "penduduk dengan NIK ini terdaftar di luar wilayah kantor Anda; baris ditolak dan data penduduk "
-                "itu tidak diubah"
-            ),
-            "outside_family": _(
-                "nomor KK ini milik keluarga di luar wilayah kantor Anda; baris ditolak dan data penduduk tidak diubah"
-            ),
-            "outside_desa": _("desa {code} di luar wilayah kantor Anda; baris ditolak dan data penduduk tidak diubah"),
-        }
+        self.refusal_params = {"nik_label": header.labels["nik"][:60], "outside": outside_reason()}
 
     def _merge_and_count(self, cursor, statements: _Statements, bounds: list[str]) -> None:
         counts = self._merge_chunk(cursor, statements, bounds)
+        self.outside_rows += counts["refused"]
         self.save(
             rows_refused=F("rows_refused") + counts["refused"],
             rows_merged=F("rows_merged") + counts["staged"],
@@ -394,9 +415,9 @@ class _Run:
 
     def _check_chunk(self, cursor, statements: _Statements, params: dict) -> tuple[int, list[int]]:
         """The scope check and the moves of one chunk, from one join of the staged rows with the residents
-        and families they name. Rows outside the scope get one ImportRowError per reason and leave the
-        staging table, so nothing of theirs is merged; returns (rows refused, ids of residents in scope whose
-        kecamatan the chunk changes)."""
+        and families they name. Rows outside the scope get one ImportRowError each (the generic reason) and
+        leave the staging table, so nothing of theirs is merged; returns (rows refused, ids of residents in
+        scope whose kecamatan the chunk changes)."""
         check = f"{self.staging}_check"
         cursor.execute(f"DELETE FROM {check}")
         cursor.execute(statements["check"], params)
@@ -404,8 +425,7 @@ class _Run:
             return 0, []
         refused = 0
         if self.scope is not None:
-            for reason_sql in statements["refusals"]:
-                cursor.execute(reason_sql, params)
+            cursor.execute(statements["refusal"], params)
             cursor.execute(
                 f"DELETE FROM {self.staging} WHERE nik >= %(lo)s AND nik < %(hi)s "
                 f"AND row_no IN (SELECT row_no FROM {check} WHERE outside_resident OR outside_family OR outside_desa)",
@@ -507,15 +527,11 @@ class _Run:
             FROM {stg} s LEFT JOIN registry_resident r ON r.nik = s.nik AND {r_in_chunk}
                  {check_family if has_kk else ""}
             WHERE {in_chunk} AND ({moved} OR {outside_resident} OR {outside_family} OR {outside_desa})"""
-        refuse = "INSERT INTO registry_importrowerror (resident_import_id, row_number, column_name, value, reason)"
-        refusals = [
-            f"{refuse} SELECT %(job)s, c.row_no, %(nik_label)s, c.nik, %(outside_resident)s "
-            f"FROM {check_table} c WHERE c.outside_resident",
-            f"{refuse} SELECT %(job)s, c.row_no, %(kk_label)s, c.kk_number, %(outside_family)s "
-            f"FROM {check_table} c WHERE c.outside_family",
-            f"{refuse} SELECT %(job)s, c.row_no, %(desa_label)s, c.desa_id, "
-            f"REPLACE(%(outside_desa)s, '{{code}}', c.desa_id) FROM {check_table} c WHERE c.outside_desa",
-        ]
+        # One row and one reason per refused row, whatever lies outside (see the module's docstring).
+        refusal = f"""
+            INSERT INTO registry_importrowerror (resident_import_id, row_number, column_name, value, reason)
+            SELECT %(job)s, c.row_no, %(nik_label)s, c.nik, %(outside)s FROM {check_table} c
+            WHERE c.outside_resident OR c.outside_family OR c.outside_desa"""
 
         # The scope conditions below repeat the check as the last line of defence: a resident or family moved
         # out of the scope by someone else between the check and the merge is still left alone.
@@ -567,7 +583,7 @@ class _Run:
 
         return {
             "check": check,
-            "refusals": refusals,
+            "refusal": refusal,
             "count": f"SELECT COUNT(*) FROM {stg} s WHERE {in_chunk}",
             "new_families": prepare,
             "families": families,
@@ -635,5 +651,6 @@ def import_residents(
                 cursor.execute(f"DROP TABLE IF EXISTS {run.staging}_check")
             except Exception:  # a broken connection drops its temporary tables itself
                 logger.warning("resident import %s: staging table not dropped", job.pk)
+        run.audit_outside_rows()
     run.save(finished_at=clock.now(), **outcome)
     return run.job

@@ -2,16 +2,18 @@
 
 A Ponorogo (35.02) supervisor's file that names a Pacitan (35.01) resident by NIK, a Pacitan family by KK, or
 a Pacitan desa is refused row by row, with the reason in the error report; the Pacitan records stay exactly
-as they were, and the file's other rows still import.
+as they were, and the file's other rows still import. The reason is one generic text whatever lies outside
+(the report is no register of who lives elsewhere), and each import that refused rows so leaves one AccessLog
+LOOKUP row on its uploader.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from registry.importer.engine import import_residents
+from registry.importer.engine import import_residents, outside_reason
 from registry.importer.report import report_rows
-from registry.models import Family, Office, Resident, ResidentChange, ResidentImport
+from registry.models import AccessLog, Family, Office, Resident, ResidentChange, ResidentImport
 from registry.offices import offices_create_for_kabupaten
 from registry.regions import region_codes, regions_load
 from registry.signals import residents_moved
@@ -47,10 +49,10 @@ def pacitan(ponorogo):
 def run_as(tmp_path):
     """Import `content` for `office` (its region is the import's scope); returns the finished job."""
 
-    def run_as(office: Office, content: str, **options) -> ResidentImport:
+    def run_as(office: Office, content: str, *, by=None, **options) -> ResidentImport:
         path = tmp_path / "siak.csv"
         path.write_text(content, encoding="utf-8")
-        job = ResidentImport.objects.create(office=office, file_name="siak.csv")
+        job = ResidentImport.objects.create(office=office, created_by=by, file_name="siak.csv")
         return import_residents(job, str(path), **options)
 
     return run_as
@@ -130,7 +132,7 @@ def test_a_row_joining_a_pacitan_family_is_refused_and_the_family_is_unchanged(p
     assert _snapshot(pacitan) == before
     assert not Resident.objects.filter(nik=nik(1)).exists()
     ((column, value, reason),) = _errors(job)[2]
-    assert (column, value) == ("NO_KK", kk_pacitan) and OUTSIDE in reason
+    assert (column, value, reason) == ("NIK", nik(1), outside_reason()) and OUTSIDE in reason
 
 
 def test_a_uptd_import_changes_only_its_own_kecamatan(ponorogo, run_as):
@@ -184,3 +186,59 @@ def test_a_platform_import_without_an_office_is_not_limited(ponorogo, pacitan, r
     assert (job.rows_refused, job.rows_updated) == (0, 1)
     pacitan.refresh_from_db()
     assert (pacitan.full_name, pacitan.kecamatan_id) == ("SRI WAHYUNI PINDAH", KEC_A)
+
+
+def test_the_report_does_not_say_whether_a_nik_or_a_kk_is_registered_elsewhere(ponorogo, supervisor, pacitan, run_as):
+    """A row naming a Pacitan resident and a row naming a Pacitan family get the same one line: no column, no
+    wording tells the importer which of the numbers it tried exists in another kabupaten."""
+    job = run_as(
+        supervisor.office,
+        csv_text(
+            [
+                person(1, NIK=pacitan.nik, NO_KK=kk(71)),  # the resident is Pacitan's, the KK is new
+                person(2, NO_KK=pacitan.family.kk_number, STAT_HBKEL="ANAK"),  # a new NIK, a Pacitan KK
+                person(3),
+            ]
+        ),
+        by=supervisor,
+    )
+
+    errors = _errors(job)
+    assert sorted(errors) == [2, 3] and job.rows_inserted == 1
+    assert errors[2] == [("NIK", pacitan.nik, outside_reason())]
+    assert errors[3] == [("NIK", nik(2), outside_reason())]
+    reason = outside_reason()
+    assert "terdaftar" not in reason and "milik" not in reason  # "registered", "belongs to"
+
+
+def test_a_row_with_a_desa_outside_gets_the_same_reason_whether_or_not_its_nik_exists_elsewhere(
+    ponorogo, supervisor, pacitan, run_as
+):
+    job = run_as(
+        supervisor.office,
+        csv_text([person(1, NIK=pacitan.nik, KODE_DESA=PACITAN_DESA), person(2, KODE_DESA=PACITAN_DESA)]),
+        by=supervisor,
+    )
+    errors = _errors(job)
+    assert [(column, reason) for column, _value, reason in errors[2]] == [
+        (column, reason) for column, _value, reason in errors[3]
+    ]
+    assert OUTSIDE in errors[2][0][2]
+
+
+def test_an_import_that_refused_rows_outside_its_scope_is_audited_once(ponorogo, supervisor, pacitan, run_as):
+    """Probing NIKs through imports leaves a trace: one LOOKUP row per import (not per row, not per chunk),
+    on the uploader, counting the refused rows; an import with none writes nothing."""
+    other = ResidentFactory(desa_id=PACITAN_DESA)
+    rows = [person(1, NIK=pacitan.nik), person(2), person(3, NIK=other.nik), person(4, NO_KK=pacitan.family.kk_number)]
+    job = run_as(supervisor.office, csv_text(rows), by=supervisor, merge_rows=2)  # two chunks
+
+    assert job.status == ResidentImport.Status.DONE, job.message
+    assert job.rows_refused == 3
+    (log,) = AccessLog.objects.filter(action=AccessLog.Action.LOOKUP)
+    assert (log.user, log.resident) == (supervisor, None)
+    assert f"#{job.pk}" in log.detail and "3 baris" in log.detail and "di luar wilayah" in log.detail
+    assert pacitan.nik not in log.detail and other.nik not in log.detail
+
+    run_as(supervisor.office, csv_text([person(5), person(6)]), by=supervisor)
+    assert AccessLog.objects.filter(action=AccessLog.Action.LOOKUP).count() == 1
