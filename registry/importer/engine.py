@@ -264,7 +264,7 @@ class _Run:
         chunk = max(self.merge_rows, -(-cursor.fetchone()[0] // MAX_CHUNKS))
         cursor.execute(
             f"SELECT nik FROM (SELECT nik, ROW_NUMBER() OVER (ORDER BY nik) AS n FROM {self.staging}) x "
-            "WHERE x.n %% %s = 1 ORDER BY nik",
+            "WHERE (x.n - 1) %% %s = 0 ORDER BY nik",
             [chunk],
         )
         starts = [nik for (nik,) in cursor.fetchall()]

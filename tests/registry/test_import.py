@@ -92,6 +92,13 @@ def test_generated_export_imports_every_resident_and_family(run, tmp_path):
     assert job.file_sha256 and len(job.file_sha256) == 64
 
 
+def test_chunks_of_one_row_merge_every_row(run):
+    # Every chunk-th NIK starts a chunk: with chunks of one, every NIK does (n % 1 never equals 1).
+    job = run(csv_text([person(1), person(2), person(3)]), merge_rows=1, bulk_min_rows=10**9)
+    assert job.status == ResidentImport.Status.DONE, job.message
+    assert (job.rows_inserted, Resident.objects.count()) == (3, 3)
+
+
 def test_same_file_twice_changes_nothing(run):
     content = csv_text([person(1), person(2, NO_HP="0812-3456-7890")])
     first = run(content)
