@@ -164,10 +164,11 @@ def print_ready_problem(card_request: CardRequest, *, on: date) -> str | None:
     if central == CentralStatus.DUPLICATE:
         return _("Pusat menjawab rekaman ganda (duplicate record): selesaikan dulu sebelum dicetak.")
     if not resident.is_wajib_ktp_on(on):
-        starts = resident.wajib_ktp_from()
-        return _("Penduduk baru wajib KTP mulai %(day)s; kartu dicetak sejak hari itu.") % {
-            "day": starts.strftime("%d-%m-%Y") if starts else "-"
-        }
+        # No date: beside a masked NIK the 17th birthday is the birth date, and the NIK's serial is small.
+        return _(
+            "Penduduk belum wajib KTP; kartu dicetak sejak ulang tahun ke-17 (tanggalnya tampil saat NIK lengkap "
+            "dibuka)."
+        )
     return None
 
 
@@ -376,9 +377,7 @@ def card_move(
 
 def _write_message(card_request: CardRequest, message: Message, *, note: str, missing: list[str]) -> None:
     place = card_request.pickup_office  # the UPTD for route 3, the printing office otherwise
-    starts = card_request.resident.wajib_ktp_from()
     values = {
-        "wajib_from": starts.strftime("%d-%m-%Y") if starts else "",
         "ready_from": clock.today(card_request.office).strftime("%d-%m-%Y"),
         "number": card_request.number,
         "missing": "\n".join(f"- {m}" for m in missing),

@@ -35,8 +35,8 @@ TEMPLATES: dict[str, str] = {
         "(bayar di tempat Rp {fee}, ongkos kurir saja)."
     ),
     "ready_waits_wajib_ktp": (
-        "Permohonan KTP-el {number} atas nama {name} sudah lengkap. Kartu dicetak mulai {wajib_from}, saat Anda "
-        "wajib KTP (17 tahun); kami kabari lagi menjelang hari itu."
+        "Permohonan KTP-el {number} atas nama {name} sudah lengkap. Kartu dicetak mulai ulang tahun Anda yang "
+        "ke-17, saat Anda wajib KTP; kami kabari lagi menjelang hari itu."
     ),
     "route_changed": (
         "Cara penerimaan KTP-el {number} atas nama {name} diubah menjadi: {route} ({place}). Kami kabari langkah "

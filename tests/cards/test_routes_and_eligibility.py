@@ -181,7 +181,8 @@ def test_a_16_year_old_records_now_and_is_printed_from_their_17th_birthday(clerk
     )
     message = Notification.objects.get(card_request=card_request, template="ready_waits_wajib_ktp")
     birthday = sixteen.wajib_ktp_from()
-    assert birthday.strftime("%d-%m-%Y") in message.text
+    # The message says when without the date: the request page shows it beside a masked NIK.
+    assert "ulang tahun Anda yang ke-17" in message.text and birthday.strftime("%d-%m-%Y") not in message.text
     card_request.refresh_from_db()
     assert "wajib KTP" in workflow.print_ready_problem(card_request, on=TODAY)
     assert workflow.print_ready_problem(card_request, on=birthday) is None

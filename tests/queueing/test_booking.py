@@ -156,7 +156,7 @@ def _pemula_turning_17_on(birthday: date, *, recorded_by) -> CardRequest:
 def test_a_pemula_appointment_is_never_before_the_wajib_ktp_day(clerk, office, frozen_today):
     birthday = next_weekday(frozen_today + timedelta(days=10), TUESDAY)
     card_request = _pemula_turning_17_on(birthday, recorded_by=clerk)
-    with pytest.raises(errors.QueueingError, match="wajib KTP mulai"):
+    with pytest.raises(errors.QueueingError, match="belum wajib KTP"):
         _book(card_request, birthday - timedelta(days=1))
     assert not ServiceDay.objects.filter(booked_total__gt=0).exists()
     booking = appointments.booking_book(card_request_id=card_request.pk, channel="whatsapp", by=None)
