@@ -109,6 +109,11 @@ def main() -> None:
         page.goto(f"{BASE}/penduduk/impor/")
         page.locator("details summary").click()
         page.screenshot(path=OUT / "import-list.png")
+
+        # The supervisor enrols an authenticator app (optional in the demo, required in production).
+        page.goto(f"{BASE}/akun/2fa/daftar/")
+        page.get_by_test_id("mfa-qr").wait_for()
+        page.screenshot(path=OUT / "mfa-enrol.png")
         browser.close()
     print(f"screenshots in {OUT}")
 
