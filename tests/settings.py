@@ -13,5 +13,5 @@ os.environ.setdefault("DJANGO_DEBUG", "True")
 from config.settings import *  # noqa: E402, F403
 
 # /healthz probes on every call in tests (tests change the broker URL and the clock between calls); the cache
-# has its own tests, which turn it on (tests/delivery/test_health_cache.py).
+# has its own tests, which turn it on (tests/delivery/test_healthz.py).
 HEALTHZ_CACHE_SECONDS = 0
