@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "kata-sandi-uji-123"
 
 
+@pytest.mark.slow  # starts manage.py in a fresh process
 def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # set by the browser tests
@@ -42,6 +43,7 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
     assert "no issues" in result.stdout
 
 
+@pytest.mark.slow  # starts manage.py in a fresh process
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {**os.environ, "DJANGO_DEBUG": "False", "DJANGO_SECRET_KEY": ""}
     result = subprocess.run(

@@ -20,6 +20,9 @@ REPORT = (
     "print(json.dumps({'debug': s.DEBUG, 'key': s.SECRET_KEY, 'hosts': s.ALLOWED_HOSTS}))"
 )
 
+# Each test starts a fresh Python process (settings are read at import): `slow`, so not in the shifted-clock run.
+pytestmark = pytest.mark.slow
+
 
 def _settings_in_a_fresh_process(var_dir: Path, **extra: str) -> subprocess.CompletedProcess:
     """Import config.settings in a new process with no DJANGO_DEBUG and no DJANGO_SECRET_KEY (as `env -u`),
