@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
@@ -22,8 +23,6 @@ class RegistryConfig(AppConfig):
         post_save.connect(signals.resident_moved_after_save, sender=Resident, dispatch_uid="resident_moves_after")
 
         # The second factor's state of a session is read once, at login (registry.mfa).
-        from django.contrib.auth.signals import user_logged_in
-
         from registry.mfa import mfa_session_start
 
         user_logged_in.connect(mfa_session_start, dispatch_uid="registry_mfa_session_start")
