@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "registry",
     "cards",
     "queueing",
+    "intake",
     "delivery",
 ]
 

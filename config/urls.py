@@ -21,5 +21,7 @@ urlpatterns = [
     path("", include("cards.urls")),
     path("", include("queueing.urls")),
     path("", include("delivery.urls")),
+    path("", include("intake.urls")),
+    path("webhook/", include("intake.webhook_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.utils import translation
 
 from messaging.models import Notification
+from messaging.reminder_texts import REMINDER_TEMPLATES
+from messaging.replies import REPLY_TEMPLATES
 
 FOOTER = "Layanan adminduk GRATIS, tidak dipungut biaya."
 
@@ -122,6 +124,9 @@ TEMPLATES: dict[str, str] = {
         "(verifikasi sidik jari dan aktivasi). Bawa KTP lama bila ada."
     ),
 }
+
+TEMPLATES.update(REPLY_TEMPLATES)
+TEMPLATES.update(REMINDER_TEMPLATES)
 
 
 def render_message(template: str, **values: object) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_APPS = ("config", "delivery", "queueing", "cards", "registry", "messaging")
+PROJECT_APPS = ("config", "delivery", "intake", "queueing", "cards", "registry", "messaging")
 NOT_PROJECT_CODE = {"tests", "bench", "scripts", "migrations", "node_modules", "static", "templates", "locale"}
 STATUS_OWNER = "cards/workflow.py"
 CLOCK = "registry/clock.py"

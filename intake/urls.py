@@ -1,0 +1,6 @@
+"""The inbox pages (clerks and UPTD operators)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "intake"
+urlpatterns: list = []
