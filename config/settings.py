@@ -295,11 +295,36 @@ CELERY_BEAT_SCHEDULE = {
     # After the counters close: no-shows of the day (re-invited once), then the next day's invitations.
     "close-past-days": {"task": "queueing.tasks.close_past_days", "schedule": crontab(hour=17, minute=0)},
     "send-invitations": {"task": "queueing.tasks.send_invitations", "schedule": crontab(hour=17, minute=30)},
+    # Webhook payloads the broker never got (or that failed), and media not downloaded yet.
+    "intake-payload-sweep": {"task": "intake.tasks.payload_sweep", "schedule": 60.0},
     "worker-heartbeat": {
         "task": "delivery.tasks.record_worker_heartbeat",
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),
     },
 }
+
+# --- WhatsApp and SMS webhooks (intake) ---------------------------------------------------------
+# WhatsApp Cloud API webhook (webhook/whatsapp/): the verify token typed into Meta's app dashboard for the GET
+# handshake, and the app secret every POST is signed with (X-Hub-Signature-256). Unset: the endpoint refuses
+# everything with 403.
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
+# The Graph API (residents' photos and documents are downloaded from it at once: media ids expire in 7 days):
+# base URL, version and the system user's access token (Bearer).
+WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
+WHATSAPP_GRAPH_VERSION = env.str("WHATSAPP_GRAPH_VERSION", default="v24.0")
+WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
+# The SMS gateway's inbound endpoint (webhook/sms/) takes this token in `Authorization: Bearer …`,
+# `X-Gateway-Token` or a `token` form field (never in the URL). Unset: every post is refused with 403.
+SMS_INBOUND_TOKEN = env.str("SMS_INBOUND_TOKEN", default="")
+# A webhook body larger than this is refused (413) before it is read.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# A payload whose processing failed is tried again by the sweep (intake.tasks.payload_sweep) this many times in
+# all; it then stays stored and visible as failed.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# Voice notes and other media that are neither an image nor a PDF are kept only up to this size, in MB.
+INBOUND_AUDIO_MAX_MB = env.int("INBOUND_AUDIO_MAX_MB", default=2)
+
 # /healthz answers from the report each process made in the last N seconds (delivery/health.py).
 HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=10)
 
