@@ -267,7 +267,7 @@ def _date_data_parser(today: date):
 
 
 def _dateparser_day(phrase: str, today: date) -> date | None:
-    if not re.search(r"\d|[a-z]{3}", phrase):
+    if not re.search(r"[a-z]{3}", phrase):  # numbers alone were all read above, or are not a day
         return None
     data = _date_data_parser(today).get_date_data(phrase)
     if data.date_obj is None or data.period != "day":  # "Juli 2026" names a month, not a day

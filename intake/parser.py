@@ -88,7 +88,14 @@ _LABEL = re.compile(
     r"(?:\s*[:=]\s*|\s*\.\s*|\s+|$)(?P<value>.*)",
     re.IGNORECASE | re.DOTALL,
 )
-_NUMBER = re.compile(r"[\d][\d\s.\-]*")  # a field that is a number, maybe split by spaces, dots or dashes
+# A field that is a number, maybe split by spaces, dots or dashes; x or * for digits the resident did not
+# know or copied from the example ("3502xxxxxxxxxxxx", "3308yyyy…") still make it a NIK field, with the digits counted.
+_NUMBER = re.compile(r"(?=.*\d)[\dxyz*\s.\-]+", re.IGNORECASE)
+_GREETING = re.compile(
+    r"(?:as?salamu\w*|ass?wr\w*|selamat\s+(?:pagi|siang|sore|malam)|pagi|siang|sore|malam|halo|hallo|hai|hi|"
+    r"permisi|maaf|mohon\s+maaf|salam|om\s+swastyastu|shalom|punten|sugeng)\b[^\d#]*",
+    re.IGNORECASE,
+)
 _DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)|(?<!\d)\d(?:[ .\-]?\d){9,19}(?!\d)")
 
 
@@ -122,7 +129,10 @@ def _field(text: str, start: int) -> _Field:
 
 def _fields(text: str) -> list[_Field]:
     fields = [_field(m.group(), m.start()) for m in _SEPARATOR.finditer(text)]
-    return [f for f in fields if f.text.strip(" .,:;-=*_")]
+    fields = [f for f in fields if f.text.strip(" .,:;-=*_")]
+    while len(fields) > 1 and _GREETING.fullmatch(fields[0].text):  # "Assalamualaikum\n#Siti#…"
+        fields.pop(0)
+    return fields
 
 
 # --- keywords ------------------------------------------------------------------------------------------
@@ -250,7 +260,13 @@ def parse_message(text: str, *, today: date) -> Parsed:
     numbers = [f for f in fields if f.is_number and len(f.digits) >= 10]
     if len(numbers) >= 2 and len(fields) >= 4 and any(_card_kinds(f.value) for f in fields if not f.is_number):
         return _request(fields)  # #KTP forgotten, but two numbers and a kind: a card request
-    if len(fields) >= 2 and (numbers or (text.startswith("#") and _looks_like_booking(fields, today))):
+    labels = {f.label for f in fields}
+    if len(fields) >= 2 and (
+        numbers
+        or (text.startswith("#") and _looks_like_booking(fields, today))
+        or (text.startswith("#") and _name_then_number(fields))
+        or ("tanggal" in labels and labels & {"nama", "nik"})  # "#Nama Lengkap#NIK#Tanggal Kedatangan"
+    ):
         return _booking(fields, today)
     if len(fields) == 1 and (spaced := _booking_without_separators(text, today)) is not None:
         return spaced
@@ -259,14 +275,20 @@ def parse_message(text: str, *, today: date) -> Parsed:
     return Parsed(intent=UNKNOWN, body=text)
 
 
+def _looks_like_name(field: _Field) -> bool:
+    return not field.is_number and re.fullmatch(r"[^\W\d_][\w .,'’-]{1,60}", field.value) is not None
+
+
 def _looks_like_booking(fields: list[_Field], today: date) -> bool:
     """`#Siti Aminah#5 Juli`: a name then a day, the NIK forgotten."""
-    name = fields[0]
-    return (
-        not name.is_number
-        and re.fullmatch(r"[^\W\d_][\w .,'’-]{1,60}", name.value or "") is not None
-        and any(f.label == "tanggal" or looks_like_day(f.value, today=today) for f in fields[1:])
+    return _looks_like_name(fields[0]) and any(
+        f.label == "tanggal" or looks_like_day(f.value, today=today) for f in fields[1:]
     )
+
+
+def _name_then_number(fields: list[_Field]) -> bool:
+    """`#Siti Aminah#3502 0112`: a name, then a number too short for a NIK."""
+    return _looks_like_name(fields[0]) and any(f.is_number and len(f.digits) >= 4 for f in fields[1:])
 
 
 def _booking_without_separators(text: str, today: date) -> Parsed | None:
@@ -307,7 +329,12 @@ def _booking(fields: list[_Field], today: date) -> Parsed:
                 day_text, have_day = f.value, True
             elif not have_nik:
                 nik, have_nik = f.digits, True
-        elif not name and not looks_like_day(f.value, today=today):
+        elif looks_like_day(f.value, today=today):
+            if not have_day:
+                day_text, have_day = f.value, True
+        elif not have_nik and re.search(r"\d{4}", f.value):  # "NIK 3502…" with a typo, or "3502xxxx…"
+            nik, have_nik = f.digits, True
+        elif not name:
             name = f.value
         elif not have_day:
             day_text, have_day = f.value, True
@@ -329,7 +356,37 @@ def _booking(fields: list[_Field], today: date) -> Parsed:
     )
 
 
+def _explode(fields: list[_Field]) -> tuple[list[_Field], bool]:
+    """Numbers typed inside a text field ("3308… 3308… Budi Sukorejo hilang", `#` forgotten) split out of it,
+    and a kind at its end too; the second value says whether any field had to be split."""
+    exploded: list[_Field] = []
+    split = False
+    for f in fields:
+        runs = list(_DIGIT_RUN.finditer(f.value)) if not f.label else []
+        if f.is_number and not (len(runs) > 1 and all(len(re.sub(r"\D", "", m.group())) == NIK_LENGTH for m in runs)):
+            runs = []  # one number, maybe mistyped; but "3308… 3308…" is the NIK and the KK without a # between
+        if not runs:
+            exploded.append(f)
+            continue
+        split = True
+        pieces, at = [], 0
+        for m in runs:
+            pieces += [f.value[at : m.start()], m.group()]
+            at = m.end()
+        pieces.append(f.value[at:])
+        for piece in (p.strip(" ,:-") for p in pieces):
+            if not piece:
+                continue
+            words = piece.rsplit(" ", 1)
+            if len(words) == 2 and _card_kinds(words[1]) and not _card_kinds(words[0]):
+                exploded += [_field(words[0], f.start), _field(words[1], f.start)]
+            else:
+                exploded.append(_field(piece, f.start))
+    return exploded, split
+
+
 def _request(fields: list[_Field]) -> Parsed:
+    fields, mixed = _explode(fields)
     labelled = {f.label: f for f in reversed(fields) if f.label}
     numbers = [f.digits for f in fields if not f.label and f.is_number]
     texts = [f for f in fields if not f.label and not f.is_number]
@@ -361,7 +418,6 @@ def _request(fields: list[_Field]) -> Parsed:
     nik = labelled["nik"].digits if "nik" in labelled else (numbers.pop(0) if numbers else "")
     kk_number = labelled["kk"].digits if "kk" in labelled else (numbers.pop(0) if numbers else "")
     name, desa, kecamatan = text_for("nama"), text_for("desa"), text_for("kecamatan")
-    mixed = any(len(re.sub(r"\D", "", f.value)) >= 10 for f in texts)
     return Parsed(
         intent=REQUEST,
         nik=nik,
@@ -383,13 +439,13 @@ def _request(fields: list[_Field]) -> Parsed:
 
 
 def _sync(fields: list[_Field]) -> Parsed:
+    fields, mixed = _explode(fields)
     labelled = {f.label: f for f in reversed(fields) if f.label}
     numbers = [f.digits for f in fields if not f.label and f.is_number]
     texts = [f.value for f in fields if not f.label and not f.is_number]
     nik = labelled["nik"].digits if "nik" in labelled else (numbers.pop(0) if numbers else "")
     kk_number = labelled["kk"].digits if "kk" in labelled else (numbers.pop(0) if numbers else "")
     purpose = labelled["keperluan"].value if "keperluan" in labelled else ", ".join(t for t in texts if t)
-    mixed = any(len(re.sub(r"\D", "", t)) >= 10 for t in texts)
     return Parsed(
         intent=SYNC,
         nik=nik,
@@ -436,7 +492,7 @@ def _question(text: str, fields: list[_Field]) -> Parsed:
 def _status_command(fields: list[_Field]) -> Parsed:
     """`#STATUS#NIK`, `CEK STATUS 3502…`; without a NIK the caller answers from the sender's own requests."""
     field = next((f for f in fields if f.label == "nik" or f.is_number), None)
-    if field is None:
+    if field is None or not field.digits:  # "#STATUS" alone, or "#STATUS#NIK" copied as it is
         return Parsed(intent=STATUS)
     return Parsed(intent=STATUS, nik=field.digits, problems=_problems(_number_problem(field.digits, "NIK")))
 
