@@ -15,6 +15,7 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("resident_list", reverse("registry:resident_list"), _("Penduduk"), "people"))
     if user.has_perm("cards.view_cardrequest"):
         items.append(("cardrequest_list", reverse("cards:cardrequest_list"), _("Permohonan"), "card-checklist"))
+        items.append(("thread_list", reverse("intake:thread_list"), _("Kotak pesan"), "chat-dots"))
     if user.has_perm("queueing.add_walkinticket"):
         items.append(("counter", reverse("queueing:counter"), _("Loket"), "ticket-perforated"))
     if user.has_perm("queueing.view_blankstock"):

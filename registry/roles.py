@@ -71,6 +71,19 @@ _ADMINISTRATOR = [
     "queueing.view_closure",
     "queueing.change_closure",
     "queueing.delete_closure",
+    # The WhatsApp/SMS desk (intake/admin.py, scoped to the office's region): the office's numbers and their
+    # purposes, its own wording of the messages, and what arrived (read-only; a failed payload processed again).
+    "messaging.view_officenumber",
+    "messaging.add_officenumber",
+    "messaging.change_officenumber",
+    "messaging.delete_officenumber",
+    "messaging.view_messagetemplate",
+    "messaging.add_messagetemplate",
+    "messaging.change_messagetemplate",
+    "messaging.delete_messagetemplate",
+    "intake.view_webhookpayload",
+    "intake.change_webhookpayload",
+    "intake.view_inboundmessage",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

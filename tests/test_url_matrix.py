@@ -32,6 +32,9 @@ class Case:
 # A POST that, without data, redirects back to its page with a message.
 POSTED_IN_SCOPE = {"method": "post", "ok_status": 302, "wrong_method": "get", "scoped_object": True}
 POSTED_BY_CLERKS = {"allowed": ("clerk", "supervisor", "administrator"), "ok_status": 302, "wrong_method": "get"}
+# The inbox of the kabupaten office: its threads are not a UPTD's (404 for both UPTD operators).
+INBOX_STAFF = {"allowed": ("clerk", "supervisor", "administrator"), "scoped_object": True}
+INBOX_POSTED = {"method": "post", "ok_status": 302, "wrong_method": "get", "denied_status": 404, **INBOX_STAFF}
 
 CASES = [
     Case("home", "/"),
@@ -191,6 +194,22 @@ CASES = [
     Case("delivery:shipment_create", "/permohonan/{r}/pos/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:shipment_delivered", "/permohonan/{r}/pos/diterima/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:shipment_failed", "/permohonan/{r}/pos/gagal/", method="post", **POSTED_BY_CLERKS),
+    Case("intake:thread_list", "/kotak-pesan/"),
+    Case("intake:thread_detail", "/kotak-pesan/{th}/", denied_status=404, **INBOX_STAFF),
+    Case("intake:thread_claim", "/kotak-pesan/{th}/ambil/", **INBOX_POSTED),
+    Case("intake:thread_release", "/kotak-pesan/{th}/lepas/", **INBOX_POSTED),
+    Case("intake:thread_answer", "/kotak-pesan/{th}/jawab/", **INBOX_POSTED),
+    Case("intake:thread_link_resident", "/kotak-pesan/{th}/penduduk/", method="post", **POSTED_BY_CLERKS),
+    Case("intake:message_media", "/kotak-pesan/pesan/{m}/berkas/", denied_status=404, **INBOX_STAFF),
+    Case("intake:message_attach", "/kotak-pesan/pesan/{m}/lampirkan/", **INBOX_POSTED),
+    Case(
+        "intake:message_reveal",
+        "/kotak-pesan/pesan/{m}/buka/",
+        method="post",
+        wrong_method="get",
+        denied_status=404,
+        **INBOX_STAFF,
+    ),
     Case("admin:index", "/admin/", allowed=("administrator",), denied_status=302, wrong_method=None),
 ]
 
@@ -238,7 +257,8 @@ def an_import(supervisor):
 def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     """Ids for the path placeholders: {a} resident in kecamatan A, {i} import, {r} a request of that resident
     submitted by UPTD A, {t} its attachment, {d}/{di} a dispatch to UPTD A and its card, {n} a SINKRONISASI,
-    {k} a walk-in ticket of the kabupaten office, {u} the clerk's account."""
+    {k} a walk-in ticket of the kabupaten office, {u} the clerk's account, {th}/{m} an inbox thread of the kabupaten
+    office and its photo message."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from cards import dispatch, number_links, services
@@ -280,7 +300,15 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     Requests.objects.filter(pk=card_request.pk).update(status="ready_to_print")
     suket = suket_issue(card_request_id=card_request.pk, by=clerk)
     Requests.objects.filter(pk=card_request.pk).update(status="received")
+    from tests.documents import JPEG
+    from tests.intake.inbox_rows import arrive, office_number, sender
+
+    inbox_message = arrive(
+        office_number(clerk.office), sender(at=timezone.now()), at=timezone.now(), kind="image", media=JPEG
+    )
     return {
+        "th": inbox_message.thread_id,
+        "m": inbox_message.pk,
         "u": clerk.pk,
         "s": suket.pk,
         "v": suket.verify_code,
