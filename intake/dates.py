@@ -92,12 +92,13 @@ _TIME = re.compile(
 _TRAILING_CLOCK = re.compile(r"(?:(?<=[a-z])|(?<=\d{4}))\s+\d{1,2}\.\d{2}$")  # "5 Juli 2026 09.00"
 _FILLER = re.compile(
     r"\b(?:tgl|tgal|tangal|tanggal|tanggl|tg|pada|datang|kedatangan|rencana|insya\s*allah|insyaallah|"
-    r"insha\s*allah|inshaallah|in\s*sya\s*allah|nanti|tepatnya)\b\.?"
+    r"insha\s*allah|inshaallah|in\s*sya\s*allah|nanti|tepatnya|rencananya|sekitar|kira\s*-?\s*kira|kurang\s+lebih|"
+    r"mungkin|saja|aja|ya|yah|min|kak|pak|bu|mohon|bisa)\b\.?"
     r"|\bhari\s+(?=" + _WEEKDAY + r")"
     r"|\b(?:tahun|thn|th)\.?\s*(?=\d{2,4}\b)"
 )
 
-_DMY = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})")
+_DMY = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{4}|\d{2})")
 _DMY_SPACED = re.compile(r"(\d{1,2})\s+(\d{1,2})\s+(\d{4})")
 _YMD = re.compile(r"(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})")
 _DM = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})")
@@ -125,6 +126,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"[,;:()\[\]!?\"]", " ", text)
     text = _TIME.sub(" ", text)
     text = _FILLER.sub(" ", text)
+    text = re.sub(r"(\d)\s*\b(?:bulan|bln)\b\.?\s*(\d)", r"\1/\2", text)  # "tanggal 5 bulan 7"
     text = re.sub(r"\s+", " ", text).strip(" .-/")
     return _TRAILING_CLOCK.sub("", text)
 
@@ -163,8 +165,9 @@ def _fast(phrase: str, today: date):  # -> date | None | _NOT_MATCHED
         return today + timedelta(weeks=_count(m.group(1) or m.group(2)))
     if m := _ON_WEEKDAY.fullmatch(phrase):
         return _weekday(WEEKDAYS[m.group(1)], m.group(2) or "", today)
-    # "Kamis 5 Juli", "5 Juli (Kamis)": the date decides, a contradicting weekday is ignored.
-    phrase = _WEEKDAY_AROUND_DATE.sub("", phrase).strip()
+    # "Kamis 5 Juli", "5 Juli (Kamis)", "besok Kamis": the date decides, a contradicting weekday is ignored.
+    if (without_weekday := _WEEKDAY_AROUND_DATE.sub("", phrase).strip()) != phrase and without_weekday:
+        return _fast(without_weekday, today)
     if m := _DMY.fullmatch(phrase):
         return _explicit(int(m.group(3)), int(m.group(2)), int(m.group(1)), two_digit=len(m.group(3)) == 2)
     if m := _YMD.fullmatch(phrase):

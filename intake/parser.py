@@ -20,6 +20,7 @@ Pure: no database, no clock (`today` is a parameter).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -75,7 +76,7 @@ _LOOKALIKES = str.maketrans({"\uff03": "#", "\u00a0": " ", "\u2007": " ", "\u202
 _LABELS = (
     ("kk", r"(?:no(?:mor|mr)?\.?\s*)?(?:kk|kartu\s*keluarga)"),
     ("nik", r"(?:no(?:mor|mr)?\.?\s*)?nik"),
-    ("nama", r"nama(?:\s*lengkap)?"),
+    ("nama", r"nama(?:\s*lengkap)?(?:\s*saya)?"),
     ("desa", r"desa(?:\s*/\s*kel(?:urahan)?)?|kelurahan|kel|ds"),
     ("kecamatan", r"kecamatan|kec"),
     ("keperluan", r"keperluan|tujuan"),
@@ -196,11 +197,17 @@ _KIND_FILLER = {
 }
 
 
-def _card_kinds(value: str) -> set[str] | None:
-    """The kinds a field names ("Ubah-Data" → {"ubah_data"}), or None when it is not a kind field at all."""
+def _card_kinds(value: str, *, reason: bool = False) -> set[str] | None:
+    """The kinds a field names ("Ubah-Data" → {"ubah_data"}), or None when it is not a kind field at all.
+
+    With `reason`, the field is known to be the kind's and may go on after it ("Hilang karena banjir",
+    "ubah data alamat"): the words before the first other word decide.
+    """
     lowered = value.lower()
     lowered = re.sub(r"\b(?:ubah|perubahan|ganti)\s*[-_/]?\s*data\b", lambda m: re.sub(r"\W", "", m.group()), lowered)
     words = re.findall(r"[a-z]+", lowered)
+    if reason:
+        words = list(itertools.takewhile(lambda w: w in _KIND_WORDS or w in _KIND_FILLER, words))
     kinds = {_KIND_WORDS[w] for w in words if w in _KIND_WORDS}
     if not kinds or any(w not in _KIND_WORDS and w not in _KIND_FILLER for w in words):
         return None
@@ -258,16 +265,29 @@ def parse_message(text: str, *, today: date) -> Parsed:
             return _booking(rest, today)
 
     numbers = [f for f in fields if f.is_number and len(f.digits) >= 10]
-    if len(numbers) >= 2 and len(fields) >= 4 and any(_card_kinds(f.value) for f in fields if not f.is_number):
-        return _request(fields)  # #KTP forgotten, but two numbers and a kind: a card request
+    if (
+        numbers
+        and len(fields) >= (4 if len(numbers) >= 2 else 5)
+        and any(_card_kinds(f.value) for f in fields if not f.is_number)
+    ):
+        return _request(fields)  # #KTP forgotten, but numbers, names and a kind: a card request
     labels = {f.label for f in fields}
+    hashed = "#" in text  # a `#` is a deliberate attempt at a format
     if len(fields) >= 2 and (
         numbers
-        or (text.startswith("#") and _looks_like_booking(fields, today))
-        or (text.startswith("#") and _name_then_number(fields))
+        or (hashed and (_looks_like_booking(fields, today) or _name_then_number(fields)))
         or ("tanggal" in labels and labels & {"nama", "nik"})  # "#Nama Lengkap#NIK#Tanggal Kedatangan"
     ):
-        return _booking(fields, today)
+        booking = _booking(fields, today)
+        # Lines without any `#` ("Siti\n3502…\nmau tanya syarat pindah") are a booking only when their last
+        # part reads as a day, or is missing; otherwise they are a question for the inbox (or about status).
+        if (
+            hashed
+            or booking.day is not None
+            or (booking.day_text and looks_like_day(booking.day_text, today=today))
+            or (not booking.day_text and not _asks_status(text))
+        ):
+            return booking
     if len(fields) == 1 and (spaced := _booking_without_separators(text, today)) is not None:
         return spaced
     if _asks_status(text):
@@ -397,10 +417,10 @@ def _request(fields: list[_Field]) -> Parsed:
         if kind_fields:
             kind_field = kind_fields[-1]
         elif len(texts) > 3 - sum(1 for label in ("nama", "desa", "kecamatan") if label in labelled):
-            kind_field = texts[-1]  # one field too many: the last one is the kind, misspelled
+            kind_field = texts[-1]  # one field too many: the last one is the kind, with a reason or misspelled
     if kind_field is not None and kind_field in texts:
         texts.remove(kind_field)
-    kinds = _card_kinds(kind_field.value) if kind_field is not None else None
+    kinds = _card_kinds(kind_field.value, reason=True) if kind_field is not None else None
     card_kind = kinds.pop() if kinds and len(kinds) == 1 else ""
     if kind_field is None or not kind_field.value:
         kind_problem = f"Jenis permohonan belum diisi ({KIND_NAMES})."
@@ -492,9 +512,13 @@ def _question(text: str, fields: list[_Field]) -> Parsed:
 def _status_command(fields: list[_Field]) -> Parsed:
     """`#STATUS#NIK`, `CEK STATUS 3502…`; without a NIK the caller answers from the sender's own requests."""
     field = next((f for f in fields if f.label == "nik" or f.is_number), None)
-    if field is None or not field.digits:  # "#STATUS" alone, or "#STATUS#NIK" copied as it is
+    if field is not None:
+        nik = field.digits
+    else:  # "STATUS 3502… tolong dicek"
+        nik = next((re.sub(r"\D", "", m.group()) for f in fields for m in _DIGIT_RUN.finditer(f.value)), "")
+    if not nik:  # "#STATUS" alone, or "#STATUS#NIK" copied as it is
         return Parsed(intent=STATUS)
-    return Parsed(intent=STATUS, nik=field.digits, problems=_problems(_number_problem(field.digits, "NIK")))
+    return Parsed(intent=STATUS, nik=nik, problems=_problems(_number_problem(nik, "NIK")))
 
 
 # --- free-text status questions ------------------------------------------------------------------------
@@ -534,12 +558,19 @@ _HOW_TO = re.compile(
 )
 
 
+# Other documents the office issues: a question about them is not about the card's status.
+_OTHER_DOCUMENT = re.compile(
+    r"\b(?:akta|akte|kartu\s+keluarga|kk|kia|surat\s+pindah|skpwni|suket|surat\s+keterangan)\b"
+)
+
+
 def _asks_status(text: str) -> bool:
     words = re.sub(r"[a-z]+", lambda m: _SHORTHAND.get(m.group(), m.group()), text.lower())
     return (
         (_CARD.search(words) is not None or bool(_nik_in(text)))
         and _STATUS_SIGNAL.search(words) is not None
         and _HOW_TO.search(words) is None
+        and _OTHER_DOCUMENT.search(words) is None
     )
 
 

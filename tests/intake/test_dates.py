@@ -95,6 +95,21 @@ DATES = [
     ("Jumat minggu depan", date(2026, 7, 10)),
     ("Rabu pekan depan", date(2026, 7, 8)),
     ("Kamis jam 9 pagi", date(2026, 7, 2)),
+    # weekday beside a relative word or a bare day number; filler words
+    ("besok Kamis", days(1)),  # tomorrow is a Wednesday: "besok" wins
+    ("lusa (kamis)", days(2)),
+    ("Kamis besok", date(2026, 7, 2)),  # "the coming Thursday"
+    ("senin tgl 6", date(2026, 7, 6)),
+    ("hari kamis tanggal 2", date(2026, 7, 2)),
+    ("tgl 5 bln 7", date(2026, 7, 5)),
+    ("tanggal 5 bulan 7 tahun 2026", date(2026, 7, 5)),
+    ("5/7 2026", date(2026, 7, 5)),
+    ("Senin, 6 Juli 2026 pukul 08.00 WIB", date(2026, 7, 6)),
+    ("5 juli 2026 sekitar jam 10", date(2026, 7, 5)),
+    ("besok aja ya min", days(1)),
+    ("insya allah besok", days(1)),
+    ("senin depan bisa?", date(2026, 7, 6)),
+    ("kira-kira lusa", days(2)),
     # not one valid day
     ("31 Juni", None),
     ("31 Juni 2026", None),
