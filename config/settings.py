@@ -295,9 +295,6 @@ CELERY_BEAT_SCHEDULE = {
     # After the counters close: no-shows of the day (re-invited once), then the next day's invitations.
     "close-past-days": {"task": "queueing.tasks.close_past_days", "schedule": crontab(hour=17, minute=0)},
     "send-invitations": {"task": "queueing.tasks.send_invitations", "schedule": crontab(hour=17, minute=30)},
-    # Reminders (appointment tomorrow, card uncollected, documents missing): hourly; each office acts once its
-    # own local time has passed 08:00 (WIB, WITA, WIT), idempotently (delivery/reminders.py).
-    "send-reminders": {"task": "delivery.reminder_tasks.send_reminders", "schedule": crontab(minute=10)},
     # Webhook payloads the broker never got (or that failed), and media not downloaded yet.
     "intake-payload-sweep": {"task": "intake.tasks.payload_sweep", "schedule": 60.0},
     "worker-heartbeat": {
@@ -327,6 +324,25 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
 # Voice notes and other media that are neither an image nor a PDF are kept only up to this size, in MB.
 INBOUND_AUDIO_MAX_MB = env.int("INBOUND_AUDIO_MAX_MB", default=2)
+
+# --- Gateways messages leave by (messaging/gateways.py) ------------------------------------------
+# Per channel: "cloud" (WhatsApp Cloud API: WHATSAPP_GRAPH_URL/_VERSION/_ACCESS_TOKEN above) or "http" (one HTTP SMS
+# gateway), or the embedded "file" (JSON lines in MESSAGE_GATEWAY_FILE, with numbers and texts) or "console"
+# (a log line without them); a dotted path names a class of one's own. WHATSAPP_PHONE_NUMBER_ID is the Cloud
+# API id of the number used when an office has no WhatsApp number marked for updates.
+MESSAGE_GATEWAY_WHATSAPP = env.str("MESSAGE_GATEWAY_WHATSAPP", default="file")
+MESSAGE_GATEWAY_SMS = env.str("MESSAGE_GATEWAY_SMS", default="file")
+MESSAGE_GATEWAY_FILE = env.str("MESSAGE_GATEWAY_FILE", default=str(VAR_DIR / "outbox.jsonl"))
+MESSAGE_GATEWAY_TIMEOUT_SECONDS = env.float("MESSAGE_GATEWAY_TIMEOUT_SECONDS", default=10.0)
+WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
+# The SMS gateway: POST {"to", "text", "sender"} as JSON with `Authorization: Bearer SMS_GATEWAY_TOKEN`, answer {"id"}.
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_SENDER = env.str("SMS_GATEWAY_SENDER", default="")
+if MESSAGE_GATEWAY_WHATSAPP == "cloud" and not WHATSAPP_ACCESS_TOKEN:
+    raise ImproperlyConfigured("MESSAGE_GATEWAY_WHATSAPP=cloud needs WHATSAPP_ACCESS_TOKEN.")
+if MESSAGE_GATEWAY_SMS == "http" and not SMS_GATEWAY_URL:
+    raise ImproperlyConfigured("MESSAGE_GATEWAY_SMS=http needs SMS_GATEWAY_URL.")
 
 # /healthz answers from the report each process made in the last N seconds (delivery/health.py).
 HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=10)
