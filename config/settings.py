@@ -295,6 +295,9 @@ CELERY_BEAT_SCHEDULE = {
     # After the counters close: no-shows of the day (re-invited once), then the next day's invitations.
     "close-past-days": {"task": "queueing.tasks.close_past_days", "schedule": crontab(hour=17, minute=0)},
     "send-invitations": {"task": "queueing.tasks.send_invitations", "schedule": crontab(hour=17, minute=30)},
+    # Reminders (appointment tomorrow, card uncollected, documents missing): hourly; each office acts once its
+    # own local time has passed 08:00 (WIB, WITA, WIT), idempotently (delivery/reminders.py).
+    "send-reminders": {"task": "delivery.reminder_tasks.send_reminders", "schedule": crontab(minute=10)},
     # Webhook payloads the broker never got (or that failed), and media not downloaded yet.
     "intake-payload-sweep": {"task": "intake.tasks.payload_sweep", "schedule": 60.0},
     "worker-heartbeat": {
