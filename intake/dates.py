@@ -107,11 +107,11 @@ _DAY_ONLY = re.compile(r"\d{1,2}")
 _D_MONTH_Y = re.compile(r"(\d{1,2})\s*[\s/.\-]?\s*([a-z]{3,10})\.?(?:\s*[\s/.\-,]?\s*'?(\d{4}|\d{2}))?")
 _MONTH_D_Y = re.compile(r"([a-z]{3,10})\.?\s+(\d{1,2})(?:\s*,?\s*(\d{4}))?")
 _IN_DAYS = re.compile(
-    r"(?:dalam\s+" + _COUNT + r"\s*hari(?:\s+lagi)?|" + _COUNT + r"\s*hari\s*(?:lagi|ke\s*depan|kedepan|mendatang"
-    r"|dari\s+sekarang))"
+    r"(?:(?:dalam|dlm)\s+" + _COUNT + r"\s*(?:hari|hr)(?:\s+lagi)?|" + _COUNT + r"\s*(?:hari|hr)\s*"
+    r"(?:lagi|lg|ke\s*depan|kedepan|mendatang|dari\s+sekarang))"
 )
 _IN_WEEKS = re.compile(
-    r"(?:dalam\s+" + _COUNT + r"\s*(?:minggu|pekan)(?:\s+lagi)?|" + _COUNT + r"\s*(?:minggu|pekan)\s*"
+    r"(?:(?:dalam|dlm)\s+" + _COUNT + r"\s*(?:minggu|pekan)(?:\s+lagi)?|" + _COUNT + r"\s*(?:minggu|pekan)\s*"
     r"(?:lagi|ke\s*depan|kedepan|mendatang|dari\s+sekarang))"
 )
 _ON_WEEKDAY = re.compile(

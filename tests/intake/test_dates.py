@@ -78,6 +78,8 @@ DATES = [
     ("2 hari lagi", days(2)),
     ("tiga hari lagi", days(3)),
     ("dalam 3 hari", days(3)),
+    ("dlm 5 hr", days(5)),
+    ("2 hr lg", days(2)),
     ("5 hari ke depan", days(5)),
     ("seminggu lagi", days(7)),
     ("dalam 2 minggu", days(14)),
