@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from cards.models import Attachment, CardRequest, DispatchBatch, DispatchItem
 from delivery import reminder_tasks, reminders
@@ -229,6 +230,32 @@ def test_missing_documents_reminder_suppressed_once_the_resident_answered(office
         Notification.objects.filter(template=reminders.MISSING_DOCUMENTS).values_list("card_request", flat=True)
     )
     assert reminded == {wrote_before_the_ask.pk, silent.pk}
+
+
+# --- cost -----------------------------------------------------------------------------------------------------
+
+
+def test_a_repeated_run_costs_the_same_few_queries_whatever_the_number_due(office, time_machine):
+    open_calendar(office)
+    _on(time_machine, office, 7)  # a Monday: appointments tomorrow, cards stored a week ago, asked 7 days ago
+
+    def one_of_each_kind() -> None:
+        _booked_yesterday(FROZEN_TODAY + timedelta(days=8))
+        asked = at(FROZEN_TODAY, 10)
+        CardRequestFactory(ready_for_pickup=True, collect=True, resident=_resident(), status_changed_at=asked)
+        CardRequestFactory(incomplete=True, resident=_resident(), status_changed_at=asked)
+
+    one_of_each_kind()
+    send_office_reminders(office.pk)
+    with CaptureQueriesContext(connection) as one_each:
+        send_office_reminders(office.pk)
+    for _ in range(4):
+        one_of_each_kind()
+    assert sum(send_office_reminders(office.pk).values()) == 12
+    with CaptureQueriesContext(connection) as five_each:
+        assert sum(send_office_reminders(office.pk).values()) == 0
+    assert len(five_each) == len(one_each) <= 8
+    assert Notification.objects.filter(template__startswith="reminder_").count() == 15
 
 
 # --- where they go --------------------------------------------------------------------------------------------
