@@ -50,6 +50,9 @@ CASES = [
         wrong_method="put",
     ),
     Case("healthz", "/healthz", public=True, wrong_method="post"),
+    # Provider endpoints: public, and 403 for anyone without Meta's verify token or signature / the SMS token.
+    Case("webhook:whatsapp", "/webhook/whatsapp/", public=True, ok_status=403, wrong_method="put"),
+    Case("webhook:sms", "/webhook/sms/", method="post", public=True, ok_status=403, wrong_method="get"),
     Case("registry:mfa_account", "/akun/2fa/"),
     Case("registry:mfa_enrol", "/akun/2fa/daftar/"),
     Case("registry:mfa_verify", "/akun/2fa/verifikasi/", ok_status=302),  # no device to ask a code of: home
