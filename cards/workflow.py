@@ -410,16 +410,17 @@ WITH moved AS (
        SET status = %(to)s, status_changed_at = %(now)s, updated_at = %(now)s
       FROM registry_resident r
      WHERE cr.id = %(id)s AND cr.status = %(from)s AND cr.route = %(route)s AND r.id = cr.resident_id
- RETURNING cr.id, cr.resident_id, r.full_name, r.whatsapp
+ RETURNING cr.id, cr.resident_id, cr.office_id, r.full_name, r.whatsapp
 ), event AS (
     INSERT INTO registry_cardrequestevent (card_request_id, at, by_id, action, from_status, to_status, note)
     SELECT id, %(now)s, %(by)s, 'status', %(from)s, %(to)s, %(note)s FROM moved
 ), message AS (
     INSERT INTO delivery_notification
-           (resident_id, card_request_id, channel, recipient, template, text, status, attempts, last_error,
-            created_at)
-    SELECT resident_id, id, 'whatsapp', whatsapp, %(template)s, replace(%(text)s, %(mark)s, full_name),
-           CASE WHEN whatsapp <> '' THEN 'pending' ELSE 'no_contact' END, 0, '', %(now)s
+           (resident_id, card_request_id, office_id, contact_id, channel, recipient, template, text, status,
+            is_reply, attempts, last_error, created_at)
+    SELECT resident_id, id, office_id, (SELECT c.id FROM messaging_contact c WHERE c.phone = moved.whatsapp),
+           'whatsapp', whatsapp, %(template)s, replace(%(text)s, %(mark)s, full_name),
+           CASE WHEN whatsapp <> '' THEN 'pending' ELSE 'no_contact' END, false, 0, '', %(now)s
       FROM moved WHERE %(template)s <> ''
 ){attached}
 SELECT id, {attached_id} FROM moved

@@ -12,3 +12,6 @@ class DeliveryConfig(AppConfig):
         from delivery.services import sukets_release
 
         release_hook(sukets_release)
+
+        # Celery autodiscovers delivery.tasks only: the reminder tasks register themselves on import.
+        import delivery.reminder_tasks  # noqa: F401
