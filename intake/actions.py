@@ -383,6 +383,17 @@ def _booking(message: InboundMessage, parsed: Parsed, today: date) -> None:
             format=_format(Intent.BOOKING),
         )
         return
+    if card_request.kind == CardKind.PEMULA and not resident.is_wajib_ktp_on(day):
+        # A first card is printed from the 17th birthday on (the sender typed the NIK, which holds the date).
+        _reply(
+            message,
+            "reply_booking_not_yet",
+            outcome=Outcome.REFUSED,
+            number=card_request.number,
+            first=_day(resident.wajib_ktp_from()),
+            format=_format(Intent.BOOKING),
+        )
+        return
     # The booking service writes the confirmation to the resident's registered address; when the sender is
     # that resident, this reply is their one confirmation. Anyone else booking for them gets the reply, and the
     # resident's own number is told too.

@@ -47,6 +47,10 @@ REPLY_TEMPLATES: dict[str, str] = {
         "Tanggal kedatangan {day} tidak dapat dipilih: pilih tanggal antara {first} dan {last}.{next_free} "
         "Kirim ulang dengan format:\n{format}"
     ),
+    "reply_booking_not_yet": (
+        "KTP-el pemula {number} dicetak mulai ulang tahun ke-17 ({first}). Pilih tanggal kedatangan mulai {first}, "
+        "format:\n{format}"
+    ),
     "reply_booking_no_request": "Belum ada permohonan KTP-el yang berjalan atas nama {name}. {how}",
     "reply_booking_not_ready": "KTP-el {number} atas nama {name} belum dapat dijadwalkan: permohonan {state}",
     "reply_booking_refused": "Pendaftaran jadwal KTP-el {number} belum dapat diproses: {reason}",

@@ -347,6 +347,20 @@ CASES = [
         OUT.REFUSED,
         says=("belum dapat dijadwalkan", "Pos Indonesia"),
     ),
+    Case(
+        "booking-pemula-before-the-17th-birthday-gets-the-birthday",
+        lambda w: _young_booking(w),
+        OUT.REFUSED,
+        says=("ulang tahun ke-17", "{birthday}", FORMATS["booking"]),
+        check=lambda w, m: _nothing_booked(m),
+    ),
+    Case(
+        "booking-to-the-sms-centre-gets-the-whatsapp-number",
+        lambda w: (ready(w), send(w, booking_text(w, _tomorrow(w)), number=w.sms))[1],
+        OUT.FORMAT_REPLY,
+        says=("6281100000001", FORMATS["booking"]),
+        check=lambda w, m: _nothing_booked(m),
+    ),
     # a card request (#KTP)
     Case(
         "request-hilang-asks-for-the-police-report",
@@ -481,6 +495,15 @@ CASES = [
         says=("dijadwalkan pada {tomorrow}", "nomor antrean 1"),
     ),
     Case(
+        "status-by-sms-from-the-registered-number",
+        lambda w: (CardRequestFactory(resident=w.resident, incomplete=True), send(w, f"#STATUS#{w.nik}", number=w.sms))[
+            1
+        ],
+        OUT.STATUS_ANSWERED,
+        says=("belum lengkap", "Surat kehilangan dari kepolisian", "Balas pesan ini"),
+        check=lambda w, m: _answered_by_sms(m),
+    ),
+    Case(
         "status-from-a-stranger-goes-to-the-registered-number",
         _stranger_status,
         OUT.STATUS_REFUSED,
@@ -501,6 +524,21 @@ CASES = [
         says=("#STATUS#NIK",),
     ),
 ]
+
+
+def _young_booking(w: World) -> InboundMessage:
+    """RINA LESTARI turns 17 in 20 days; her first card is ready to print."""
+    birthday = w.today + timedelta(days=20)
+    young = ResidentFactory(
+        desa_id=w.resident.desa_id, full_name="RINA LESTARI", birth_date=birthday.replace(year=birthday.year - 17)
+    )
+    w.made["birthday"] = birthday
+    CardRequestFactory(resident=young, kind="pemula", ready=True)
+    return send(w, f"#Rina Lestari#{young.nik}#{_tomorrow(w):%d/%m/%Y}", sender=w.stranger)
+
+
+def _answered_by_sms(m: InboundMessage) -> None:
+    assert (m.reply.channel, m.reply.recipient) == ("sms", REGISTERED)
 
 
 def ready_request(w: World) -> CardRequest:
@@ -541,6 +579,7 @@ def _fill(text: str, w: World) -> str:
         "{monday}": d(next_weekday(w.today, 0, after=True)),
         "{today+1}": d(w.today + timedelta(days=1)),
         "{today+90}": d(w.today + timedelta(days=90)),
+        "{birthday}": d(w.made["birthday"]) if "birthday" in w.made else "?",
     }
     for key, value in values.items():
         text = text.replace(key, value)
