@@ -139,6 +139,7 @@ def _thread_context(request: HttpRequest, thread: Thread) -> dict:
     items = [
         {
             "at": m.sent_at,
+            "pk": m.pk,
             "inbound": True,
             "message": m,
             "text": inbox.numbers_masked(m.text),
@@ -153,10 +154,10 @@ def _thread_context(request: HttpRequest, thread: Thread) -> dict:
         for m in inbound
     ]
     items += [
-        {"at": n.created_at, "inbound": False, "notification": n, "text": inbox.numbers_masked(n.text)}
+        {"at": n.created_at, "pk": n.pk, "inbound": False, "notification": n, "text": inbox.numbers_masked(n.text)}
         for n in outbound
     ]
-    items.sort(key=lambda item: item["at"])
+    items.sort(key=lambda item: (item["at"], not item["inbound"], item["pk"]))
     number = inbox.reply_number(thread)
     open_requests = []
     if resident is not None:

@@ -30,16 +30,20 @@ def office_number(office: Office, *, channel: str = "whatsapp", number: str = ""
 
 
 def sender(*, at: datetime | None, phone: str = "", resident=None, whatsapp: str = "yes", name: str = "") -> Contact:
+    """A sender who last wrote at `at` (the contact of `phone` when the outbox already made one for it)."""
     serial = next(_serials)
-    return Contact.objects.create(
-        user_id=f"ID.{serial:012d}" if whatsapp == "yes" else None,
+    contact, _created = Contact.objects.update_or_create(
         phone=phone or f"62812{serial:08d}",
-        profile_name=name,
-        whatsapp=whatsapp,
-        last_whatsapp_at=at if whatsapp == "yes" else None,
-        last_sms_at=at if whatsapp != "yes" else None,
-        resident=resident,
+        defaults={
+            "user_id": f"ID.{serial:012d}" if whatsapp == "yes" else None,
+            "profile_name": name,
+            "whatsapp": whatsapp,
+            "last_whatsapp_at": at if whatsapp == "yes" else None,
+            "last_sms_at": at if whatsapp != "yes" else None,
+            "resident": resident,
+        },
     )
+    return contact
 
 
 def arrive(

@@ -25,6 +25,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from cards.models import Requirement
+from intake.models import InboundMessage, WebhookPayload
+from messaging.models import Contact, MessageTemplate, OfficeNumber
 from queueing.models import Booking, Closure, OpeningHours, QuotaDefault, ServiceDay
 from registry.models import AccessLog, Family, Office, Region, Resident, Role, User
 from registry.offices import offices_create_for_kabupaten
@@ -92,6 +94,7 @@ def foreign(pacitan, pacitan_resident, pacitan_clerk) -> dict[type, list]:
         QuotaDefault: [QuotaDefault.objects.filter(office=pacitan).first()],
         ServiceDay: [day],
         Booking: [booking],
+        **desk_rows(pacitan, resident=pacitan_resident, phone_number_id="99999"),
     }
 
 
@@ -102,6 +105,7 @@ def in_scope(ponorogo, resident_a, resident_b, clerk, frozen_now) -> None:
     ServiceDay.objects.create(office=ponorogo, date=frozen_now.date(), print_capacity=10)
     Closure.objects.create(office=ponorogo, date=frozen_now.date(), name="Rapat kerja", kind="local")
     AccessLog.objects.append(user=clerk, action=AccessLog.Action.REVEAL_NIK, resident=resident_a, detail="uji")
+    desk_rows(ponorogo, resident=resident_a, phone_number_id="11111")
 
 
 @pytest.fixture
@@ -110,6 +114,24 @@ def as_administrator(client, administrator):
     the clock jumps past the idle timeout)."""
     client.force_login(administrator)
     return client
+
+
+def desk_rows(office: Office, *, resident: Resident, phone_number_id: str) -> dict[type, list]:
+    """The WhatsApp/SMS desk's rows of an office (intake/admin.py): a number, a wording, a failed payload naming
+    the number, a message whose text and file name carry the resident's NIK."""
+    number = OfficeNumber.objects.create(
+        office=office, channel="whatsapp", number=f"62811{phone_number_id}", phone_number_id=phone_number_id
+    )
+    template = MessageTemplate.objects.create(office=office, code="request_received", text="Diterima: {number}.")
+    body = f'{{"metadata": {{"phone_number_id": "{phone_number_id}"}}, "text": "#STATUS#{resident.nik}"}}'
+    payload = WebhookPayload.objects.create(source="whatsapp", body=body, status="failed", error=resident.nik)
+    contact = Contact.objects.create(phone=f"62812{phone_number_id}", user_id=f"ID.{phone_number_id}")
+    message = InboundMessage.objects.create(
+        source="whatsapp", provider_message_id=f"wamid.{phone_number_id}", office=office, office_number=number,
+        contact=contact, sent_at=FROZEN_NOW, text=f"#STATUS#{resident.nik}", media_name=f"{resident.nik}.jpg",
+        payload=payload,
+    )  # fmt: skip
+    return {OfficeNumber: [number], MessageTemplate: [template], WebhookPayload: [payload], InboundMessage: [message]}
 
 
 def _url(model, action: str, *args) -> str:
@@ -309,7 +331,7 @@ def test_every_admin_form_refuses_a_foreign_row(administrator, in_scope, foreign
     assert {
         ("Resident", "desa"), ("Resident", "family"), ("Family", "head"), ("Family", "desa"), ("Office", "region"),
         ("Office", "parent"), ("User", "office"), ("OpeningHours", "office"), ("QuotaDefault", "office"),
-        ("ServiceDay", "office"), ("Closure", "office"),
+        ("ServiceDay", "office"), ("Closure", "office"), ("OfficeNumber", "office"), ("MessageTemplate", "office"),
     } <= checked  # fmt: skip
 
 
