@@ -182,17 +182,32 @@ class BulkActionForm(forms.Form):
         self.fields["ids"].choices = [(v, v) for v in values if str(v).isdigit()]
 
 
-class NumberLinkForm(forms.Form):
-    phone = forms.CharField(label=_("Nomor WhatsApp pengirim"), max_length=30)
+class DataSyncForm(forms.Form):
+    """A SINKRONISASI brought to the counter or by phone; the checks are the service's (cards/data_sync.py)."""
+
     nik = forms.CharField(label=_("NIK"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     kk_number = forms.CharField(
         label=_("Nomor KK"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
-    purpose = forms.CharField(label=_("Keperluan"), max_length=300)
+    purpose = forms.CharField(
+        label=_("Keperluan"),
+        max_length=300,
+        required=False,  # the service says what is missing, beside the field
+        help_text=_("Instansi yang belum mengenali NIK: BPJS, bank, Prakerja, bansos, …"),
+    )
+    phone = forms.CharField(label=_("Nomor untuk dikabari (boleh kosong)"), max_length=30, required=False)
     channel = forms.ChoiceField(
         label=_("Diterima lewat"),
-        choices=[(Channel.WHATSAPP, Channel.WHATSAPP.label), (Channel.SMS, Channel.SMS.label)],
+        choices=[(c, Channel(c).label) for c in (Channel.WALK_IN, Channel.WHATSAPP, Channel.SMS)],
+        initial=Channel.WALK_IN,
     )
+
+
+class DataSyncStepForm(forms.Form):
+    """One of a clerk's steps on a SINKRONISASI: what to send, a note, or the reason of a refusal."""
+
+    note = forms.CharField(required=False, max_length=500)
+    expected_status = forms.CharField(widget=forms.HiddenInput)
 
 
 class DispatchForm(forms.Form):

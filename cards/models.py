@@ -1,6 +1,6 @@
 """e-KTP card requests and what hangs off them: the workflow (one transitions table beside the status choices),
 the timeline, requirements per kind and their attachments, biometric recording, dispatch of centrally printed
-cards to a UPTD, and SINKRONISASI (linking a WhatsApp number to a NIK/KK).
+cards to a UPTD, and SINKRONISASI (data synchronisation requests).
 
 The tables keep the names they had when these models were part of registry (`db_table`). A card request's
 status has one owner, cards/workflow.py; the rules about one row (which transitions exist, and who may take
@@ -539,51 +539,102 @@ class DispatchItem(models.Model):
         return f"{self.batch_id}: {self.card_request_id}"
 
 
-class NumberLinkQuerySet(ScopedQuerySet):
+class DataSyncQuerySet(ScopedQuerySet):
     scope_field = "office__region__code"
 
+    def open(self) -> DataSyncQuerySet:
+        return self.filter(status__in=DataSyncRequest.OPEN_STATUSES)
 
-class NumberLinkRequest(models.Model):
-    """SINKRONISASI: a resident asks to link a WhatsApp number to their NIK/KK, for a stated purpose."""
+
+class DataSyncRequest(models.Model):
+    """SINKRONISASI: a resident whose NIK another agency does not recognise (BPJS, a bank, Prakerja, social aid:
+    the purpose, "keperluan") asks the office to check their record and synchronise it with the central
+    database. A clerk checks it, may ask for documents, then marks it synchronised or refuses it; the resident is
+    told at each step. One open request per NIK and office: a resend points to the first, which keeps its place.
+    """
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Menunggu pemeriksaan")
-        CONFIRMED = "confirmed", _("Dikonfirmasi")
+        DOCUMENTS_REQUESTED = "documents_requested", _("Menunggu dokumen")
+        SYNCHRONISED = "synchronised", _("Sudah disinkronkan")
         REFUSED = "refused", _("Ditolak")
 
+    OPEN_STATUSES = frozenset({Status.RECEIVED, Status.DOCUMENTS_REQUESTED})
+    # The moves a clerk may make (documents may be asked for again when what came is not enough).
+    TRANSITIONS = {
+        Status.RECEIVED: frozenset({Status.DOCUMENTS_REQUESTED, Status.SYNCHRONISED, Status.REFUSED}),
+        Status.DOCUMENTS_REQUESTED: frozenset({Status.DOCUMENTS_REQUESTED, Status.SYNCHRONISED, Status.REFUSED}),
+        Status.SYNCHRONISED: frozenset(),
+        Status.REFUSED: frozenset(),
+    }
+
     office = models.ForeignKey(Office, verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
-    phone = models.CharField(_("nomor WhatsApp"), max_length=20)
     nik = models.CharField(_("NIK"), max_length=16)
     kk_number = models.CharField(_("nomor KK"), max_length=16)
     purpose = models.CharField(_("keperluan"), max_length=300)
     channel = models.CharField(_("saluran"), max_length=10, choices=Channel.choices, default=Channel.WHATSAPP)
+    # Who asked and is told of each step: the WhatsApp/SMS sender, or nobody for a request brought in person
+    # (then `phone`, when the clerk noted one, or the matched resident's own number).
+    contact = models.ForeignKey(
+        "messaging.Contact",
+        verbose_name=_("pengirim"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    phone = models.CharField(_("nomor yang dikabari"), max_length=20, blank=True)
     # The resident whose NIK and KK both match, found when the request arrives (None: no such resident).
     resident = models.ForeignKey(
         Resident, verbose_name=_("penduduk"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     received_at = models.DateTimeField(_("diterima"), default=timezone.now)
     recorded_by = models.ForeignKey(
         User, verbose_name=_("dicatat oleh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    documents_note = models.CharField(_("dokumen yang diminta"), max_length=500, blank=True)
+    documents_requested_at = models.DateTimeField(_("dokumen diminta"), null=True, blank=True)
+    documents_requested_by = models.ForeignKey(
+        User, verbose_name=_("dokumen diminta oleh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_by = models.ForeignKey(
         User, verbose_name=_("diputuskan oleh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(_("diputuskan"), null=True, blank=True)
-    decision_note = models.CharField(_("catatan keputusan"), max_length=300, blank=True)
+    note = models.CharField(_("catatan keputusan"), max_length=300, blank=True)
 
-    objects = NumberLinkQuerySet.as_manager()
+    objects = DataSyncQuerySet.as_manager()
 
     class Meta:
-        db_table = "registry_numberlinkrequest"
-        verbose_name = _("permohonan sinkronisasi nomor")
-        verbose_name_plural = _("permohonan sinkronisasi nomor")
+        verbose_name = _("permohonan sinkronisasi data")
+        verbose_name_plural = _("permohonan sinkronisasi data")
         ordering = ["received_at", "id"]
-        indexes = [models.Index(fields=["office", "status", "received_at"], name="numberlink_office_queue")]
-        permissions = [("decide_numberlinkrequest", _("Boleh memutuskan sinkronisasi nomor WhatsApp"))]
+        indexes = [models.Index(fields=["office", "status", "received_at"], name="datasync_office_queue")]
+        constraints = [
+            # One open request per NIK and office: a resend is pointed to the first (cards/data_sync.py).
+            models.UniqueConstraint(
+                fields=["office", "nik"],
+                condition=Q(status__in=["received", "documents_requested"]),
+                name="datasync_one_open_per_nik",
+            ),
+        ]
+        permissions = [("decide_datasyncrequest", _("Boleh memproses sinkronisasi data"))]
 
     def __str__(self) -> str:
-        return f"SINKRONISASI {mask_number(self.nik)}"
+        return f"SINKRONISASI {self.reference} {mask_number(self.nik)}"
+
+    @property
+    def reference(self) -> str:
+        """The number residents and clerks quote."""
+        return f"SNK-{self.pk:06d}" if self.pk else "SNK-"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def may_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, frozenset())
 
     @property
     def masked_nik(self) -> str:

@@ -1,86 +1,97 @@
-"""SINKRONISASI: a resident asks to link a WhatsApp number to their NIK/KK, for a stated purpose (BPJS, a bank,
-Prakerja, social aid); a clerk checks and confirms or refuses."""
+"""Linking a WhatsApp/SMS sender to a resident: a deliberate clerk action (from the inbox thread), never a side
+effect of a message. SINKRONISASI is something else (cards/data_sync.py).
+
+The link decides where the resident's messages go, so a wrong link would send their card news to a stranger:
+only a clerk or supervisor of the resident's kabupaten may make it, it is written in the resident's history and
+the access log, and the number that stops receiving the resident's messages is told (someone who did not ask
+for the change learns of it and can call the office)."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cards.models import NumberLinkRequest
 from cards.workflow import CardRequestError
 from messaging.messages import notification_write
-from registry import clock
-from registry.importer.columns import PhoneChecker
-from registry.models import Office, Resident, ResidentChange, User
-from registry.nik import normalize_number
-from registry.regions import kk_check, nik_check
+from messaging.models import Contact
+from registry.models import AccessLog, Office, Resident, ResidentChange, User
 
 
-def number_link_create(
-    *, office: Office, phone: str, nik: str, kk_number: str, purpose: str, channel: str, by: User | None
-) -> NumberLinkRequest:
-    """Record a SINKRONISASI request (link this WhatsApp number to my NIK/KK). The resident is matched when
-    both the NIK and the KK number agree; the clerk decides."""
-    whatsapp, phone_error = PhoneChecker().check(normalize_number(phone))
-    errors = []
-    if phone_error:
-        errors.append(_("Nomor WhatsApp: %(error)s") % {"error": phone_error})
-    parsed_nik, parsed_kk = nik_check(nik), kk_check(kk_number)
-    errors += [f"NIK: {e}" for e in parsed_nik.errors] + [f"KK: {e}" for e in parsed_kk.errors]
-    if not purpose.strip():
-        errors.append(_("Keperluan harus diisi."))
-    if errors:
-        raise CardRequestError(" ".join(errors))
-    resident = (
-        Resident.objects.filter(kecamatan__code__startswith=f"{office.head_office.region_id}.")
-        .filter(nik=parsed_nik.number, family__kk_number=parsed_kk.number)
-        .first()
-    )
-    return NumberLinkRequest.objects.create(
-        office=office.head_office,
-        phone=whatsapp,
-        nik=parsed_nik.number,
-        kk_number=parsed_kk.number,
-        purpose=purpose.strip()[:300],
-        channel=channel,
-        resident=resident,
-        recorded_by=by,
-    )
+def contact_link_resident(*, contact_id: int, resident_id: int, by: User, client_address: str = "") -> None:
+    """Make `contact` the resident's: Contact.resident is set (other contacts linked to the resident are
+    unlinked) and, when the contact has a phone number, it becomes the resident's WhatsApp number.
 
-
-def number_link_lookup_detail(link: NumberLinkRequest) -> str:
-    """The access-log detail of the NIK+KK match behind a SINKRONISASI request: which request and whether the
-    pair matched a resident, never the numbers themselves."""
-    if link.resident_id is None:
-        return _("SINKRONISASI #%(id)d: NIK dan KK tidak cocok dengan penduduk mana pun") % {"id": link.pk}
-    return _("SINKRONISASI #%(id)d: NIK dan KK cocok dengan data penduduk") % {"id": link.pk}
-
-
-def number_link_decide(*, link_id: int, confirm: bool, by: User, note: str = "") -> NumberLinkRequest:
-    """Confirm (the number becomes the resident's WhatsApp number, with a history entry) or refuse, once."""
+    Invariants: only a staff member who may change residents and sees this resident (a clerk or supervisor of
+    the resident's kabupaten; not a UPTD operator); a ResidentChange row with what changed and an access-log
+    row (LOOKUP: the contact is matched to a resident) in the same transaction; the previous number and every
+    unlinked contact receive "number_moved", the new contact "number_linked". Linking what is already linked
+    changes nothing and tells nobody."""
+    if not by.has_perm("registry.change_resident") or by.office_id is None:
+        raise CardRequestError(_("Anda tidak berwenang menghubungkan nomor dengan penduduk."))
     with transaction.atomic():
-        link = NumberLinkRequest.objects.select_for_update().get(pk=link_id)
-        if link.status != NumberLinkRequest.Status.RECEIVED:
-            raise CardRequestError(_("Permohonan ini sudah diputuskan."))
-        if confirm and link.resident_id is None:
-            raise CardRequestError(_("NIK dan nomor KK tidak cocok dengan data penduduk: tidak dapat dikonfirmasi."))
-        if not confirm and not note.strip():
-            raise CardRequestError(_("Tulis alasan penolakan; pengirim akan menerimanya dalam pesan."))
-        link.status = NumberLinkRequest.Status.CONFIRMED if confirm else NumberLinkRequest.Status.REFUSED
-        link.decided_by = by
-        link.decided_at = clock.now()
-        link.decision_note = note.strip()[:300]
-        link.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        if confirm:
-            resident = Resident.objects.select_for_update().get(pk=link.resident_id)
-            old = resident.whatsapp
-            if old != link.phone:
-                resident.whatsapp = link.phone
-                resident.save(update_fields=["whatsapp", "updated_at"])
-                ResidentChange.objects.create(resident=resident, changes={"whatsapp": [old, link.phone]})
-            notification_write(resident=resident, template="number_link_confirmed")
-        else:
+        resident = Resident.objects.visible_to(by).select_for_update(of=("self",)).filter(pk=resident_id).first()
+        if resident is None:
+            raise CardRequestError(_("Penduduk tidak ditemukan di wilayah kerja Anda."))
+        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+        if contact is None:
+            raise CardRequestError(_("Kontak tidak ditemukan."))
+        others = list(Contact.objects.select_for_update().filter(resident=resident).exclude(pk=contact.pk))
+        old_number = resident.whatsapp
+        new_number = contact.phone or ""
+        number_changes = bool(new_number) and new_number != old_number
+        if contact.resident_id == resident.pk and not others and not number_changes:
+            return
+        office = _office_of(resident) or by.office.head_office
+        values = {"office": office, "office_name": office.name}
+
+        # Who stops receiving the resident's messages: the previous number (when the number changes) and the
+        # contacts linked before. One message per address.
+        told: set[str] = {new_number} if new_number else set()
+        if number_changes and old_number:
+            moved_contact = next((c for c in others if c.phone == old_number), None)
             notification_write(
-                resident=link.resident, template="number_link_refused", recipient=link.phone, reason=note.strip()
+                resident=resident, template="number_moved", recipient=old_number, contact=moved_contact, **values
             )
-    return link
+            told.add(old_number)
+        for other in others:
+            if other.phone and other.phone in told:
+                continue
+            notification_write(resident=resident, template="number_moved", contact=other, **values)
+            if other.phone:
+                told.add(other.phone)
+
+        if others:
+            Contact.objects.filter(pk__in=[c.pk for c in others]).update(resident=None)
+        if contact.resident_id != resident.pk:
+            contact.resident = resident
+            contact.save(update_fields=["resident"])
+        changes: dict[str, list] = {"contact": [[c.pk for c in others] or None, contact.pk]}
+        if number_changes:
+            resident.whatsapp = new_number
+            resident.save(update_fields=["whatsapp", "updated_at"])
+            changes["whatsapp"] = [old_number, new_number]
+        ResidentChange.objects.create(resident=resident, changes=changes)
+        AccessLog.objects.append(
+            user=by,
+            action=AccessLog.Action.LOOKUP,
+            resident=resident,
+            ip_address=client_address or None,
+            detail=_link_detail(contact=contact, number_changes=number_changes, unlinked=len(others))[:255],
+        )
+        notification_write(resident=resident, template="number_linked", contact=contact, **values)
+
+
+def _office_of(resident: Resident) -> Office | None:
+    """The resident's Disdukcapil (the office of the kabupaten their kecamatan is in)."""
+    return Office.objects.filter(kind=Office.Kind.DISDUKCAPIL, region_id=resident.kecamatan_id[:5]).first()
+
+
+def _link_detail(*, contact: Contact, number_changes: bool, unlinked: int) -> str:
+    """The access-log detail: which contact, whether the number changed, how many contacts lost the link;
+    never a number."""
+    detail = _("Kontak #%(id)d dihubungkan dengan penduduk") % {"id": contact.pk}
+    if number_changes:
+        detail += _("; nomor WhatsApp penduduk diganti")
+    if unlinked:
+        detail += _("; %(n)d kontak lain dilepas") % {"n": unlinked}
+    return detail

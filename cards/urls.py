@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards import views
+from cards import data_sync_views, views
 
 app_name = "cards"
 urlpatterns = [
@@ -38,6 +38,18 @@ urlpatterns = [
         views.dispatch_item_receive,
         name="dispatch_item_receive",
     ),
-    path("sinkronisasi/", views.numberlink_list, name="numberlink_list"),
-    path("sinkronisasi/<int:pk>/keputusan/", views.numberlink_decide, name="numberlink_decide"),
+    path("sinkronisasi/", data_sync_views.datasync_list, name="datasync_list"),
+    path("sinkronisasi/baru/", data_sync_views.datasync_create, name="datasync_create"),
+    path("sinkronisasi/<int:pk>/", data_sync_views.datasync_detail, name="datasync_detail"),
+    path(
+        "sinkronisasi/<int:pk>/minta-dokumen/",
+        data_sync_views.datasync_request_documents,
+        name="datasync_request_documents",
+    ),
+    path(
+        "sinkronisasi/<int:pk>/disinkronkan/",
+        data_sync_views.datasync_mark_synchronised,
+        name="datasync_mark_synchronised",
+    ),
+    path("sinkronisasi/<int:pk>/tolak/", data_sync_views.datasync_refuse, name="datasync_refuse"),
 ]

@@ -1,5 +1,6 @@
 """Card-request pages: the work queue with bulk actions, a new request (found by NIK), the request page with
-its timeline and actions, attachments, urgent priority, biometric recording, dispatch to UPTDs, SINKRONISASI.
+its timeline and actions, attachments, urgent priority, biometric recording, dispatch to UPTDs.
+SINKRONISASI's pages are in cards/data_sync_views.py.
 
 Every lookup goes through the user's scope (404 outside it); every change goes through registry/services.py.
 """
@@ -20,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from cards import dispatch, number_links, recording, services, workflow
+from cards import dispatch, recording, services, workflow
 from cards.forms import (
     AttachmentForm,
     BiometricForm,
@@ -30,7 +31,6 @@ from cards.forms import (
     DecisionForm,
     DispatchForm,
     NikLookupForm,
-    NumberLinkForm,
     RouteForm,
     TransitionForm,
     UrgentAskForm,
@@ -43,7 +43,6 @@ from cards.models import (
     DispatchBatch,
     DispatchItem,
     HealthChecklist,
-    NumberLinkRequest,
     Requirement,
     UrgentStatus,
 )
@@ -670,70 +669,3 @@ def dispatch_item_receive(request: HttpRequest, pk: int, item_pk: int) -> HttpRe
             request, _("%(number)s diterima; penduduk diberi tahu.") % {"number": item.card_request.number}
         )
     return redirect("cards:dispatch_detail", pk=batch.pk)
-
-
-# --- SINKRONISASI ---------------------------------------------------------------------------------------
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@permission_required("cards.view_numberlinkrequest", raise_exception=True)
-def numberlink_list(request: HttpRequest) -> HttpResponse:
-    """SINKRONISASI requests waiting for a clerk, oldest first, and the form to record one received by
-    WhatsApp or SMS."""
-    user = request.user
-    form = NumberLinkForm(request.POST or None)
-    if request.method == "POST":
-        if not user.has_perm("cards.add_numberlinkrequest"):
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    link = number_links.number_link_create(office=user.office, by=user, **form.cleaned_data)
-                    # The match names the resident and shows their number: an audited lookup, hit or miss.
-                    access_log_record(
-                        request,
-                        action=AccessLog.Action.LOOKUP,
-                        resident_id=link.resident_id,
-                        detail=number_links.number_link_lookup_detail(link),
-                    )
-            except CardRequestError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Permohonan sinkronisasi dicatat."))
-                if link.resident_id is None:
-                    messages.warning(request, _("NIK dan nomor KK tidak cocok dengan data penduduk mana pun."))
-                return redirect("cards:numberlink_list")
-    links = NumberLinkRequest.objects.visible_to(user).select_related("resident", "decided_by")
-    show = request.GET.get("tampil")
-    links = (
-        links.exclude(status=NumberLinkRequest.Status.RECEIVED)
-        if show == "selesai"
-        else links.filter(status=NumberLinkRequest.Status.RECEIVED)
-    )
-    links = links.order_by("-decided_at" if show == "selesai" else "received_at")[:200]
-    return render(
-        request,
-        "cards/numberlink_list.html",
-        {"form": form, "links": links, "show": show, "decision_form": DecisionForm()},
-    )
-
-
-@require_POST
-@permission_required("cards.decide_numberlinkrequest", raise_exception=True)
-def numberlink_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    link = get_visible_or_404(NumberLinkRequest.objects.all(), request.user, pk=pk)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            number_links.number_link_decide(
-                link_id=link.pk,
-                confirm=form.cleaned_data["decision"] == "approve",
-                by=request.user,
-                note=form.cleaned_data["note"],
-            )
-        except CardRequestError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Keputusan sinkronisasi disimpan; pengirim diberi tahu."))
-    return redirect("cards:numberlink_list")

@@ -25,12 +25,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
-from cards import dispatch, recording, services
+from cards import data_sync, dispatch, recording, services
 from cards.models import CardKind, CardRequest, CentralStatus, Requirement, Route
-from cards.number_links import number_link_create
 from cards.workflow import card_request_route_set
 from delivery import shipments
 from delivery.services import suket_issue, suket_problem
+from messaging.models import Contact
 from queueing import appointments, counter, invitations, printing
 from queueing.calendar import holidays_load, service_day_get, working_day_after
 from queueing.models import BlankMovement, Booking, OpeningHours, PrintBatch, QuotaDefault, ServiceDay, WalkInTicket
@@ -281,20 +281,44 @@ def demo_card_requests_create(*, seed: int = 2026) -> int:
         _waiting_and_pemula(day, pools)
         _rationing_and_suket(day, pools)
 
-        # Two SINKRONISASI messages waiting for a clerk.
-        for resident in [r for r in residents[-40:] if r.family_id][:2]:
-            number_link_create(
-                office=office,
-                phone=f"0813{rng.randrange(10**7, 10**8)}",
-                nik=resident.nik,
-                kk_number=resident.family.kk_number,
-                purpose="Agar kabar KTP-el dikirim ke nomor ini",
-                channel="whatsapp",
-                by=None,
-            )
+        _data_sync_requests(day, [r for r in residents[-60:] if r.family_id])
         if problems := blank_ledger_problems(office):
             raise DemoError("The demo's blank ledger does not match its printed cards: " + "; ".join(problems))
     return day.created
+
+
+def _data_sync_requests(day: _DemoDay, residents: list[Resident]) -> None:
+    """SINKRONISASI in each state, through the services: two waiting (one whose KK does not match), one
+    waiting for documents, one synchronised (brought to the counter), one refused. Five families, so that a
+    neighbour's KK does not match."""
+    office, clerk = day.office, day.clerk
+
+    def sender() -> Contact:
+        return Contact.objects.create(
+            phone=f"62813{day.rng.randrange(10**7, 10**8)}", whatsapp=Contact.WhatsApp.YES, last_whatsapp_at=clock.now()
+        )
+
+    def sent(resident: Resident, purpose: str, *, kk_number: str = "", channel: str = "whatsapp"):
+        return data_sync.data_sync_open(
+            office=office, nik=resident.nik, kk_number=kk_number or resident.family.kk_number, purpose=purpose,
+            channel=channel, contact=sender(),
+        )  # fmt: skip
+
+    one_per_family = list({r.family_id: r for r in residents}.values())
+    first, second, third, fourth, fifth = one_per_family[:5]
+    sent(first, "BPJS Kesehatan")
+    sent(second, "Bank BRI, buka rekening", kk_number=third.family.kk_number)  # someone else's KK
+    waiting = sent(third, "Kartu Prakerja")
+    data_sync.data_sync_request_documents(sync_id=waiting.pk, by=clerk, note="Foto KK terbaru dan foto KTP-el")
+    done = data_sync.data_sync_open(
+        office=office, nik=fourth.nik, kk_number=fourth.family.kk_number, purpose="Bansos PKH", channel="walk_in",
+        by=clerk,
+    )  # fmt: skip
+    data_sync.data_sync_mark_synchronised(sync_id=done.pk, by=clerk, note="Dikirim ulang lewat SIAK")
+    refused = sent(fifth, "BPJS Ketenagakerjaan", kk_number=first.family.kk_number, channel="sms")
+    data_sync.data_sync_refuse(
+        sync_id=refused.pk, by=clerk, reason="NIK dan KK tidak sesuai; datang ke kantor membawa KK asli"
+    )
 
 
 def _today_open(office: Office, today: date) -> None:

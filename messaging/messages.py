@@ -34,6 +34,7 @@ from django.utils import translation
 from messaging.models import Contact, MessageTemplate, Notification, OfficeNumber
 from messaging.reminder_texts import REMINDER_TEMPLATES
 from messaging.replies import REPLY_TEMPLATES
+from messaging.sync_texts import SYNC_TEMPLATES
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ INBOX_ANSWER = "inbox_answer"
 
 TEMPLATES.update(REPLY_TEMPLATES)
 TEMPLATES.update(REMINDER_TEMPLATES)
+TEMPLATES.update(SYNC_TEMPLATES)
 
 DELIVER_TASK = "delivery.tasks.deliver_notification"
 # A broker that refused a message is not asked again by this process for this long: a transaction that wrote

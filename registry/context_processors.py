@@ -28,8 +28,8 @@ def navigation(request: HttpRequest) -> dict:
         items.append(("shipment_list", reverse("delivery:shipment_list"), _("Kiriman Pos"), "mailbox"))
     if user.has_perm("cards.dispatch_cardrequest") or user.has_perm("cards.receive_cardrequest"):
         items.append(("dispatch_list", reverse("cards:dispatch_list"), _("Kiriman UPTD"), "truck"))
-    if user.has_perm("cards.view_numberlinkrequest"):
-        items.append(("numberlink_list", reverse("cards:numberlink_list"), _("Sinkronisasi WA"), "whatsapp"))
+    if user.has_perm("cards.view_datasyncrequest"):
+        items.append(("datasync_list", reverse("cards:datasync_list"), _("Sinkronisasi data"), "arrow-repeat"))
     if user.has_perm("registry.import_resident"):
         items.append(("import_list", reverse("registry:import_list"), _("Impor data"), "cloud-upload"))
     if user.has_perm("registry.view_accesslog"):

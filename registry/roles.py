@@ -22,9 +22,9 @@ _CLERK = [
     "registry.view_office",
     "cards.verify_cardrequest",
     "cards.dispatch_cardrequest",
-    "cards.view_numberlinkrequest",
-    "cards.add_numberlinkrequest",
-    "cards.decide_numberlinkrequest",
+    "cards.view_datasyncrequest",
+    "cards.add_datasyncrequest",
+    "cards.decide_datasyncrequest",
     # The counter: walk-in numbers, check-in, booking days.
     "queueing.view_booking",
     "queueing.add_booking",

@@ -129,8 +129,12 @@ CASES = [
         ok_status=302,
         wrong_method="get",
     ),
-    Case("cards:numberlink_list", "/sinkronisasi/", allowed=("clerk", "supervisor", "administrator")),
-    Case("cards:numberlink_decide", "/sinkronisasi/{n}/keputusan/", method="post", **POSTED_BY_CLERKS),
+    Case("cards:datasync_list", "/sinkronisasi/", allowed=("clerk", "supervisor", "administrator")),
+    Case("cards:datasync_create", "/sinkronisasi/baru/", allowed=("clerk", "supervisor", "administrator")),
+    Case("cards:datasync_detail", "/sinkronisasi/{n}/", allowed=("clerk", "supervisor", "administrator")),
+    Case("cards:datasync_request_documents", "/sinkronisasi/{n}/minta-dokumen/", method="post", **POSTED_BY_CLERKS),
+    Case("cards:datasync_mark_synchronised", "/sinkronisasi/{n}/disinkronkan/", method="post", **POSTED_BY_CLERKS),
+    Case("cards:datasync_refuse", "/sinkronisasi/{n}/tolak/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:counter", "/loket/", allowed=("clerk", "supervisor", "administrator")),
     Case("queueing:ticket_issue", "/loket/tiket/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:ticket_print", "/loket/tiket/{k}/", allowed=("clerk", "supervisor", "administrator")),
@@ -264,7 +268,7 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     office and its photo message."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from cards import dispatch, number_links, services
+    from cards import data_sync, dispatch, services
     from cards.models import CardRequest
     from tests.documents import PDF
 
@@ -276,13 +280,12 @@ def ids(resident_a, an_import, uptd_a, clerk, settings, tmp_path):
     other = services.card_request_create(resident=resident_a, kind="pemula", by=uptd_a)
     CardRequest.objects.filter(pk=other.pk).update(status="printed")
     batch, _refused = dispatch.dispatch_create(uptd=uptd_a.office, card_request_ids=[other.pk], by=clerk)
-    link = number_links.number_link_create(
+    link = data_sync.data_sync_open(
         office=clerk.office,
-        phone="081234567890",
         nik=resident_a.nik,
         kk_number=resident_a.family.kk_number,
-        purpose="kabar KTP",
-        channel="whatsapp",
+        purpose="BPJS",
+        channel="walk_in",
         by=clerk,
     )
     from django.utils import timezone

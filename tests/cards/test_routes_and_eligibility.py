@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from cards import recording, services, workflow
+from cards import data_sync, recording, services, workflow
 from cards.models import Actor, CardRequest, CardRequestEvent, CentralStatus, Route
 from cards.workflow import CardRequestError
 from messaging.models import Notification
@@ -217,13 +217,10 @@ def test_every_entry_point_checks_the_nik_against_the_region_table(clerk, ponoro
     client.force_login(clerk)
     response = client.post("/permohonan/baru/", {"nik": bogus})
     assert "provinsi" in response.content.decode().lower()
-    from cards import number_links
-
     with pytest.raises(CardRequestError, match="(?i)provinsi"):
-        number_links.number_link_create(
-            office=clerk.office, phone="081234567890", nik=bogus, kk_number="3502011503150001", purpose="BPJS",
-            channel="whatsapp", by=clerk,
-        )  # fmt: skip
+        data_sync.data_sync_open(
+            office=clerk.office, nik=bogus, kk_number="3502011503150001", purpose="BPJS", channel="whatsapp", by=clerk
+        )
 
 
 # --- the request page -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 from django.db.models import Sum
 
-from cards.models import CardRequest, CardRequestEvent, NumberLinkRequest, Route
+from cards.models import CardRequest, CardRequestEvent, DataSyncRequest, Route
 from delivery import demo as demo_module
 from delivery.demo import (
     LATE_BLANKS,
@@ -20,6 +20,7 @@ from delivery.demo import (
 )
 from delivery.models import Shipment, Suket
 from delivery.services import blanks_for
+from messaging.models import Notification
 from queueing.invitations import invitation_first_day
 from queueing.models import BlankMovement, BlankStock, Booking, CallStatus, ServiceDay, WalkInTicket
 from registry.demo import demo_accounts_create, residents_generate
@@ -63,7 +64,15 @@ def test_every_route_appears_in_several_stages(demo):
     assert uptd.values("pickup_office").distinct().count() == 2
     assert uptd.filter(status=S.SENT_TO_UPTD, dispatch_item__received_at__isnull=False).count() == 2
     assert uptd.filter(status=S.SENT_TO_UPTD, dispatch_item__received_at__isnull=True).count() == 2
-    assert NumberLinkRequest.objects.count() == 2
+    # SINKRONISASI in every state, the residents told of each step.
+    syncs = DataSyncRequest.objects.all()
+    assert sorted(syncs.values_list("status", flat=True)) == sorted(
+        ["received", "received", "documents_requested", "synchronised", "refused"]
+    )
+    assert syncs.filter(status="received", resident__isnull=True).count() == 1  # the KK does not match
+    assert {n.template for n in Notification.objects.filter(template__startswith="data_sync_")} == {
+        "data_sync_documents", "data_sync_synchronised", "data_sync_refused",
+    }  # fmt: skip
     assert demo_card_requests_create(seed=7) == 0  # does nothing once requests exist
 
 

@@ -226,22 +226,17 @@ def test_bulk_cancel_needs_a_reason(client, clerk, request_a):
     assert CardRequest.objects.get(pk=request_a.pk).status == S.RECEIVED
 
 
-def test_number_link_page_masks_nik_and_kk(client, clerk, resident_a):
+def test_data_sync_pages_mask_nik_and_kk(client, clerk, resident_a):
     client.force_login(clerk)
     response = client.post(
-        "/sinkronisasi/",
-        {
-            "phone": "081234567890",
-            "nik": resident_a.nik,
-            "kk_number": resident_a.family.kk_number,
-            "purpose": "kabar KTP",
-            "channel": "whatsapp",
-        },
+        "/sinkronisasi/baru/",
+        {"nik": resident_a.nik, "kk_number": resident_a.family.kk_number, "purpose": "BPJS", "channel": "walk_in"},
     )
     assert response.status_code == 302
-    page = client.get("/sinkronisasi/").content.decode()
-    assert resident_a.masked_nik in page and resident_a.nik not in page
-    assert resident_a.family.kk_number not in page
+    for page in (client.get("/sinkronisasi/"), client.get(response["Location"])):
+        text = page.content.decode()
+        assert resident_a.masked_nik in text and resident_a.nik not in text
+        assert resident_a.family.kk_number not in text
 
 
 def test_dispatch_page_lists_printed_uptd_cards_and_uptd_confirms(client, clerk, uptd_a, resident_a):

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
-from cards import dispatch, number_links, recording, services, workflow
+from cards import dispatch, recording, services, workflow
 from cards.models import (
     Actor,
     Attachment,
@@ -499,53 +499,3 @@ def test_bulk_actions_report_each_refused_row(clerk, resident_a, resident_b, upt
     # Out of scope rows are refused as not found, and stay as they were.
     outcome = services.card_requests_bulk_transition(ids=[first.pk], action="cancel", by=uptd_b, note="x")
     assert outcome.done == [] and CardRequest.objects.get(pk=first.pk).status == S.VERIFYING
-
-
-# --- SINKRONISASI ---------------------------------------------------------------------------------------
-
-
-def test_number_link_confirm_sets_the_number_with_history(clerk, resident_a):
-    link = number_links.number_link_create(
-        office=clerk.office,
-        phone="0812-3456-7890",
-        nik=resident_a.nik,
-        kk_number=resident_a.family.kk_number,
-        purpose="Menerima kabar KTP",
-        channel="whatsapp",
-        by=clerk,
-    )
-    assert link.resident == resident_a and link.phone == "6281234567890"
-    number_links.number_link_decide(link_id=link.pk, confirm=True, by=clerk)
-    resident_a.refresh_from_db()
-    assert resident_a.whatsapp == "6281234567890"
-    assert ResidentChange.objects.get(resident=resident_a).changes == {"whatsapp": ["", "6281234567890"]}
-    assert Notification.objects.get(template="number_link_confirmed").recipient == "6281234567890"
-    with pytest.raises(CardRequestError, match="sudah diputuskan"):
-        number_links.number_link_decide(link_id=link.pk, confirm=False, by=clerk, note="x")
-
-
-def test_number_link_with_a_wrong_kk_cannot_be_confirmed(clerk, resident_a, resident_b):
-    link = number_links.number_link_create(
-        office=clerk.office,
-        phone="081234567890",
-        nik=resident_a.nik,
-        kk_number=resident_b.nik,  # a valid number, but not resident_a's KK
-        purpose="x",
-        channel="sms",
-        by=clerk,
-    )
-    assert link.resident is None
-    with pytest.raises(CardRequestError, match="tidak cocok"):
-        number_links.number_link_decide(link_id=link.pk, confirm=True, by=clerk)
-    number_links.number_link_decide(link_id=link.pk, confirm=False, by=clerk, note="KK tidak sesuai")
-    refused = Notification.objects.get(template="number_link_refused")
-    assert refused.resident is None and refused.recipient == "6281234567890" and "KK tidak sesuai" in refused.text
-
-
-def test_number_link_refuses_bad_input(clerk):
-    with pytest.raises(CardRequestError) as error:
-        number_links.number_link_create(
-            office=clerk.office, phone="12", nik="123", kk_number="1" * 16, purpose="", channel="whatsapp", by=clerk
-        )
-    text = str(error.value)
-    assert "NIK" in text and "Keperluan" in text and "WhatsApp" in text
