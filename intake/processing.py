@@ -357,7 +357,7 @@ def _message_store(
 
 def _known(row: InboundMessage) -> InboundMessage | None:
     return (
-        InboundMessage.objects.select_for_update()
+        InboundMessage.objects.select_for_update(of=("self",))
         .select_related("thread")
         .filter(source=row.source, provider_message_id=row.provider_message_id)
         .first()
