@@ -300,6 +300,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "delivery.reminder_tasks.send_reminders", "schedule": crontab(minute=10)},
     # Webhook payloads the broker never got (or that failed), and media not downloaded yet.
     "intake-payload-sweep": {"task": "intake.tasks.payload_sweep", "schedule": 60.0},
+    # Messages to residents that are due and not in the broker (never reached it, retries, a killed worker's).
+    "outbox-sweep": {
+        "task": "delivery.tasks.outbox_sweep",
+        "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=60.0),
+    },
     "worker-heartbeat": {
         "task": "delivery.tasks.record_worker_heartbeat",
         "schedule": env.float("CELERY_HEARTBEAT_SECONDS", default=60.0),
@@ -346,6 +351,31 @@ if MESSAGE_GATEWAY_WHATSAPP == "cloud" and not WHATSAPP_ACCESS_TOKEN:
     raise ImproperlyConfigured("MESSAGE_GATEWAY_WHATSAPP=cloud needs WHATSAPP_ACCESS_TOKEN.")
 if MESSAGE_GATEWAY_SMS == "http" and not SMS_GATEWAY_URL:
     raise ImproperlyConfigured("MESSAGE_GATEWAY_SMS=http needs SMS_GATEWAY_URL.")
+
+# --- Outbox: delivering messages to residents (delivery/outbox.py) -------------------------------
+# A failed send is tried again after BASE x 2^(attempts-1) seconds (capped at MAX, with jitter; a provider's
+# retry-after is honoured) and given up (dead, for clerks to see and resend) after MESSAGE_MAX_ATTEMPTS.
+MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=8)
+MESSAGE_BACKOFF_BASE_SECONDS = env.float("MESSAGE_BACKOFF_BASE_SECONDS", default=30.0)
+MESSAGE_BACKOFF_MAX_SECONDS = env.float("MESSAGE_BACKOFF_MAX_SECONDS", default=3600.0)
+# A worker holds a row this long while it sends (longer than the deliver task's time limit); a killed worker's
+# row is handed out again after it. A row handed to the broker longer ago than MESSAGE_QUEUED_STALE_SECONDS and
+# still pending is handed out again by the sweep (lost with a broker restart).
+MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=150)
+MESSAGE_QUEUED_STALE_SECONDS = env.int("MESSAGE_QUEUED_STALE_SECONDS", default=300)
+MESSAGE_SWEEP_BATCH = env.int("MESSAGE_SWEEP_BATCH", default=500)
+MESSAGE_SWEEP_MAX_BATCHES = env.int("MESSAGE_SWEEP_MAX_BATCHES", default=40)
+# What the office starts (updates, reminders) is not sent between these times, office local time.
+QUIET_HOURS_START = env.str("QUIET_HOURS_START", default="21:00")
+QUIET_HOURS_END = env.str("QUIET_HOURS_END", default="06:00")
+# Outside WhatsApp's 24-hour window a message goes as this approved template (its one body parameter is the
+# text) unless the office named its own for the message (MessageTemplate.wa_template_name). Empty: such messages
+# go by SMS, or are given up when the contact has no number.
+WHATSAPP_UPDATE_TEMPLATE = env.str("WHATSAPP_UPDATE_TEMPLATE", default="pemberitahuan_layanan")
+WHATSAPP_UPDATE_TEMPLATE_LANGUAGE = env.str("WHATSAPP_UPDATE_TEMPLATE_LANGUAGE", default="id")
+# The Cloud API's throughput per sending number (80/s; 20/s for a number shared with the WhatsApp Business app),
+# enforced with a token bucket in Redis when the broker is Redis.
+WHATSAPP_RATE_PER_SECOND = env.float("WHATSAPP_RATE_PER_SECOND", default=80.0)
 
 # /healthz answers from the report each process made in the last N seconds (delivery/health.py).
 HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=10)

@@ -3,11 +3,14 @@ from __future__ import annotations
 import logging
 import socket
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.conf import settings
 from django.db.models import F
 
 from cards.retention import attachments_purge
+from delivery import outbox
 from delivery.models import WorkerHeartbeat
+from messaging.models import Notification
 from messaging.retention import notifications_purge
 from registry import clock
 from registry.retention import resident_changes_purge
@@ -38,3 +41,80 @@ def purge_personal_data() -> dict[str, int]:
     }
     logger.info("retention purge: %s", purged)
     return purged
+
+
+# --- the outbox (delivery/outbox.py) -------------------------------------------------------------------------
+
+# Publishing while the broker is down fails fast (one retry): the rows are in the database and the sweep hands
+# them over later; nothing waits on a dead broker.
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
+def deliver_notification(notification_id: int) -> str:
+    """Deliver one message row (delivery.outbox.deliver; the lease decides who sends). A short wait (the rate
+    limit, a quick retry, the switch to SMS) is handed back to the broker at once; longer ones to the sweep.
+    Idempotent: a row that is sent, dead, not due or held by another worker is left alone."""
+    outcome = outbox.deliver(notification_id)
+    if outcome.retry_in is not None and outcome.retry_in <= settings.MESSAGE_QUEUED_STALE_SECONDS:
+        try:
+            deliver_notification.apply_async(
+                (notification_id,), countdown=outcome.retry_in, retry=True, retry_policy=_PUBLISH_RETRY
+            )
+        except Exception as exc:  # the broker is down: the sweep hands the row out when it is due
+            Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(queued_at=None)
+            logger.warning("outbox %s not handed back to the broker (%s)", notification_id, type(exc).__name__)
+    return outcome.result
+
+
+def _publish(ids: list[int], *, queued_at) -> None:
+    """Hand rows to the broker over one connection. On a broker error the rows not handed over are unmarked
+    (the next sweep takes them) and the error is raised."""
+    done = 0
+    if current_app.conf.task_always_eager:  # tests: each runs here and now
+        for notification_id in ids:
+            deliver_notification.apply_async((notification_id,))
+        return
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for notification_id in ids:
+                deliver_notification.apply_async(
+                    (notification_id,), producer=producer, retry=True, retry_policy=_PUBLISH_RETRY
+                )
+                done += 1
+    except Exception:
+        outbox.unqueue(ids[done:], queued_at=queued_at)
+        raise
+
+
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
+def outbox_sweep() -> int:
+    """Beat runs this every minute: pending rows that are due and not in the broker (the on-commit hand-over
+    failed, a retry is due, a worker was killed holding one, the broker lost them) are handed to it, in batches,
+    under SKIP LOCKED (concurrent sweeps and workers are safe: the lease decides who sends). When the broker is
+    down the sweep fails and runs again next minute; the rows wait in the database."""
+    now = clock.now()
+    total = 0
+    for _batch in range(settings.MESSAGE_SWEEP_MAX_BATCHES):
+        ids = outbox.due_take(now=now, limit=settings.MESSAGE_SWEEP_BATCH)
+        if ids:
+            _publish(ids, queued_at=now)
+            total += len(ids)
+        if len(ids) < settings.MESSAGE_SWEEP_BATCH:
+            break
+    if total:
+        logger.info("outbox sweep handed %d messages to the broker", total)
+    return total
+
+
+def notifications_enqueue(ids: list[int]) -> bool:
+    """Hand rows a clerk sent again to the broker (call after commit). A broker that is down is logged and
+    otherwise ignored: the rows are unmarked and the sweep hands them over."""
+    now = clock.now()
+    outbox.mark_queued(ids, at=now)
+    try:
+        _publish(ids, queued_at=now)
+    except Exception as exc:
+        logger.warning("%d messages not handed to the broker (%s); the sweep will", len(ids), type(exc).__name__)
+        return False
+    return True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from delivery import pickup_views, shipment_views, views
+from delivery import outbox_views, pickup_views, shipment_views, views
 
 app_name = "delivery"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("permohonan/<int:pk>/pos/", shipment_views.shipment_create, name="shipment_create"),
     path("permohonan/<int:pk>/pos/diterima/", shipment_views.shipment_delivered, name="shipment_delivered"),
     path("permohonan/<int:pk>/pos/gagal/", shipment_views.shipment_failed, name="shipment_failed"),
+    path("pesan-keluar/gagal/", outbox_views.outbox_list, name="outbox_list"),
+    path("pesan-keluar/kirim-ulang/", outbox_views.outbox_resend, name="outbox_resend"),
 ]

@@ -26,6 +26,8 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_perm("cards.verify_cardrequest"):
         items.append(("pickup_list", reverse("delivery:pickup_list"), _("Siap diambil"), "box-seam"))
         items.append(("shipment_list", reverse("delivery:shipment_list"), _("Kiriman Pos"), "mailbox"))
+    if user.has_perm("cards.view_cardrequest"):
+        items.append(("outbox_list", reverse("delivery:outbox_list"), _("Pesan gagal"), "envelope-exclamation"))
     if user.has_perm("cards.dispatch_cardrequest") or user.has_perm("cards.receive_cardrequest"):
         items.append(("dispatch_list", reverse("cards:dispatch_list"), _("Kiriman UPTD"), "truck"))
     if user.has_perm("cards.view_datasyncrequest"):

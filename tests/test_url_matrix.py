@@ -201,6 +201,8 @@ CASES = [
     Case("delivery:shipment_create", "/permohonan/{r}/pos/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:shipment_delivered", "/permohonan/{r}/pos/diterima/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:shipment_failed", "/permohonan/{r}/pos/gagal/", method="post", **POSTED_BY_CLERKS),
+    Case("delivery:outbox_list", "/pesan-keluar/gagal/"),
+    Case("delivery:outbox_resend", "/pesan-keluar/kirim-ulang/", method="post", ok_status=302, wrong_method="get"),
     Case("intake:thread_list", "/kotak-pesan/"),
     Case("intake:thread_detail", "/kotak-pesan/{th}/", denied_status=404, **INBOX_STAFF),
     Case("intake:thread_claim", "/kotak-pesan/{th}/ambil/", **INBOX_POSTED),
