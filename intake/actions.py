@@ -245,7 +245,10 @@ def _text(message: InboundMessage) -> None:
 
 
 def _office_numbers(office: Office, flag: str) -> list[OfficeNumber]:
-    return list(OfficeNumber.objects.filter(office=office, is_active=True, **{flag: True}).order_by("channel", "pk"))
+    """The active numbers taking a format: the office's own first, then (for a UPTD) its Disdukcapil's."""
+    chain = [office.pk, office.parent_id] if office.parent_id else [office.pk]
+    numbers = OfficeNumber.objects.filter(office_id__in=chain, is_active=True, **{flag: True})
+    return sorted(numbers, key=lambda n: (chain.index(n.office_id), n.channel, n.pk))
 
 
 def _accepted_here(message: InboundMessage, intent: str) -> bool:
@@ -324,7 +327,7 @@ def _resident_by_nik(office: Office, nik: str) -> Resident | None:
 
 
 def _booking_open(office: Office) -> bool:
-    return OfficeNumber.objects.filter(office=office, is_active=True, accepts_booking=True).exists()
+    return bool(_office_numbers(office, "accepts_booking"))
 
 
 # --- booking a print day -----------------------------------------------------------------------------------------
@@ -658,6 +661,11 @@ def _sync(message: InboundMessage, parsed: Parsed) -> None:
             )
     except DataSyncDuplicate as duplicate:
         first = duplicate.existing
+        asked_by_another = first.contact_id not in (None, message.contact_id)
+        if asked_by_another and not (first.resident and _is_the_resident(message.contact, first.resident)):
+            # Someone else's request for this NIK: its number and day are theirs to know.
+            _reply(message, "reply_sync_elsewhere", outcome=Outcome.DUPLICATE)
+            return
         _reply(
             message,
             "data_sync_duplicate",

@@ -78,6 +78,10 @@ REPLY_TEMPLATES: dict[str, str] = {
     ),
     "reply_request_refused": "Permohonan belum dapat kami terima: {reason}",
     # --- SINKRONISASI (the receipt and the resend are messaging/sync_texts.py's data_sync_received/_duplicate) ---
+    "reply_sync_elsewhere": (
+        "Sudah ada permohonan SINKRONISASI yang sedang diproses untuk NIK tersebut. Kabarnya dikirim ke nomor yang "
+        "mengajukannya; tidak perlu mengirim ulang."
+    ),
     "reply_sync_refused": "Permohonan SINKRONISASI belum dapat kami terima: {reason}\n\nFormat yang benar:\n{format}",
     # --- the inbox -----------------------------------------------------------------------------------------------
     "reply_inbox_received": (

@@ -456,6 +456,17 @@ CASES = [
         says=("SNK-", "urutan Anda tetap"),
         check=lambda w, m: _one_sync(w),
     ),
+    Case(
+        "sync-resent-by-someone-else-reveals-nothing",
+        lambda w: (
+            send(w, f"#SINKRONISASI#{w.nik}#{w.kk}#BPJS", number=w.sync),
+            send(w, f"#SINKRONISASI#{w.nik}#{w.kk}#Bank", number=w.sync, sender=w.stranger),
+        )[1],
+        OUT.DUPLICATE,
+        says=("sedang diproses",),
+        never_says=("SNK-", "BPJS"),
+        check=lambda w, m: _one_sync(w),
+    ),
     # the inbox
     Case(
         "disdukcapil-question-goes-to-the-inbox",
