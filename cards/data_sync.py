@@ -134,6 +134,8 @@ def data_sync_open(
         nik=nik, kk_number=kk_number, purpose=purpose, channel=channel, phone=phone
     )
     head = office.head_office
+    if by is not None and not Office.objects.visible_to(by).filter(pk=head.pk).exists():
+        raise CardRequestError(_("Kantor ini di luar wilayah kerja Anda."))
     if contact is not None and not phone:
         phone = contact.phone or ""
     open_requests = DataSyncRequest.objects.filter(office=head, nik=nik, status__in=DataSyncRequest.OPEN_STATUSES)

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cards import data_sync
@@ -316,6 +317,15 @@ def test_a_pacitan_clerk_cannot_see_or_decide_ponorogos_requests(client, clerk, 
     assert sync.status == Status.RECEIVED and not Notification.objects.exists()
 
 
+def test_staff_record_requests_only_for_their_own_kabupaten(resident_a):
+    with pytest.raises(CardRequestError, match="wilayah"):
+        data_sync.data_sync_open(
+            office=_head(), nik=resident_a.nik, kk_number=resident_a.family.kk_number, purpose="BPJS",
+            channel="walk_in", by=pacitan_clerk(),
+        )  # fmt: skip
+    assert not DataSyncRequest.objects.exists() and not AccessLog.objects.exists()
+
+
 def test_a_uptd_operator_neither_sees_nor_decides(client, uptd_a, resident_a, sender):
     sync = _sent(resident_a, contact=sender)
     client.force_login(uptd_a)
@@ -351,6 +361,22 @@ def test_the_list_shows_open_requests_oldest_first_and_the_age_of_the_oldest(
     assert done.reference in refused and older.reference not in refused
     # An unknown filter falls back to the open ones.
     assert older.reference in client.get(LIST, {"status": "zzz"}).content.decode()
+
+
+def test_the_list_costs_the_same_queries_whatever_the_rows(client, clerk, resident_a, sender):
+    family = resident_a.family
+    client.force_login(clerk)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(LIST).status_code == 200
+        return len(captured)
+
+    _sent(resident_a, contact=sender)
+    few = queries()
+    for _ in range(4):
+        _sent(ResidentFactory(desa_id=resident_a.desa_id, family=family))
+    assert queries() == few
 
 
 def test_the_request_page_shows_the_checks_and_the_steps(client, clerk, resident_a, sender):
