@@ -646,3 +646,130 @@ def test_a_message_with_an_outcome_is_not_acted_on_again(world):
 )
 def test_names_match_up_to_case_spacing_and_a_letter(typed, registered, same):
     assert names_match(typed, registered) is same
+
+
+# --- many spellings, one office: each variant's action and reply -------------------------------------------------
+
+
+def _variants(w: World) -> list[tuple[str, str, str, str, str, str]]:
+    """(text, sender, number, intent, outcome, in the reply) in the order they are sent: SITI AMINAH's rusak
+    request is ready to print at the start; she books it half-way; "" in the reply: no reply expected."""
+    n, kk = w.nik, w.kk
+    spaced, dotted = " ".join(n[i : i + 4] for i in range(0, 16, 4)), ".".join(n[i : i + 4] for i in range(0, 16, 4))
+    other_kk = FamilyFactory(desa_id=w.resident.desa_id).kk_number
+    ready_state, elsewhere, ask = "siap dicetak", "hanya dikirim ke nomor yang terdaftar", "#STATUS#NIK"
+    window, fmt, mismatch = "pilih tanggal antara", "Kirim ulang dengan format", "NIK dan nama tidak cocok"
+    already, dup, kk_mis = "SUDAH terdaftar", "sudah kami terima sebelumnya", "NIK dan KK tidak cocok"
+    ktp = f"#{n}#{kk}#Siti Aminah#Slahung#Slahung"
+    return [
+        # status from the registered number, with and without the NIK
+        *[
+            (text, "registered", "main", "status", OUT.STATUS_ANSWERED, ready_state)
+            for text in (
+                f"#STATUS#{n}", f"STATUS {n}", f"status#{spaced}", f"CEK#{n}", f"#CEK STATUS#{n}",
+                f"cek status ktp {n}", "#STATUS", "ktp saya sudah jadi belum", "apakah e-ktp saya sudah bisa diambil?",
+                "kapan ktp saya jadi", "ktp sy udh jd blm min", "bagaimana perkembangan permohonan ktp saya",
+                f"Selamat siang, mau tanya ktp dengan nik {dotted} sudah selesai belum?",
+            )
+        ],
+        (f"#STATUS#{n}", "registered", "sms", "status", OUT.STATUS_ANSWERED, ready_state),
+        # status from a stranger: the one sentence, or the question for a NIK
+        *[
+            (text, "stranger", "main", "status", OUT.STATUS_REFUSED, elsewhere)
+            for text in (f"#STATUS#{n}", f"cek status ktp {n}", f"STATUS {n} tolong dicek min")
+        ],
+        *[
+            (text, "stranger", "main", "status", OUT.FORMAT_REPLY, ask)
+            for text in ("ktp saya sudah jadi belum", "kapan ktp saya jadi", "#STATUS")
+        ],
+        ("CEK#12345", "stranger", "main", "status", OUT.FORMAT_REPLY, fmt),
+        # bookings refused before one is made
+        (f"#Siti Aminah#{n}#hari ini", "registered", "main", "booking", OUT.REFUSED, window),
+        (f"#Siti Aminah#{n}#5/7/2018", "registered", "main", "booking", OUT.REFUSED, window),
+        (f"#Siti Aminah#{n}#kemarin", "registered", "main", "booking", OUT.REFUSED, window),
+        (f"#Siti Aminah#{n[:15]}#besok", "registered", "main", "booking", OUT.FORMAT_REPLY, fmt),
+        (f"#Siti Aminah#{n}#32 Juli", "registered", "main", "booking", OUT.FORMAT_REPLY, fmt),
+        ("#Nama Lengkap#NIK#Tanggal Kedatangan", "registered", "main", "booking", OUT.FORMAT_REPLY, fmt),
+        (f"#Siti Aminah#{n}", "registered", "main", "booking", OUT.FORMAT_REPLY, fmt),
+        (f"#Budi Santoso#{n}#besok", "stranger", "main", "booking", OUT.REFUSED, mismatch),
+        (f"#Siti Rahayu#{n}#besok", "stranger", "main", "booking", OUT.REFUSED, mismatch),
+        (f"#Siti Aminah#{n}#besok", "registered", "sms", "booking", OUT.FORMAT_REPLY, w.main.number),
+        # the booking, then every resend of it under another spelling or day
+        (f"#Siti Aminah#{spaced}#besok", "registered", "main", "booking", OUT.BOOKED, "nomor antrean 1"),
+        *[
+            (text, "registered", "main", "booking", OUT.DUPLICATE, already)
+            for text in (
+                f"#SITI AMINAH#{n}#besok", f"##Siti Aminah##{n}##lusa##", f"Siti Aminah\n{n}\n2 hari lagi",
+                f"Nama: Siti Aminah\nNIK: {n}\nTanggal: besok", f"#{n}#Siti Aminah#besok", f"Siti Aminah {n} besok",
+                f"Assalamualaikum\n#Siti Aminah#{n}#lusa", f"#DAFTAR#Siti Aminah#{n}#besok",
+                f"#siti aminah#{dotted}#Senin depan",
+            )
+        ],
+        (f"#Siti Aminah#{n}#lusa", "stranger", "main", "booking", OUT.DUPLICATE, "sudah terjadwal"),
+        # requests: the rusak one exists; a hilang and an ubah data are opened once each
+        (f"#KTP{ktp}#Rusak", "registered", "main", "request", OUT.DUPLICATE, dup),
+        (f"#E-KTP{ktp}#rusak", "registered", "main", "request", OUT.DUPLICATE, dup),
+        (f"#KTP{ktp}#Hilang", "registered", "main", "request", OUT.REQUEST_OPENED, "kepolisian"),
+        *[
+            (text, "registered", "main", "request", OUT.DUPLICATE, dup)
+            for text in (
+                f"##KTP##{n}##{kk}##Siti Aminah##Slahung##Slahung##Hilang",
+                f"KTP\n{n}\n{kk}\nSiti Aminah\nSlahung\nSlahung\nHilang",
+                f"#KTP#NIK: {n}#No. KK: {kk}#Nama: Siti Aminah#Desa Slahung#Kec. Slahung#Jenis: KTP hilang",
+                f"#KTP {n}#{kk}#siti aminah#Slahung#Slahung#HILANG",
+                f"#KTP{ktp}#Hilang karena kebanjiran",
+            )
+        ],
+        (f"#KTP{ktp}#Hilang", "stranger", "main", "request", OUT.DUPLICATE, "nomor yang terdaftar"),
+        (f"#KTP-EL{ktp}#Ubah Data", "registered", "main", "request", OUT.REQUEST_OPENED, "Dokumen pendukung"),
+        *[
+            (f"{head}{ktp}#{kind}", "registered", "main", "request", OUT.DUPLICATE, dup)
+            for head, kind in (("#KTPEL", "ubahdata"), ("#ektp", "ubah-data"), ("#KTP", "Perubahan Data"))
+        ],
+        (f"#KTP{ktp}#hilng", "registered", "main", "request", OUT.FORMAT_REPLY, fmt),
+        ("#KTP", "registered", "main", "request", OUT.FORMAT_REPLY, fmt),
+        ("ktp", "registered", "main", "request", OUT.FORMAT_REPLY, fmt),
+        (f"#KTP#{n}#{other_kk}#Siti Aminah#Slahung#Slahung#Rusak", "stranger", "main", "request", OUT.REFUSED, kk_mis),
+        (f"#KTP#{n}#{kk}#Budi Santoso#Slahung#Slahung#Pemula", "stranger", "main", "request", OUT.REFUSED, kk_mis),
+        (f"#KTP{ktp}#Rusak", "registered", "sync", "request", OUT.FORMAT_REPLY, w.main.number),
+        # SINKRONISASI: the wrong number, then its own
+        (f"#SINKRONISASI#{n}#{kk}#BPJS", "registered", "main", "sync", OUT.FORMAT_REPLY, w.sync.number),
+        (f"#SINKRON#{n}#{kk}#Bank BRI", "registered", "main", "sync", OUT.FORMAT_REPLY, w.sync.number),
+        (f"#SINKRONISASI#{n}#{kk}#BPJS", "registered", "sync", "sync", OUT.SYNC_OPENED, "SNK-"),
+        (f"#sinkronisasi#{n}#{kk}#Daftar BPJS Kesehatan", "registered", "sync", "sync", OUT.DUPLICATE, "SNK-"),
+        (f"SINKRONISASI\n{n}\n{kk}\nBPJS", "registered", "sync", "sync", OUT.DUPLICATE, "SNK-"),
+        (f"#SINKRONISASI#{n}#{kk}#", "registered", "sync", "sync", OUT.FORMAT_REPLY, fmt),
+        # questions and free text: the inbox (acknowledged once a day per thread)
+        (f"DISDUKCAPIL#Siti#{n}#Kapan KTP saya bisa diambil?", "stranger", "sms", "question", OUT.INBOX, "petugas"),
+        (f"disdukcapil#Siti#{n}#mau tanya #syarat pindah", "stranger", "sms", "question", OUT.INBOX, ""),
+        (f"DISDUKCAPIL#Siti#{n}#", "stranger", "sms", "question", OUT.FORMAT_REPLY, fmt),
+        *[
+            (text, "registered", "main", "unknown", OUT.INBOX, "petugas" if i == 0 else "")
+            for i, text in enumerate(
+                ("halo", "Assalamualaikum", "syarat bikin ktp apa saja", "ktp saya hilang, harus bagaimana?", "🙏")
+            )
+        ],
+        ("mau tanya jam buka", "stranger", "sync", "unknown", OUT.INBOX, ""),
+    ]  # fmt: skip
+
+
+def test_many_spellings_each_with_its_action_and_reply(world):
+    """At least 80 messages in all with the table above: every variant's intent, outcome and reply."""
+    ready(world)
+    senders = {"registered": world.registered, "stranger": world.stranger}
+    numbers = {"main": world.main, "sync": world.sync, "sms": world.sms}
+    variants = _variants(world)
+    wrong = []
+    for text, who, number, intent, outcome, says in variants:
+        message = send(world, text, sender=senders[who], number=numbers[number])
+        reply = message.reply.text if message.reply else ""
+        if (message.intent, message.outcome) != (intent, outcome) or (says and says not in reply):
+            wrong.append((text, who, number, message.intent, message.outcome, reply[:160]))
+        if not says and outcome == OUT.INBOX:
+            assert message.reply is None, text
+    assert wrong == []
+    assert len(variants) + len(CASES) >= 80
+    # What all of it made: one booking, three requests, one sync request.
+    assert Booking.objects.count() == 1
+    assert sorted(CardRequest.objects.values_list("kind", flat=True)) == ["hilang", "rusak", "ubah_data"]
+    assert DataSyncRequest.objects.count() == 1
