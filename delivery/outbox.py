@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
@@ -92,6 +93,13 @@ def _claim(notification_id: int, now: datetime) -> datetime | None:
         .update(locked_until=lease)
     )
     return lease if taken == 1 else None
+
+
+def _savepoint():
+    """A savepoint when called inside a transaction (a failed statement must not spoil it); nothing otherwise:
+    a worker runs in autocommit, where the recording UPDATE is one round trip (the shorter the time between the
+    gateway's answer and the recorded outcome, the smaller the at-least-once window)."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
 
 
 def _record(notification_id: int, lease: datetime, **fields: object) -> bool:
@@ -382,7 +390,7 @@ def _sent(
         "last_error": "",
     }
     try:
-        with transaction.atomic():
+        with _savepoint():
             recorded = _record(row.pk, lease, provider_message_id=result.provider_message_id or None, **fields)
     except IntegrityError:
         # Another row already holds that provider id (a provider reusing ids, a replayed fake): the row is sent
@@ -393,7 +401,7 @@ def _sent(
         return Outcome("lease_lost")
     if contact is not None and not contact.user_id and getattr(result, "user_id", ""):
         try:
-            with transaction.atomic():
+            with _savepoint():
                 Contact.objects.filter(pk=contact.pk).filter(Q(user_id__isnull=True) | Q(user_id="")).update(
                     user_id=result.user_id
                 )

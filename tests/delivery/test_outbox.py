@@ -134,6 +134,18 @@ def test_a_send_teaches_the_contact_its_whatsapp_user_id(in_window):
     assert Contact.objects.get(pk=in_window.contact_id).user_id == "ID.1502abc"
 
 
+def test_a_provider_id_already_on_another_row_still_records_the_send(in_window, ponorogo):
+    other = message_make(office=ponorogo, contact=in_window.contact, provider_message_id="wamid.SAME", status=N.SENT)
+
+    outcome = outbox.deliver(in_window.pk, gateway_for=FakeGateway(SendResult("wamid.SAME")))
+
+    row = reloaded(in_window)
+    assert outcome.result == "sent"
+    assert (row.status, row.provider_message_id, row.locked_until) == (N.SENT, None, None)
+    assert "ganda" in row.last_error
+    assert reloaded(other).provider_message_id == "wamid.SAME"
+
+
 def test_a_server_error_is_retried_with_growing_backoff_then_dead_after_the_cap(in_window, settings, time_machine):
     settings.MESSAGE_MAX_ATTEMPTS = 3
     gateway = FakeGateway(*[GatewayError("HTTP 500", "retry", code=500)] * 3)
