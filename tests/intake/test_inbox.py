@@ -6,6 +6,7 @@ resident's request in one click, and nothing of it to another kabupaten."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -168,6 +169,33 @@ def test_a_second_clerk_sees_who_holds_the_thread(client, question, clerk, secon
 
     inbox.thread_release(thread_id=question.thread_id, by=clerk)
     assert inbox.thread_claim(thread_id=question.thread_id, by=second_clerk).claimed_by == second_clerk
+
+
+@pytest.mark.postgres_only  # two clerks at the same moment: the compare-and-set decides
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_claiming_at_once_one_holds_the_thread(frozen_now, number, clerk, second_clerk):
+    message = arrive(number, sender(at=frozen_now), at=frozen_now - timedelta(minutes=5), text="halo")
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def claim(user):
+        barrier.wait()
+        try:
+            inbox.thread_claim(thread_id=message.thread_id, by=user)
+            outcomes[user.username] = "holds"
+        except ThreadTaken:
+            outcomes[user.username] = "refused"
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=claim, args=(user,)) for user in (clerk, second_clerk)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(outcomes.values()) == ["holds", "refused"]
+    (holder,) = [name for name, outcome in outcomes.items() if outcome == "holds"]
+    assert thread_of(message).claimed_by.username == holder
 
 
 def test_a_supervisor_may_release_a_clerks_thread(question, clerk, supervisor):
