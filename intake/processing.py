@@ -18,11 +18,11 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from intake.actions import message_act
@@ -51,6 +51,8 @@ ACT_FAILED = "Gagal diproses otomatis"
 ACTED_KINDS = frozenset({"text", "image", "document", "audio", "interactive", "other"})
 STATUSES = frozenset({"sent", "delivered", "read", "failed", "played"})
 MAX_ERROR = 5000
+# A pending payload a worker took (processed_at set) is its own for this long; then another may take it.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 @dataclass
@@ -74,6 +76,22 @@ class _Run:
     @property
     def final_attempt(self) -> bool:
         return self.payload.attempts + 1 >= settings.WEBHOOK_MAX_ATTEMPTS
+
+
+def payloads_claim(*, now: datetime, limit: int) -> list[int]:
+    """Take up to `limit` pending payloads, oldest first, for one worker: each gets a lease (`processed_at`
+    set to `now` while it is still pending), so workers draining at once take different payloads. A lease
+    older than CLAIM_LEASE is a dead worker's: its payloads are taken again."""
+    with transaction.atomic():
+        ids = list(
+            WebhookPayload.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookPayload.Status.PENDING)
+            .filter(Q(processed_at__isnull=True) | Q(processed_at__lt=now - CLAIM_LEASE))
+            .order_by("received_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        WebhookPayload.objects.filter(pk__in=ids).update(processed_at=now)
+    return ids
 
 
 def payload_process(payload_id: int) -> PayloadResult | None:

@@ -2,8 +2,9 @@
 
 Both are public (no login, no CSRF: the provider authenticates each POST) and fast: the body is checked
 (HMAC signature or token), stored as one row, and answered at once; a Celery task parses and acts on it after
-the commit (intake/processing.py). No parsing, no other query, and nothing of the body in a log line. With
-neither session nor language cookie, the middleware in front of them reads nothing from the database.
+the commit (intake/processing.py; the views only wake it: intake/tasks.py). No parsing, no other query, no
+broker round trip, and nothing of the body in a log line. With neither session nor language cookie, the
+middleware in front of them reads nothing from the database.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from intake.models import Source, WebhookPayload
 from intake.sms import FORM, sms_accepted, sms_body_for_storage, sms_form_fields, sms_shape, sms_token_valid
-from intake.tasks import enqueue, process_payload
+from intake.tasks import payloads_wake
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,10 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     if not whatsapp_signature_valid(body, request.headers.get(SIGNATURE_HEADER, "")):
         logger.warning("WhatsApp webhook: POST refused, signature missing or wrong (%d bytes)", len(body))
         return HttpResponseForbidden()
-    payload = WebhookPayload.objects.create(
+    WebhookPayload.objects.create(
         source=Source.WHATSAPP, body=_text(body), content_type=(request.content_type or "")[:100]
     )
-    transaction.on_commit(partial(enqueue, process_payload, payload.pk))
+    transaction.on_commit(payloads_wake)
     return HttpResponse("OK", content_type="text/plain")
 
 
@@ -89,10 +89,10 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
     if not sms_token_valid(request, form):
         logger.warning("SMS inbound: POST refused, token missing or wrong (%d bytes)", len(body))
         return HttpResponseForbidden()
-    payload = WebhookPayload.objects.create(
+    WebhookPayload.objects.create(
         source=Source.SMS, body=_text(sms_body_for_storage(body, shape)), content_type=shape
     )
-    transaction.on_commit(partial(enqueue, process_payload, payload.pk))
+    transaction.on_commit(payloads_wake)
     return sms_accepted(shape)
 
 

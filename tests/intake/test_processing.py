@@ -481,6 +481,34 @@ def test_a_message_that_cannot_be_stored_is_recorded_and_the_others_are_stored(w
     }
 
 
+# --- draining: each pending payload taken by one worker ----------------------------------------------------------
+
+
+def _pending(document: dict, *, received_at) -> int:
+    return WebhookPayload.objects.create(source="whatsapp", body=json.dumps(document), received_at=received_at).pk
+
+
+def test_a_drain_processes_every_pending_payload_oldest_first(whatsapp_number, acted, frozen_now):
+    for minutes, message_id in ((1, "wamid.SECOND"), (2, "wamid.FIRST"), (0, "wamid.THIRD")):
+        _pending(
+            with_message_id(payload("text_bsuid_phone"), message_id),
+            received_at=frozen_now - timedelta(minutes=minutes),
+        )
+    assert tasks.process_pending() == 3
+    assert acted == ["wamid.FIRST", "wamid.SECOND", "wamid.THIRD"]
+    assert set(WebhookPayload.objects.values_list("status", flat=True)) == {WebhookPayload.Status.PROCESSED}
+    assert tasks.process_pending() == 0
+
+
+def test_a_claimed_payload_is_no_other_workers_until_its_lease_ends(db, frozen_now):
+    ids = [_pending({}, received_at=frozen_now - timedelta(seconds=3 - i)) for i in range(3)]
+    assert processing.payloads_claim(now=frozen_now, limit=2) == ids[:2]
+    assert processing.payloads_claim(now=frozen_now, limit=2) == ids[2:]
+    assert processing.payloads_claim(now=frozen_now + timedelta(minutes=1), limit=5) == []
+    later = frozen_now + processing.CLAIM_LEASE + timedelta(seconds=1)
+    assert processing.payloads_claim(now=later, limit=5) == ids  # their worker died: taken again
+
+
 # --- the sweep -------------------------------------------------------------------------------------------------
 
 
@@ -506,12 +534,14 @@ def test_the_sweep_sends_what_the_broker_never_got_and_failures_after_their_wait
     P, F = WebhookPayload.Status.PENDING, WebhookPayload.Status.FAILED
     lost = payload_row(P, age=timedelta(minutes=5))
     fresh = payload_row(P, age=timedelta(seconds=5))
+    payload_row(P, age=timedelta(minutes=5), last=timedelta(minutes=1))  # a drain is on it
+    abandoned = payload_row(P, age=timedelta(minutes=9), last=timedelta(minutes=8))  # its drain died
     failed_waited = payload_row(F, age=timedelta(hours=1), attempts=2, last=timedelta(minutes=5))
     payload_row(F, age=timedelta(hours=1), attempts=2, last=timedelta(minutes=3))  # waits 4 minutes
     payload_row(F, age=timedelta(hours=1), attempts=settings.WEBHOOK_MAX_ATTEMPTS, last=timedelta(hours=1))
     payload_row(WebhookPayload.Status.PROCESSED, age=timedelta(hours=1), attempts=1, last=timedelta(hours=1))
-    assert tasks.payload_sweep() == {"payloads": 2, "media": 0}
-    assert sorted(swept["payloads"]) == sorted([lost, failed_waited])
+    assert tasks.payload_sweep() == {"payloads": 3, "media": 0}
+    assert sorted(swept["payloads"]) == sorted([lost, abandoned, failed_waited])
     assert fresh not in swept["payloads"]
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from cards.models import CardRequest
-from intake import processing, tasks
+from intake import processing, tasks, webhooks
 from intake.models import InboundMessage, WebhookPayload
 from messaging.contacts import contact_for_whatsapp
 from messaging.models import Contact, Notification
@@ -35,8 +35,8 @@ pytestmark = pytest.mark.usefixtures("webhook_settings", "frozen_now", "whatsapp
 
 @pytest.fixture
 def inline_tasks(monkeypatch):
-    """The broker replaced by running the task at once (what a worker does right after the commit)."""
-    monkeypatch.setattr(tasks.process_payload, "apply_async", lambda args, **kw: tasks.process_payload(*args))
+    """The broker replaced by running the drain at once (what a worker does right after the wake)."""
+    monkeypatch.setattr(webhooks, "payloads_wake", lambda: tasks.process_pending())
 
 
 @pytest.fixture
@@ -134,3 +134,19 @@ def test_two_workers_creating_one_sender_make_one_contact():
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len(set(results)) == 1
     assert Contact.objects.count() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_drains_at_once_share_the_pending_payloads(monkeypatch):
+    acted: list[str] = []
+    monkeypatch.setattr(processing, "message_act", lambda message: acted.append(message.provider_message_id))
+    document = payload("text_bsuid_phone")
+    for serial in range(12):
+        value_of(document)["messages"][0]["id"] = f"wamid.DRAIN{serial:02d}"
+        WebhookPayload.objects.create(source="whatsapp", body=json.dumps(document))
+    results = _together(3, tasks.process_pending)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(results) == 12  # each payload processed by one drain
+    assert sorted(acted) == [f"wamid.DRAIN{serial:02d}" for serial in range(12)]
+    assert set(WebhookPayload.objects.values_list("status", flat=True)) == {WebhookPayload.Status.PROCESSED}

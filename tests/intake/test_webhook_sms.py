@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from intake import processing, tasks
+from intake import processing
 from intake.models import InboundMessage, WebhookPayload
 from tests.intake.webhook_kit import (
     SMS_CENTRE,
@@ -19,6 +19,7 @@ from tests.intake.webhook_kit import (
     sms_centre_fixture,  # noqa: F401
     stored,
     webhook_settings_fixture,  # noqa: F401
+    woken_fixture,  # noqa: F401
 )
 
 pytestmark = pytest.mark.usefixtures("webhook_settings", "frozen_now")
@@ -26,10 +27,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
-def sent(monkeypatch) -> list[int]:
-    ids: list[int] = []
-    monkeypatch.setattr(tasks.process_payload, "apply_async", lambda args, **kw: ids.append(args[0]))
-    return ids
+def sent(woken) -> list[int]:
+    return woken
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from intake import webhooks
 from intake.models import WebhookPayload
 from messaging.models import OfficeNumber
 
@@ -106,6 +107,14 @@ def webhook_settings_fixture(settings, tmp_path):
     settings.WHATSAPP_GRAPH_VERSION = "v24.0"
     settings.MEDIA_ROOT = tmp_path
     return settings
+
+
+@pytest.fixture(name="woken")
+def woken_fixture(monkeypatch) -> list[int]:
+    """The views' wake-ups of the processing, recorded instead of made (one entry per committed POST)."""
+    calls: list[int] = []
+    monkeypatch.setattr(webhooks, "payloads_wake", lambda: calls.append(len(calls) + 1))
+    return calls
 
 
 @pytest.fixture(name="whatsapp_number")
