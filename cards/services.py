@@ -65,9 +65,13 @@ def card_request_create(
     note: str = "",
     urgent_reason: str = "",
     urgent_note: str = "",
+    tell_resident: bool = True,
 ) -> CardRequest:
     """Open a request for a resident. Invariant: at most one open request per resident and kind (also a
-    database constraint, which is what decides when two are submitted at the same moment)."""
+    database constraint, which is what decides when two are submitted at the same moment).
+
+    `tell_resident=False` when the caller answers the resident itself in the same transaction (a request sent
+    by message from the resident's own address gets one reply, not a receipt and a reply)."""
     kind = CardKind(kind)
     if by is None:
         submitter, office = Submitter.RESIDENT, _head_office_of(resident)
@@ -127,13 +131,14 @@ def card_request_create(
                     action=CardRequestEvent.Action.URGENT_REQUESTED,
                     note=f"{UrgentReason(urgent_reason).label}. {urgent_note}".strip(". "),
                 )
-            notification_write(
-                resident=resident,
-                card_request=card_request,
-                template="request_received",
-                kind=kind.label.lower(),
-                number=card_request.number,
-            )
+            if tell_resident:
+                notification_write(
+                    resident=resident,
+                    card_request=card_request,
+                    template="request_received",
+                    kind=kind.label.lower(),
+                    number=card_request.number,
+                )
     except IntegrityError as exc:
         raise CardRequestError(
             _("Permohonan %(kind)s untuk penduduk ini baru saja dibuat oleh petugas lain.") % {"kind": kind.label}

@@ -562,7 +562,14 @@ def _request(message: InboundMessage, parsed: Parsed, today: date) -> None:
         return
     try:
         with transaction.atomic():
-            card_request = card_request_create(resident=resident, kind=kind, by=None, channel=message.source)
+            card_request = card_request_create(
+                resident=resident,
+                kind=kind,
+                by=None,
+                channel=message.source,
+                # The resident's own address gets one message: the reply below, which says all a receipt would.
+                tell_resident=not _is_the_resident(message.contact, resident),
+            )
     except CardRequestError as refused:
         existing = CardRequest.objects.open().filter(resident=resident, kind=kind).first()
         if existing is not None:  # opened a moment ago by another message
@@ -570,7 +577,6 @@ def _request(message: InboundMessage, parsed: Parsed, today: date) -> None:
             return
         _reply(message, "reply_request_refused", outcome=Outcome.REFUSED, reason=str(refused))
         return
-    _drop_receipt_to_sender(card_request, message.contact)
     message.card_request = card_request
     _reply(
         message,
@@ -583,19 +589,6 @@ def _request(message: InboundMessage, parsed: Parsed, today: date) -> None:
         number=card_request.number,
         next_steps=_next_steps(card_request, office),
     )
-
-
-def _drop_receipt_to_sender(card_request: CardRequest, contact: Contact) -> None:
-    """`card_request_create` wrote "request received" to the resident's address. When that address is the
-    sender, the reply says all of it and what to send next: the row (pending, in this transaction, so never
-    handed to the worker) is dropped and the sender gets one message. To anyone else (the resident's own
-    number, when a relative sent the request) it stays: they learn a request was opened in their name."""
-    phone = phone_international(contact.phone)
-    for row in Notification.objects.filter(
-        card_request=card_request, template="request_received", status=Notification.Status.PENDING, is_reply=False
-    ):
-        if row.contact_id == contact.pk or (phone and phone_international(row.recipient) == phone):
-            row.delete()
 
 
 def _next_steps(card_request: CardRequest, office: Office) -> str:

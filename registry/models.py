@@ -409,6 +409,8 @@ class Resident(models.Model):
             models.Index(fields=["full_name", "id"], name="resident_name_id"),
             models.Index(fields=["kecamatan", "full_name", "id"], name="resident_kec_name_id"),
             models.Index(fields=["desa", "full_name", "id"], name="resident_desa_name_id"),
+            # A message from a number finds the resident it is registered to (status questions, photos).
+            models.Index(fields=["whatsapp"], name="resident_whatsapp", condition=~Q(whatsapp="")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(nik__regex=r"^[0-9]{16}$"), name="resident_nik_16_digits"),
