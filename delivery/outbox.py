@@ -114,7 +114,8 @@ def _record(notification_id: int, lease: datetime, **fields: object) -> bool:
 def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float:
     """Exponential backoff with jitter after the `attempts`-th failed attempt: base × 2^(attempts-1), capped,
     then a random point in its upper half; never sooner than the provider's retry-after."""
-    ceiling = min(settings.MESSAGE_BACKOFF_MAX_SECONDS, settings.MESSAGE_BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+    doublings = min(max(attempts - 1, 0), 40)  # past the cap long before; keeps the float finite
+    ceiling = min(settings.MESSAGE_BACKOFF_MAX_SECONDS, settings.MESSAGE_BACKOFF_BASE_SECONDS * 2**doublings)
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
     return max(delay, retry_after or 0.0)
 
