@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from delivery.demo import demo_card_requests_create, demo_seed, demo_service_calendar_create
+from intake.demo import demo_inbox_messages_create
 from registry.demo import demo_accounts_create
 from registry.models import Resident
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
                     self.stdout.flush()
 
             logins, created = demo_seed(residents=residents, seed=seed, progress=progress)
+        # The office's WhatsApp number and SMS centre, and residents' messages through the real webhook
+        # processing (idempotent: a second run adds nothing).
+        demo_inbox_messages_create()
         total = Resident.objects.count()
         self.stdout.write(
             self.style.SUCCESS(
