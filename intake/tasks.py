@@ -4,10 +4,10 @@ outage delays work and the minute sweep sends it again.
 
 The webhook views do not publish a task per POST: publishing costs a web process about a millisecond of CPU
 and a round trip to the broker, more than storing the payload. After each commit they `payloads_wake()`: one
-thread per web process publishes `process_pending`, once for however many payloads arrived while it was
-publishing, and no request waits for the broker. `process_pending` drains the pending payloads (each taken by
-one worker: `processing.payloads_claim`). Every payload committed before a wake is seen by a drain that
-starts after it, so none waits for the sweep unless the broker was down.
+thread per web process publishes `process_pending`, at most ten times a second however many payloads arrive
+(processing starts at most 0.1 s later), and no request waits for the broker. `process_pending` drains the
+pending payloads (each taken by one worker: `processing.payloads_claim`). Every payload committed before a
+wake is seen by a drain that starts after it, so none waits for the sweep unless the broker was down.
 """
 
 from __future__ import annotations
@@ -54,11 +54,14 @@ def enqueue(task: Task, *args: int) -> bool:
 
 
 class Waker:
-    """A thread that calls `publish` after `wake()`, once for any number of wakes that came while it was
-    busy. Started in the process that first wakes it (a gunicorn worker, never the master before a fork)."""
+    """A thread that calls `publish` after `wake()`: once for any number of wakes that came while it was
+    publishing or in the `interval` after a publish (so at most 1/interval publishes a second, whatever the
+    number of POSTs). Every wake is followed by a publish that starts after it. Started in the process that
+    first wakes it (a gunicorn worker, never the master before a fork)."""
 
-    def __init__(self, publish: Callable[[], object]) -> None:
+    def __init__(self, publish: Callable[[], object], *, interval: float = 0.1) -> None:
         self.publish = publish
+        self.interval = interval
         self._event = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -86,6 +89,7 @@ class Waker:
                 self.publish()
             except Exception as exc:  # never let the thread die: the sweep covers what was not published
                 logger.warning("Waker: publish failed (%s)", exc.__class__.__name__)
+            time.sleep(self.interval)  # wakes meanwhile are answered by one publish after it
 
 
 @shared_task(acks_late=True)

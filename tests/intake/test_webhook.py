@@ -222,7 +222,7 @@ def test_a_burst_of_wakes_while_publishing_makes_one_more_publish():
         started.set()
         release.wait(5)
 
-    waker = tasks.Waker(publish)
+    waker = tasks.Waker(publish, interval=0.01)
     waker.wake()
     assert started.wait(5)  # the first publish is under way (and held)
     for _ in range(50):
@@ -242,7 +242,7 @@ def test_a_failing_publish_does_not_stop_the_waker(caplog):
         if len(calls) == 1:
             raise ConnectionRefusedError(111, "Connection refused")
 
-    waker = tasks.Waker(publish)
+    waker = tasks.Waker(publish, interval=0.01)
     with caplog.at_level(logging.WARNING):
         waker.wake()
         _until(lambda: len(calls) == 1)
