@@ -40,14 +40,13 @@ class ContactError(ValueError):
 
 
 def phone_normalized(raw: str | None) -> str:
-    """A phone number as contacts keep it: digits only, Indonesian numbers as 62…; '' when there are none.
-    "+62 812-3456-7890", "0812 3456 7890" and "6281234567890" are the same number. Short codes (an SMS
-    centre's 5-digit number) stay as they are."""
+    """A phone number as contacts keep it: digits only, with the country code; '' when there are none.
+    "+62 812-3456-7890", "0812 3456 7890" and "6281234567890" are the same number (a national number, with
+    its leading 0, is Indonesian). Short codes (an SMS centre's 5-digit number) stay as they are. A number
+    without 0 or country code is left alone: "81…" is also Japan's country code."""
     digits = _NOT_DIGIT.sub("", raw or "")
     if digits.startswith("0"):
         digits = "62" + digits.lstrip("0")
-    elif digits.startswith("8") and 9 <= len(digits) <= 13:
-        digits = "62" + digits  # a mobile number typed without its 0
     return digits[:20]
 
 

@@ -34,7 +34,8 @@ pytestmark = pytest.mark.django_db
         ("+62 812-3456-7890", PHONE),
         ("0812 3456 7890", PHONE),
         ("6281234567890", PHONE),
-        ("81234567890", PHONE),
+        ("819012345678", "819012345678"),  # a Japanese number, not an Indonesian one without its 0
+        ("+972 98-765-4321", "972987654321"),
         ("93456", "93456"),  # an SMS centre's short code
         ("", ""),
         (None, ""),
