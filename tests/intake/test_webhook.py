@@ -9,9 +9,10 @@ import time
 
 import pytest
 from django.db import connection
+from django.db.models.fields import NOT_PROVIDED
 from django.test.utils import CaptureQueriesContext
 
-from intake import tasks
+from intake import tasks, webhooks
 from intake.models import WebhookPayload
 from tests.intake.webhook_kit import (
     APP_SECRET,
@@ -165,6 +166,28 @@ def test_a_post_costs_one_insert_and_no_other_query(client, db, sent):
     statements = [q["sql"] for q in queries.captured_queries]
     assert len(statements) == 1, statements
     assert statements[0].startswith('INSERT INTO "intake_webhookpayload"')
+
+
+def test_the_stored_row_is_what_the_model_would_store(client, db, sent, frozen_now):
+    post_signed(client, payload("text_bsuid_phone"))
+    [row] = stored()
+    expected = WebhookPayload(source="whatsapp", body=row.body, content_type="application/json")
+    for field in WebhookPayload._meta.concrete_fields:
+        if field.name not in ("id", "received_at"):
+            assert getattr(row, field.attname) == getattr(expected, field.attname), field.name
+    assert row.received_at == frozen_now
+
+
+def test_the_insert_names_every_column_the_database_requires():
+    """The hot path's plain INSERT leaves out only columns that may be NULL: a new required column fails
+    here, not in production."""
+    required = {
+        field.name
+        for field in WebhookPayload._meta.concrete_fields
+        if not field.null and not field.primary_key and field.db_default is NOT_PROVIDED
+    }
+    assert "body" in required and "processed_at" not in required
+    assert required <= set(webhooks._STORED)
 
 
 def test_no_session_is_written_for_the_provider(client, db, sent):
