@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import filetype
 import httpx
@@ -41,6 +42,9 @@ FETCHED_KINDS = ("image", "document", "audio")
 MEDIA_ID_VALIDITY = timedelta(days=7)
 RETRYING = "Dicoba lagi: "
 CHUNK = 64 * 1024
+# Where a media download URL may point: the Bearer token goes with the request, so only to Meta's own hosts
+# (the Graph API's, and the media CDN: lookaside.fbsbx.com), over HTTPS. A URL elsewhere is never fetched.
+MEDIA_HOST_SUFFIXES = (".fbsbx.com", ".facebook.com", ".whatsapp.net", ".fbcdn.net")
 
 _client: httpx.Client | None = None
 _client_lock = threading.Lock()
@@ -151,11 +155,24 @@ def _raise_for(response: httpx.Response) -> None:
     raise MediaGone(_("Berkas tidak ada lagi di WhatsApp (HTTP %(status)d).") % {"status": status})
 
 
+def media_url_trusted(url: str) -> bool:
+    """Whether the token may be sent to `url`: HTTPS, on the Graph API's host or one of Meta's media hosts."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        graph_host = (urlsplit(settings.WHATSAPP_GRAPH_URL).hostname or "").lower()
+    except ValueError:
+        return False
+    if parts.scheme != "https" or not host or parts.username or parts.password:
+        return False
+    return host == graph_host or host.endswith(MEDIA_HOST_SUFFIXES)
+
+
 def _download(message: InboundMessage) -> bytes:
     headers = _headers()
     limit = _limit(message)
     ready = media_url(message.payload.body, message.provider_message_id) if message.payload_id else ""
-    if ready:
+    if ready and media_url_trusted(ready):
         try:
             return _bytes(ready, headers=headers, limit=limit)
         except (MediaGone, MediaTemporaryError):
@@ -173,6 +190,8 @@ def _download(message: InboundMessage) -> bytes:
     download = described.get("url") if isinstance(described, dict) else None
     if not isinstance(download, str) or not download.startswith("https://"):
         raise MediaTemporaryError(_("Jawaban Graph API tanpa alamat unduhan."))
+    if not media_url_trusted(download):
+        raise MediaTemporaryError(_("Alamat unduhan dari Graph API bukan milik WhatsApp; tidak diunduh."))
     size = described.get("file_size")
     if isinstance(size, int) and size > limit:
         raise _too_large(limit)

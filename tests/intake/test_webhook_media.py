@@ -96,6 +96,40 @@ def test_an_expired_webhook_url_falls_back_to_the_graph_api():
 
 
 @respx.mock
+def test_the_token_never_goes_to_a_host_that_is_not_meta_s():
+    """A signed payload's url (or a Graph answer) pointing elsewhere is not fetched: the Bearer token would go
+    with it. The webhook's url is skipped for the Graph API's; a Graph url elsewhere is not downloaded."""
+    document = payload("image_with_url")
+    document["entry"][0]["changes"][0]["value"]["messages"][0]["image"]["url"] = "https://evil.invalid/x.jpg"
+    row = WebhookPayload.objects.create(source="whatsapp", body=json.dumps(document))
+    processing.payload_process(row.pk)
+    message = InboundMessage.objects.get()
+    evil = respx.get(url__startswith="https://evil.invalid/").mock(return_value=httpx.Response(200, content=JPEG))
+    meta, download = graph_routes("1240091186543202", JPEG)
+    message = fetched(message)
+    assert evil.call_count == 0
+    assert (meta.call_count, download.call_count) == (1, 1)
+    assert message.media_file
+    assert not media.media_url_trusted("http://lookaside.fbsbx.com/x")
+    assert not media.media_url_trusted("https://lookaside.fbsbx.com.evil.invalid/x")
+    assert not media.media_url_trusted("https://user@evil.invalid/x")
+
+
+@respx.mock
+def test_a_graph_answer_pointing_elsewhere_is_not_downloaded():
+    message = arrived("image")
+    described = {"url": "https://evil.invalid/media?mid=1", "mime_type": "image/jpeg", "id": "1240091186543201"}
+    respx.get(f"{GRAPH}/1240091186543201").mock(return_value=httpx.Response(200, json=described))
+    evil = respx.get(url__startswith="https://evil.invalid/").mock(return_value=httpx.Response(200, content=JPEG))
+    with pytest.raises(media.MediaTemporaryError):
+        media.inbound_media_fetch(message.pk)
+    message.refresh_from_db()
+    assert evil.call_count == 0
+    assert not message.media_file
+    assert message.media_error.startswith(media.RETRYING)
+
+
+@respx.mock
 def test_a_pdf_document_is_stored_as_pypdf_writes_it():
     message = arrived("document")
     graph_routes("1240091186543203", PDF, content_type="application/pdf")
