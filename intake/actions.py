@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import formats, translation
 
 from cards.data_sync import DataSyncDuplicate, data_sync_open
-from cards.models import CardKind, CardRequest, Requirement, Route
+from cards.models import CardKind, CardRequest, DataSyncRequest, Requirement, Route
 from cards.services import card_request_create
 from cards.workflow import CardRequestError, missing_documents
 from intake import status_text
@@ -654,9 +654,9 @@ def _sync(message: InboundMessage, parsed: Parsed) -> None:
             )
     except DataSyncDuplicate as duplicate:
         first = duplicate.existing
-        asked_by_another = first.contact_id not in (None, message.contact_id)
-        if asked_by_another and not (first.resident and _is_the_resident(message.contact, first.resident)):
-            # Someone else's request for this NIK: its number and day are theirs to know.
+        if not _sync_asked_by(first, message.contact):
+            # Someone else's request for this NIK (by message, or recorded at the counter): its number and day
+            # are theirs to know.
             _reply(message, "reply_sync_elsewhere", outcome=Outcome.DUPLICATE)
             return
         _reply(
@@ -686,6 +686,17 @@ def _sync(message: InboundMessage, parsed: Parsed) -> None:
         nik=sync.masked_nik,
         purpose=sync.purpose,
     )
+
+
+def _sync_asked_by(sync: DataSyncRequest, contact: Contact) -> bool:
+    """The contact may hear a sync request's reference and day: its own message opened it, it writes from the
+    number noted at the counter, or it is the matched resident's registered identity."""
+    if sync.contact_id is not None and sync.contact_id == contact.pk:
+        return True
+    noted = phone_international(sync.phone) if sync.contact_id is None and sync.phone else ""
+    if noted and noted == phone_international(contact.phone):
+        return True
+    return sync.resident is not None and _is_the_resident(contact, sync.resident)
 
 
 # --- status ------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import pytest
 from django.db.models import F
 
+from cards.data_sync import data_sync_open
 from cards.models import CardRequest, DataSyncRequest, Route
 from intake.actions import message_act, names_match
 from intake.models import InboundMessage, Thread
@@ -467,6 +468,25 @@ CASES = [
         never_says=("SNK-", "BPJS"),
         check=lambda w, m: _one_sync(w),
     ),
+    Case(
+        "sync-recorded-at-the-counter-reveals-nothing-to-a-stranger",
+        lambda w: (
+            _counter_sync(w),
+            send(w, f"#SINKRONISASI#{w.nik}#{w.kk}#Bank", number=w.sync, sender=w.stranger),
+        )[1],
+        OUT.DUPLICATE,
+        says=("sedang diproses",),
+        never_says=("SNK-", "BPJS"),
+    ),
+    Case(
+        "sync-recorded-at-the-counter-is-told-to-the-resident-s-own-number",
+        lambda w: (
+            _counter_sync(w),
+            send(w, f"#SINKRONISASI#{w.nik}#{w.kk}#Bank", number=w.sync),
+        )[1],
+        OUT.DUPLICATE,
+        says=("SNK-", "urutan Anda tetap"),
+    ),
     # the inbox
     Case(
         "disdukcapil-question-goes-to-the-inbox",
@@ -568,6 +588,11 @@ def _route(m: InboundMessage, route: str) -> None:
 def _receipt_to_registered(w: World, m: InboundMessage) -> None:
     assert m.reply.recipient == STRANGER
     assert to_registered(w) == ["request_received"]
+
+
+def _counter_sync(w: World) -> DataSyncRequest:
+    """A SINKRONISASI request recorded without a sender contact (at the counter, no number noted)."""
+    return data_sync_open(office=w.office, nik=w.nik, kk_number=w.kk, purpose="BPJS Kesehatan", channel="walk_in")
 
 
 def _one_sync(w: World) -> None:
