@@ -69,6 +69,22 @@ def main() -> None:
         page.get_by_test_id("timeline").wait_for()
         page.screenshot(path=OUT / "request-detail.png")
 
+        # The WhatsApp/SMS inbox: the thread waiting longest first, then the thread whose photo is the police
+        # report of a hilang request (one click attaches it).
+        page.goto(f"{BASE}/kotak-pesan/")
+        page.get_by_test_id("oldest-waiting").wait_for()
+        page.screenshot(path=OUT / "inbox.png")
+        page.goto(f"{BASE}/kotak-pesan/?tampil=semua")
+        page.locator("[data-testid=thread-row]", has=page.get_by_text("Gambar")).first.get_by_test_id(
+            "open-thread"
+        ).click()
+        page.get_by_test_id("conversation").wait_for()
+        page.screenshot(path=OUT / "inbox-thread.png", full_page=True)
+
+        # Data-synchronisation requests (#SINKRONISASI): oldest first, with the age of the oldest.
+        page.goto(f"{BASE}/sinkronisasi/")
+        page.screenshot(path=OUT / "data-sync.png")
+
         # The counter: one walk-in number printed, then back to the counter.
         page.goto(f"{BASE}/loket/")
         page.get_by_test_id("issue-ticket").click()
