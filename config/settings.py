@@ -363,6 +363,8 @@ MESSAGE_BACKOFF_MAX_SECONDS = env.float("MESSAGE_BACKOFF_MAX_SECONDS", default=3
 # still pending is handed out again by the sweep (lost with a broker restart).
 MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=150)
 MESSAGE_QUEUED_STALE_SECONDS = env.int("MESSAGE_QUEUED_STALE_SECONDS", default=300)
+# ... when the broker's queue is empty; while it still holds a backlog, only after this long (delivery/tasks.py).
+MESSAGE_QUEUED_LOST_SECONDS = env.int("MESSAGE_QUEUED_LOST_SECONDS", default=3600)
 MESSAGE_SWEEP_BATCH = env.int("MESSAGE_SWEEP_BATCH", default=500)
 MESSAGE_SWEEP_MAX_BATCHES = env.int("MESSAGE_SWEEP_MAX_BATCHES", default=40)
 # What the office starts (updates, reminders) is not sent between these times, office local time.

@@ -462,20 +462,19 @@ def _failed(
 # --- the sweep ----------------------------------------------------------------------------------------------
 
 
-def due_take(*, now: datetime, limit: int) -> list[int]:
+def due_take(*, now: datetime, limit: int, queued_before: datetime) -> list[int]:
     """Pending rows that are due, not leased, and not in the broker: never handed to it (`queued_at` NULL: the
-    on-commit enqueue failed, or a retry left to the sweep), handed to it longer ago than
-    MESSAGE_QUEUED_STALE_SECONDS (lost with a broker's restart), or whose lease expired (a killed worker's).
+    on-commit hand-over failed, or a retry or a quiet-hours wait left to the sweep), handed to it before
+    `queued_before` (presumed lost: see delivery.tasks.outbox_sweep), or whose lease expired (a killed worker's).
     They are marked queued now under SKIP LOCKED, so concurrent sweeps take different rows; the caller hands them
     to the broker. Served by the notification_due index (status, next_attempt_at)."""
-    stale = now - timedelta(seconds=settings.MESSAGE_QUEUED_STALE_SECONDS)
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(status=N.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale) | Q(locked_until__isnull=False))
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=queued_before) | Q(locked_until__isnull=False))
             .order_by()
             .values_list("pk", flat=True)[:limit]
         )
@@ -483,6 +482,17 @@ def due_take(*, now: datetime, limit: int) -> list[int]:
             # An expired lease is cleared: its holder (a killed or stalled worker) can no longer record anything.
             Notification.objects.filter(pk__in=ids).update(queued_at=now, locked_until=None)
     return ids
+
+
+def broker_queue_length(queue: str) -> int | None:
+    """How many messages wait in the broker's queue `queue`, when the broker is Redis and answers; else None."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    try:
+        return int(_redis(url).llen(queue))
+    except redis.RedisError:
+        return None
 
 
 def unqueue(ids: list[int], *, queued_at: datetime) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from datetime import datetime, timedelta
 
 from celery import current_app, shared_task
 from django.conf import settings
@@ -87,6 +88,19 @@ def _publish(ids: list[int], *, queued_at) -> None:
         raise
 
 
+def _lost_before(now: datetime) -> datetime:
+    """Before when a row handed to the broker and still not taken is presumed lost (a broker restart without
+    persistence, a worker killed with messages reserved). While the broker's queue still holds messages, a row
+    waiting longer than MESSAGE_QUEUED_STALE_SECONDS is most likely still in it, behind a backlog: it is handed out
+    again only after MESSAGE_QUEUED_LOST_SECONDS (Redis gives unacknowledged messages back after its visibility
+    timeout anyway). Handing out a backlog again every few minutes would only fill the queue with duplicates
+    (harmless, the lease decides, but each costs a worker a claim). An empty queue (or a broker whose queue cannot
+    be read) means MESSAGE_QUEUED_STALE_SECONDS is enough."""
+    waiting = outbox.broker_queue_length(current_app.conf.task_default_queue)
+    seconds = settings.MESSAGE_QUEUED_LOST_SECONDS if waiting else settings.MESSAGE_QUEUED_STALE_SECONDS
+    return now - timedelta(seconds=seconds)
+
+
 @shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
 def outbox_sweep() -> int:
     """Beat runs this every minute: pending rows that are due and not in the broker (the on-commit hand-over
@@ -94,9 +108,10 @@ def outbox_sweep() -> int:
     under SKIP LOCKED (concurrent sweeps and workers are safe: the lease decides who sends). When the broker is
     down the sweep fails and runs again next minute; the rows wait in the database."""
     now = clock.now()
+    queued_before = _lost_before(now)
     total = 0
     for _batch in range(settings.MESSAGE_SWEEP_MAX_BATCHES):
-        ids = outbox.due_take(now=now, limit=settings.MESSAGE_SWEEP_BATCH)
+        ids = outbox.due_take(now=now, limit=settings.MESSAGE_SWEEP_BATCH, queued_before=queued_before)
         if ids:
             _publish(ids, queued_at=now)
             total += len(ids)

@@ -10,7 +10,9 @@ What runs (all real processes on loopback):
 - a redis-server of the bench's own (a free port; stopped and started again mid-run);
 - the fake WhatsApp Cloud API (bench/outbox/fake_gateway.py), reached through the real "cloud" gateway
   (messaging/gateways.py: one shared httpx client, the Cloud API's error classes);
-- 2 Celery workers (`celery -A config worker --pool=threads`), each its own process group;
+- 2 Celery workers (`celery -A config worker --pool=threads`), each its own process group; a worker that exits
+  by itself (kombu's Redis transport can crash a worker when the broker goes away) is started again, as systemd's
+  Restart=always does in production, and the report says so;
 - the outbox sweep, run by this process every second (what beat does every minute in production).
 
 Two phases in one run, each on 10,000 fresh rows (half the contacts inside WhatsApp's 24-hour window, half
@@ -291,16 +293,24 @@ def phase(name: str, *, rows: int, fail: float, chaos: bool, gateway, redis, wor
             time.sleep(5)
             redis.start()
             events.append(f"{time.monotonic() - started:6.1f} s  Redis started again (empty)")
+        for worker in workers:  # what systemd's Restart=always does in production
+            if worker.process.poll() is not None:
+                events.append(
+                    f"{elapsed:6.1f} s  worker {worker.name} exited by itself (code {worker.process.returncode}), "
+                    "started again by the bench (as its supervisor would)"
+                )
+                worker.start()
         if chaos and not killed and done >= rows * 0.55:
             killed = True
+            victim = workers[0]
             in_flight = leased_numbers()  # rows held by a worker at this instant (either worker)
-            workers[0].kill()
+            victim.kill()
             events.append(
-                f"{elapsed:6.1f} s  worker {workers[0].name} killed with SIGKILL ({done} done, "
+                f"{elapsed:6.1f} s  worker {victim.name} killed with SIGKILL ({done} done, "
                 f"{len(in_flight)} rows held by the workers at that instant)"
             )
-            workers[0].start()
-            events.append(f"{time.monotonic() - started:6.1f} s  worker {workers[0].name} started again")
+            victim.start()
+            events.append(f"{time.monotonic() - started:6.1f} s  worker {victim.name} started again")
         time.sleep(0.25)
     duration = time.monotonic() - started
     sweeper.running = False

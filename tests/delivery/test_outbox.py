@@ -316,9 +316,9 @@ def test_a_reminder_written_at_22_waits_until_06_office_time(ponorogo, numbers, 
 
     # At 05:59 the sweep leaves it; at 06:00 it hands it out and it goes.
     time_machine.move_to(morning - timedelta(minutes=1), tick=False)
-    assert reminder.pk not in outbox.due_take(now=clock.now(), limit=100)
+    assert reminder.pk not in outbox.due_take(now=clock.now(), limit=100, queued_before=clock.now())
     time_machine.move_to(morning, tick=False)
-    assert reminder.pk in outbox.due_take(now=clock.now(), limit=100)
+    assert reminder.pk in outbox.due_take(now=clock.now(), limit=100, queued_before=clock.now())
     assert outbox.deliver(reminder.pk, gateway_for=gateway).result == "sent"
 
 
@@ -491,13 +491,24 @@ def test_the_sweep_takes_what_is_due_and_not_in_the_broker(ponorogo, numbers, fr
     sent = message_make(office=ponorogo, contact=contact, status=N.SENT)
     dead = message_make(office=ponorogo, contact=contact, status=N.DEAD)
 
-    taken = outbox.due_take(now=frozen_now, limit=100)
+    taken = outbox.due_take(now=frozen_now, limit=100, queued_before=frozen_now - 5 * minute)
 
     assert sorted(taken) == sorted([never_queued.pk, queued_long_ago.pk, killed_workers.pk, due_retry.pk])
     assert {r.pk for r in (just_queued, leased, later, sent, dead)}.isdisjoint(taken)
     assert Notification.objects.get(pk=never_queued.pk).queued_at == frozen_now
     # Taken rows are marked queued: a second sweep (or one running beside it) does not take them again.
-    assert outbox.due_take(now=frozen_now, limit=100) == []
+    assert outbox.due_take(now=frozen_now, limit=100, queued_before=frozen_now - 5 * minute) == []
+
+
+@pytest.mark.parametrize(("waiting", "seconds"), [(0, 300), (None, 300), (12, 3600)])
+def test_a_queued_row_is_presumed_lost_sooner_when_the_brokers_queue_is_empty(
+    waiting, seconds, monkeypatch, frozen_now
+):
+    """Behind a backlog a row waits longer than a few minutes without being lost: handing it out again every few
+    minutes would only fill the queue with duplicates."""
+    monkeypatch.setattr(outbox, "broker_queue_length", lambda queue: waiting)
+
+    assert tasks._lost_before(frozen_now) == frozen_now - timedelta(seconds=seconds)
 
 
 def test_the_sweep_task_delivers_in_batches(ponorogo, numbers, frozen_now, settings, monkeypatch):

@@ -120,6 +120,7 @@ def test_messages_written_while_redis_is_stopped_are_all_delivered_once_after_it
     gateway = FakeGateway()
     monkeypatch.setattr(outbox.gateways, "gateway_for", gateway)
     server = RedisServer(_free_port(), tmp_path)
+    settings.CELERY_BROKER_URL = server.url  # what the outbox reads the queue's length from
     server.start()
     try:
         with celery_broker(server.url, monkeypatch) as app:
@@ -140,7 +141,9 @@ def test_messages_written_while_redis_is_stopped_are_all_delivered_once_after_it
             assert not Notification.objects.filter(queued_at__isnull=False).exists()
 
             server.start()
+            assert outbox.broker_queue_length("celery") == 0
             assert tasks.outbox_sweep() == 12
+            assert outbox.broker_queue_length("celery") == 12
             assert tasks.outbox_sweep() == 0  # handed over: not again
             handed = _broker_ids(app)
             assert sorted(handed) == sorted(pk for pk, _status, _queued in written)
