@@ -243,7 +243,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument(
+        "--conn-health-checks",
+        choices=("on", "off"),
+        default="on",
+        help="Django's per-request connection check (production: on)",
+    )
     args = parser.parse_args()
+    os.environ["BENCH_CONN_HEALTH_CHECKS"] = args.conn_health_checks
 
     import django
 
@@ -264,7 +271,8 @@ def main() -> None:
     port = _free_port()
     print(
         f"gunicorn: {args.workers} gthread workers x {args.threads} threads; client: {args.processes} processes, "
-        f"{args.concurrency} connections; {args.requests} requests per view and round; broker: {broker}"
+        f"{args.concurrency} connections; {args.requests} requests per view and round; broker: {broker}; "
+        f"connection health checks: {args.conn_health_checks}"
     )
     server = _gunicorn(port, args.workers, args.threads)
     results: dict[str, list[dict]] = {"bare": [], "webhook": []}
