@@ -296,7 +296,8 @@ def phase(name: str, *, rows: int, fail: float, chaos: bool, gateway, redis, wor
         for worker in workers:  # what systemd's Restart=always does in production
             if worker.process.poll() is not None:
                 events.append(
-                    f"{elapsed:6.1f} s  worker {worker.name} exited by itself (code {worker.process.returncode}), "
+                    f"{time.monotonic() - started:6.1f} s  worker {worker.name} exited by itself "
+                    f"(code {worker.process.returncode}), "
                     "started again by the bench (as its supervisor would)"
                 )
                 worker.start()

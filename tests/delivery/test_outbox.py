@@ -234,6 +234,53 @@ def test_the_task_sends_the_sms_at_once_after_the_switch(in_window, monkeypatch,
     assert reloaded(in_window).status == N.SENT
 
 
+CLOUD_ANSWERS = {
+    "ok": httpx.Response(200, json={"messages": [{"id": "wamid.OK"}], "contacts": [{"user_id": "ID.9"}]}),
+    "500": httpx.Response(500, json={"error": {"message": "Internal", "code": 1}}),
+    "429": httpx.Response(
+        429, json={"error": {"message": "Throughput", "code": 130429}}, headers={"Retry-After": "90"}
+    ),
+    "131047": httpx.Response(400, json={"error": {"message": "Re-engagement message", "code": 131047}}),
+    "131026": httpx.Response(400, json={"error": {"message": "Message undeliverable", "code": 131026}}),
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "result", "status"),
+    [
+        ("ok", "sent", N.SENT),
+        ("500", "retry", N.PENDING),
+        ("429", "retry", N.PENDING),
+        ("timeout", "retry", N.PENDING),
+        ("131047", "dead", N.DEAD),
+        ("131026", "switched", N.PENDING),
+    ],
+)
+def test_the_cloud_api_gateways_answers_lead_to_the_outcomes(in_window, settings, respx_mock, answer, result, status):
+    """Through the real Cloud API gateway (messaging/gateways.py), its HTTP answers mocked."""
+    settings.MESSAGE_GATEWAY_WHATSAPP = "cloud"
+    settings.WHATSAPP_ACCESS_TOKEN = "token"
+    settings.WHATSAPP_GRAPH_URL = "https://graph.example"
+    settings.WHATSAPP_GRAPH_VERSION = "v24.0"
+    route = respx_mock.post("https://graph.example/v24.0/10001/messages")
+    if answer == "timeout":
+        route.side_effect = httpx.ConnectTimeout("timed out")
+    else:
+        route.return_value = CLOUD_ANSWERS[answer]
+
+    outcome = outbox.deliver(in_window.pk)
+
+    row = reloaded(in_window)
+    assert (outcome.result, row.status) == (result, status)
+    if answer == "429":
+        assert outcome.retry_in >= 90
+    if answer == "ok":
+        assert row.provider_message_id == "wamid.OK"
+        assert Contact.objects.get(pk=row.contact_id).user_id == "ID.9"
+    if answer == "131026":
+        assert row.channel == "sms"
+
+
 def test_a_worker_that_lost_its_lease_does_not_overwrite(in_window, frozen_now):
     other_lease = frozen_now + timedelta(minutes=7)
 
