@@ -478,7 +478,15 @@ def _already_booked(message: InboundMessage, resident: Resident, booking: Bookin
 
 
 def _not_bookable(message: InboundMessage, resident: Resident, open_requests: list[CardRequest], today: date) -> None:
-    """No route-1 request ready to print: say what happens next (to whom may know), or how to ask for a card."""
+    """No route-1 request ready to print: say what happens next (to whom may know), or how to ask for a card.
+    Anyone else gets the one sentence they also get when the request is not ready or already booked, so a
+    name and a NIK do not tell a stranger whether a request exists."""
+    if not may_know_status(message.contact, resident):
+        if open_requests:
+            message.card_request = open_requests[0]
+        _status_forward(message, resident, today)
+        _reply(message, "reply_booking_refer", outcome=Outcome.REFUSED)
+        return
     if not open_requests:
         numbers = _office_numbers(message.office, "accepts_request")
         if numbers:
@@ -490,10 +498,6 @@ def _not_bookable(message: InboundMessage, resident: Resident, open_requests: li
         return
     card_request = open_requests[0]
     message.card_request = card_request
-    if not may_know_status(message.contact, resident):
-        _status_forward(message, resident, today)
-        _reply(message, "reply_booking_refer", outcome=Outcome.REFUSED)
-        return
     _reply(
         message,
         "reply_booking_not_ready",

@@ -15,6 +15,7 @@ class AnswerForm(forms.Form):
         max_length=ANSWER_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    seen_up_to = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class AttachForm(forms.Form):

@@ -21,7 +21,7 @@ from cards.models import Attachment, CardRequest, Requirement
 from cards.services import attachment_add
 from cards.workflow import card_request_locked
 from intake.models import InboundMessage, Thread
-from intake.threads import thread_answered
+from intake.threads import thread_answered, thread_wait
 from messaging import messages
 from messaging.models import Contact, Notification, OfficeNumber
 from registry import clock
@@ -219,12 +219,13 @@ def thread_release(*, thread_id: int, by: User) -> Thread:
 # --- answering ----------------------------------------------------------------------------------------------
 
 
-def thread_answer(*, thread_id: int, by: User, text: str) -> Notification:
+def thread_answer(*, thread_id: int, by: User, text: str, seen_up_to: int | None = None) -> Notification:
     """Answer a thread with a clerk's own words. Invariants: the answer is a reply row (is_reply) written in
     the transaction that marks the thread answered, so the thread stops waiting exactly when an answer exists;
     it goes from the number the resident last wrote to, on its channel (the outbox sends it as the approved
     template outside WhatsApp's 24-hour window); a thread held by another clerk is not answered behind their
-    back. An unclaimed thread becomes the answerer's."""
+    back. An unclaimed thread becomes the answerer's. `seen_up_to` (the newest message id the clerk had on
+    screen): a message that arrived after it is not marked answered, and the thread keeps waiting for it."""
     text = (text or "").strip()
     if not text:
         raise InboxError(_("Tulis jawabannya dulu."))
@@ -253,9 +254,14 @@ def thread_answer(*, thread_id: int, by: User, text: str) -> Notification:
             resident=thread_resident(thread),
         )
         unanswered = thread.messages.filter(answered_at__isnull=True)
+        if seen_up_to is not None:
+            unanswered = unanswered.filter(pk__lte=seen_up_to)
         unanswered.filter(reply__isnull=True).update(reply=reply)
         unanswered.update(answered_at=now)
         thread_answered(thread)
+        unseen = thread.messages.filter(answered_at__isnull=True, outcome=InboundMessage.Outcome.INBOX)
+        if (first_unseen := unseen.order_by("sent_at", "pk").first()) is not None:
+            thread_wait(thread, since=min(first_unseen.sent_at, first_unseen.received_at))
         if thread.claimed_by_id is None:
             Thread.objects.filter(pk=thread.pk, claimed_by__isnull=True).update(claimed_by=by, claimed_at=now)
     return reply

@@ -172,6 +172,9 @@ def _thread_context(request: HttpRequest, thread: Thread) -> dict:
         "mode": inbox.answer_mode(thread, number, now=now),
         "waiting": inbox.age_text(now - thread.waiting_since) if thread.waiting_since else "",
         "answer_form": AnswerForm(),
+        # The newest message the clerk has on screen: the answer covers it and those before, not one that
+        # arrives while they type.
+        "seen_up_to": max((m.pk for m in inbound), default=0),
         "link_form": LinkResidentForm() if user.has_perm("cards.verify_cardrequest") else None,
         "mine": thread.claimed_by_id == user.pk,
     }
@@ -226,7 +229,12 @@ def thread_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, error)
         return _back(thread)
     try:
-        inbox.thread_answer(thread_id=thread.pk, by=request.user, text=form.cleaned_data["text"])
+        inbox.thread_answer(
+            thread_id=thread.pk,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            seen_up_to=form.cleaned_data.get("seen_up_to"),
+        )
     except InboxError as exc:
         messages.error(request, str(exc))
     else:

@@ -31,9 +31,10 @@ REPLY_TEMPLATES: dict[str, str] = {
         "KTP-el {number} atas nama {name} SUDAH terdaftar pada {day} di {place}, nomor antrean {queue}. "
         "Tidak perlu mendaftar lagi."
     ),
+    # The same sentence as reply_booking_refer: a stranger does not learn that a request is already booked.
     "reply_booking_elsewhere": (
-        "Permohonan KTP-el atas NIK tersebut sudah terjadwal. Jadwalnya hanya diberitahukan ke nomor yang "
-        "terdaftar untuk penduduk itu atau yang mendaftarkannya."
+        "Pendaftaran jadwal KTP-el atas NIK tersebut tidak dapat diproses dari nomor ini. Kabar tentang "
+        "permohonan penduduk itu hanya dikirim ke nomor yang terdaftar untuk penduduk itu."
     ),
     "reply_booking_full": (
         "Tanggal {day} {reason}. Hari terdekat yang masih ada tempat: {next_day}. Untuk datang pada hari itu kirim "
@@ -55,8 +56,8 @@ REPLY_TEMPLATES: dict[str, str] = {
     "reply_booking_not_ready": "KTP-el {number} atas nama {name} belum dapat dijadwalkan: permohonan {state}",
     "reply_booking_refused": "Pendaftaran jadwal KTP-el {number} belum dapat diproses: {reason}",
     "reply_booking_refer": (
-        "Permohonan KTP-el atas NIK tersebut belum dapat dijadwalkan lewat pesan. Keterangannya kami kirim ke "
-        "nomor yang terdaftar untuk penduduk itu."
+        "Pendaftaran jadwal KTP-el atas NIK tersebut tidak dapat diproses dari nomor ini. Kabar tentang "
+        "permohonan penduduk itu hanya dikirim ke nomor yang terdaftar untuk penduduk itu."
     ),
     # --- a card request (#KTP#…) ---------------------------------------------------------------------------------
     "reply_numbers_invalid": "Nomor yang Anda kirim belum benar:\n{problems}\n\nKirim ulang dengan format:\n{format}",

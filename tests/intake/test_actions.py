@@ -730,7 +730,7 @@ def _variants(w: World) -> list[tuple[str, str, str, str, str, str]]:
                 f"#siti aminah#{dotted}#Senin depan",
             )
         ],
-        (f"#Siti Aminah#{n}#lusa", "stranger", "main", "booking", OUT.DUPLICATE, "sudah terjadwal"),
+        (f"#Siti Aminah#{n}#lusa", "stranger", "main", "booking", OUT.DUPLICATE, "nomor yang terdaftar"),
         # requests: the rusak one exists; a hilang and an ubah data are opened once each
         (f"#KTP{ktp}#Rusak", "registered", "main", "request", OUT.DUPLICATE, dup),
         (f"#E-KTP{ktp}#rusak", "registered", "main", "request", OUT.DUPLICATE, dup),
@@ -798,3 +798,17 @@ def test_many_spellings_each_with_its_action_and_reply(world):
     assert Booking.objects.count() == 1
     assert sorted(CardRequest.objects.values_list("kind", flat=True)) == ["hilang", "rusak", "ubah_data"]
     assert DataSyncRequest.objects.count() == 1
+
+
+def test_a_stranger_with_a_name_and_nik_learns_nothing_of_the_request(world):
+    """No request, a request not ready yet, a request already booked: a stranger who typed the right name and
+    NIK gets the same sentence each time, and never the request's number or day."""
+    text = booking_text(world, world.today + timedelta(days=2))
+    replies = [send(world, text, sender=world.stranger).reply.text]
+    CardRequestFactory(resident=world.resident, verifying=True, kind="rusak")
+    replies.append(send(world, text, sender=world.stranger).reply.text)
+    ready(world, kind="hilang")
+    assert send(world, text).outcome == "booked"  # the resident books from their own number
+    replies.append(send(world, text, sender=world.stranger).reply.text)
+    assert len(set(replies)) == 1, replies
+    assert "PKTP" not in replies[0] and "nomor yang terdaftar" in replies[0]

@@ -229,6 +229,22 @@ def test_an_answer_inside_the_window_is_a_free_text_reply_from_the_number_writte
     assert "Sudah jadi, Bu. Ambil besok." in page and "Sudah dijawab" in page
 
 
+def test_an_answer_leaves_a_message_that_came_while_the_clerk_typed_waiting(
+    client, frozen_now, question, number, clerk
+):
+    client.force_login(clerk)
+    page = client.get(reverse("intake:thread_detail", args=[question.thread_id])).content.decode()
+    seen = re.search(r'name="seen_up_to" value="(\d+)"', page).group(1)
+    later = arrive(number, question.contact, at=frozen_now - timedelta(minutes=1), text="Halo? Masih ada orang?")
+
+    client.post(reverse("intake:thread_answer", args=[question.thread_id]), {"text": "Sudah jadi.", "seen_up_to": seen})
+
+    question.refresh_from_db()
+    later.refresh_from_db()
+    assert question.answered_at == frozen_now and later.answered_at is None
+    assert thread_of(question).waiting_since == later.sent_at
+
+
 def test_outside_the_window_the_page_says_the_template_carries_the_answer(client, frozen_now, number, clerk):
     stale = sender(at=frozen_now - timedelta(hours=30))
     message = arrive(number, stale, at=frozen_now - timedelta(hours=30), text="halo?")
