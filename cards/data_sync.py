@@ -139,8 +139,14 @@ def data_sync_open(
     if contact is not None and not phone:
         phone = contact.phone or ""
     open_requests = DataSyncRequest.objects.filter(office=head, nik=nik, status__in=DataSyncRequest.OPEN_STATUSES)
+    matched = _matched_resident(head, nik, kk_number)
     with transaction.atomic():
-        first = open_requests.first()
+        first = open_requests.select_for_update().first()
+        if first is not None and first.resident_id is None and matched is not None:
+            # Whoever opened the first knew the NIK but not the KK: it does not hold the NIK's place against
+            # the resident's own request. It is closed (its sender is told) and the matched one opens.
+            _superseded(first)
+            first = None
         if first is None:
             try:
                 with transaction.atomic():
@@ -152,7 +158,7 @@ def data_sync_open(
                         channel=channel,
                         contact=contact,
                         phone=phone,
-                        resident=_matched_resident(head, nik, kk_number),
+                        resident=matched,
                         recorded_by=by,
                         received_at=clock.now(),
                     )
@@ -182,6 +188,17 @@ def data_sync_open(
             detail=_("SINKRONISASI: NIK sudah punya permohonan terbuka #%(id)d") % {"id": first.pk},
         )
     raise DataSyncDuplicate(first)
+
+
+def _superseded(sync: DataSyncRequest) -> None:
+    """Close an open request whose NIK and KK matched no resident, because a request whose pair matches came
+    in for the same NIK (the sender of the first is told, with the reason)."""
+    reason = _("NIK dan nomor KK tidak cocok dengan data penduduk; permohonan dengan data yang cocok sudah diterima.")
+    sync.status = Status.REFUSED
+    sync.decided_at = clock.now()
+    sync.note = reason
+    sync.save(update_fields=["status", "decided_at", "note"])
+    _tell(sync, "data_sync_refused", reason=reason)
 
 
 # --- a clerk's steps ------------------------------------------------------------------------------------------

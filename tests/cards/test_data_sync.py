@@ -119,6 +119,23 @@ def test_a_resend_points_to_the_first_which_keeps_its_place(resident_a, resident
     assert _sent(resident_a, contact=sender).pk != first.pk
 
 
+def test_a_request_whose_kk_matches_nobody_does_not_hold_the_niks_place_against_the_resident(
+    resident_a, resident_b, sender
+):
+    stranger = Contact.objects.create(phone="6281299990000", whatsapp="yes")
+    blocking = _sent(resident_a, contact=stranger, kk_number=resident_b.nik)
+    assert blocking.resident_id is None
+    own = _sent(resident_a, contact=sender)
+    assert own.resident == resident_a and own.pk != blocking.pk
+    blocking.refresh_from_db()
+    assert blocking.status == DataSyncRequest.Status.REFUSED
+    told = Notification.objects.get(template="data_sync_refused")
+    assert told.contact == stranger and "tidak cocok" in told.text
+    # A matched request does hold the place: an unmatched one after it is the duplicate.
+    with pytest.raises(DataSyncDuplicate):
+        _sent(resident_a, contact=stranger, kk_number=resident_b.nik)
+
+
 def test_the_database_holds_one_open_request_per_nik_and_its_statuses_match_the_model():
     (constraint,) = [c for c in DataSyncRequest._meta.constraints if c.name == "datasync_one_open_per_nik"]
     assert set(dict(constraint.condition.children)["status__in"]) == set(DataSyncRequest.OPEN_STATUSES)
