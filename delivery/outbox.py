@@ -370,13 +370,16 @@ def deliver(notification_id: int, *, gateway_for: GatewayFor | None = None) -> O
     try:
         result = gateway_for(row.channel).send(outgoing)
     except gateways.GatewayError as exc:
-        return _failed(row, lease, exc, contact=contact, phone=phone, now=now)
+        error = exc
     except (httpx.TimeoutException, httpx.TransportError) as exc:
-        return _failed(row, lease, gateways.GatewayError(type(exc).__name__, "retry"), contact=contact, now=now)
+        error = gateways.GatewayError(type(exc).__name__, "retry")
     except Exception as exc:  # a gateway bug must not lose the row: it is retried, then dead
         logger.exception("outbox gateway raised %s", type(exc).__name__)
-        return _failed(row, lease, gateways.GatewayError(type(exc).__name__, "retry"), contact=contact, now=now)
-    return _sent(row, lease, result, contact=contact, now=now)
+        error = gateways.GatewayError(type(exc).__name__, "retry")
+    else:
+        return _sent(row, lease, result, contact=contact, now=clock.now())
+    # Waits count from the answer (a timeout may have taken seconds).
+    return _failed(row, lease, error, contact=contact, phone=phone, now=clock.now())
 
 
 def _sent(
