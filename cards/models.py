@@ -318,6 +318,7 @@ class CardRequestEvent(models.Model):
         RESUMED = "resumed", _("Penduduk meminta jadwal lagi")
         SHIPMENT = "shipment", _("Pengiriman Pos")
         RESIDENT_MOVED = "resident_moved", _("Penduduk pindah kecamatan")
+        MESSAGE_RESENT = "message_resent", _("Pesan dikirim ulang")
 
     # cardrequestevent_request_at (card_request, at) serves the foreign key too.
     card_request = models.ForeignKey(CardRequest, on_delete=models.CASCADE, related_name="events", db_index=False)

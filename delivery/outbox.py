@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 N = Notification.Status
 WINDOW = timedelta(hours=24)
 # The timeline action of a clerk's resend (see notifications_resend).
-MESSAGE_RESENT = "message_resent"
+MESSAGE_RESENT = CardRequestEvent.Action.MESSAGE_RESENT
 # A WhatsApp template parameter may hold no newline or tab and at most 4 spaces in a row (error 132018), and a
 # template body is at most 1,024 characters.
 TEMPLATE_PARAM_MAX = 900

@@ -180,6 +180,9 @@ def cloud_message_body(outgoing: Outgoing) -> dict:
     else:
         body["type"] = "text"
         body["text"] = {"preview_url": False, "body": outgoing.text}
+    if outgoing.reference:
+        # Echoed in the status callbacks: a send whose recording a crashed worker never wrote can be traced.
+        body["biz_opaque_callback_data"] = str(outgoing.reference)
     return body
 
 
