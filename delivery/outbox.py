@@ -571,7 +571,7 @@ def notifications_resend(*, ids: list[int], by: User) -> list[int]:
                 by=by,
                 at=now,
                 action=MESSAGE_RESENT,
-                note=_("Pesan \u201c%(template)s\u201d dikirim ulang.") % {"template": template},
+                note=_("Pesan “%(template)s” dikirim ulang.") % {"template": template},
             )
             for _pk, card_request_id, template in rows
             if card_request_id
