@@ -330,11 +330,8 @@ def _booking_open(office: Office) -> bool:
     return bool(_office_numbers(office, "accepts_booking"))
 
 
-# --- booking a print day -----------------------------------------------------------------------------------------
-
-
-def _booking(message: InboundMessage, parsed: Parsed, today: date) -> None:
-    office = message.office
+def _nik_or_format_reply(message: InboundMessage, parsed: Parsed, today: date, intent: str) -> str | None:
+    """The NIK the message names, checked; or None, having answered with what is wrong and the format."""
     checked = nik_check(parsed.nik, today=today)
     if checked.errors:
         _reply(
@@ -342,10 +339,21 @@ def _booking(message: InboundMessage, parsed: Parsed, today: date) -> None:
             "reply_numbers_invalid",
             outcome=Outcome.FORMAT_REPLY,
             problems=_problems(f"NIK: {e}" for e in checked.errors),
-            format=_format(Intent.BOOKING),
+            format=_format(intent),
         )
+        return None
+    return checked.number
+
+
+# --- booking a print day -----------------------------------------------------------------------------------------
+
+
+def _booking(message: InboundMessage, parsed: Parsed, today: date) -> None:
+    office = message.office
+    nik = _nik_or_format_reply(message, parsed, today, Intent.BOOKING)
+    if nik is None:
         return
-    resident = _resident_by_nik(office, checked.number)
+    resident = _resident_by_nik(office, nik)
     if resident is None or not names_match(parsed.name, resident.full_name):
         _reply(message, "reply_booking_mismatch", outcome=Outcome.REFUSED, format=_format(Intent.BOOKING))
         return
@@ -716,17 +724,10 @@ def _status(message: InboundMessage, parsed: Parsed, today: date) -> None:
             return
         _status_answer(message, requests, today)
         return
-    checked = nik_check(parsed.nik, today=today)
-    if checked.errors:
-        _reply(
-            message,
-            "reply_numbers_invalid",
-            outcome=Outcome.FORMAT_REPLY,
-            problems=_problems(f"NIK: {e}" for e in checked.errors),
-            format=_format(Intent.STATUS),
-        )
+    nik = _nik_or_format_reply(message, parsed, today, Intent.STATUS)
+    if nik is None:
         return
-    resident = _resident_by_nik(office, checked.number)
+    resident = _resident_by_nik(office, nik)
     if resident is not None and may_know_status(message.contact, resident):
         requests = status_text.requests_to_describe([resident.pk])
         if requests:
