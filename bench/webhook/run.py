@@ -274,6 +274,7 @@ def main() -> None:
         f"{args.concurrency} connections; {args.requests} requests per view and round; broker: {broker}; "
         f"connection health checks: {args.conn_health_checks}"
     )
+    load_before = os.getloadavg()[0]
     server = _gunicorn(port, args.workers, args.threads)
     results: dict[str, list[dict]] = {"bare": [], "webhook": []}
     try:
@@ -314,6 +315,8 @@ def main() -> None:
         f"payloads stored: {stored} of {posted} posted (each one INSERT); failures: "
         f"{sum(r['failures'] for r in results['webhook'] + results['bare'])}"
     )
+    load_after = os.getloadavg()[0]
+    print(f"machine load average (1 min): {load_before:.1f} before, {load_after:.1f} after ({os.cpu_count()} CPUs)")
     p95 = median("webhook", "p95")
     ratio = statistics.median(ratios)
     print(
