@@ -235,6 +235,16 @@ def _gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     sys.exit(f"gunicorn did not answer 200 within 120 s (last status: {status})")
 
 
+def _commits(connection) -> int:
+    """Transactions committed in the bench's database so far (the connection is closed again: the load
+    generator's processes are forked from this one)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        count = cursor.fetchone()[0]
+    connection.close()
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000, help="timed requests per view and round")
@@ -275,6 +285,7 @@ def main() -> None:
         f"connection health checks: {args.conn_health_checks}"
     )
     load_before = os.getloadavg()[0]
+    commits_before = _commits(connection)
     server = _gunicorn(port, args.workers, args.threads)
     results: dict[str, list[dict]] = {"bare": [], "webhook": []}
     try:
@@ -295,6 +306,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
+    time.sleep(1.5)  # PostgreSQL's statistics are flushed about once a second
+    transactions = _commits(connection) - commits_before - 1  # less this bench's own read
     stored = WebhookPayload.objects.filter(body__contains='"wamid.BENCH.').count()
     posted = sum(r["count"] for r in results["webhook"]) + 400
     WebhookPayload.objects.filter(body__contains='"wamid.BENCH.').delete()
@@ -311,6 +324,7 @@ def main() -> None:
     print()
     per_round = ", ".join(f"{r:.2f}" for r in ratios)
     print(f"ratio webhook / bare, per round: {per_round}; median {statistics.median(ratios):.2f}")
+    print(f"PostgreSQL transactions per webhook POST: {transactions / posted:.2f}")
     print(
         f"payloads stored: {stored} of {posted} posted (each one INSERT); failures: "
         f"{sum(r['failures'] for r in results['webhook'] + results['bare'])}"
