@@ -11,6 +11,7 @@ from django.db.models import F
 from cards.retention import attachments_purge
 from delivery import outbox
 from delivery.models import WorkerHeartbeat
+from intake.retention import inbound_purge
 from messaging.models import Notification
 from messaging.retention import notifications_purge
 from registry import clock
@@ -39,6 +40,7 @@ def purge_personal_data() -> dict[str, int]:
         "attachments": attachments_purge(now=now),
         "messages": notifications_purge(now=now),
         "resident_changes": resident_changes_purge(now=now),
+        "inbound": inbound_purge(now=now),
     }
     logger.info("retention purge: %s", purged)
     return purged

@@ -3,6 +3,7 @@ inside it; an open request's attachments, the request timeline and the access lo
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -13,13 +14,15 @@ from cards import services
 from cards.models import Attachment, CardRequest, CardRequestEvent
 from config.celery import app as celery_app
 from delivery.tasks import purge_personal_data
+from intake.models import WebhookPayload
 from messaging.models import Notification
 from registry.models import AccessLog, ResidentChange
-from tests.documents import PDF
+from tests.documents import JPEG, PDF
 from tests.factories import NotificationFactory, ResidentChangeFactory, ResidentFactory
+from tests.intake.inbox_rows import arrive, office_number, sender
 
 DAY = timedelta(days=1)
-NOTHING = {"attachments": 0, "messages": 0, "resident_changes": 0}
+NOTHING = {"attachments": 0, "messages": 0, "resident_changes": 0, "inbound": 0}
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +126,28 @@ def test_the_purge_is_idempotent(clerk, resident_a, frozen_now):
     set_status(card_request, "handed_over", changed_at=frozen_now - 400 * DAY)
     NotificationFactory(resident=resident_a, sent_at=frozen_now - 100 * DAY)
     ResidentChangeFactory(resident=resident_a, changed_at=frozen_now - 6 * 365 * DAY)
-    assert purge_personal_data() == {"attachments": 1, "messages": 1, "resident_changes": 1}
+    assert purge_personal_data() == {"attachments": 1, "messages": 1, "resident_changes": 1, "inbound": 0}
+    assert purge_personal_data() == NOTHING
+
+
+def test_what_residents_sent_past_the_period_loses_its_text_file_and_body(ponorogo, frozen_now, tmp_path):
+    number = office_number(ponorogo)
+    old_at, recent_at = frozen_now - 91 * DAY, frozen_now - 89 * DAY
+    old = arrive(number, sender(at=old_at), at=old_at, text="#KTP#3502011205900086", kind="image", media=JPEG)
+    recent = arrive(number, sender(at=recent_at), at=recent_at, text="#STATUS#3502011205900086")
+    stored = old.media_file.path
+    done = WebhookPayload.objects.create(source="whatsapp", body='{"nik": 1}', status="processed", received_at=old_at)
+    waiting = WebhookPayload.objects.create(source="whatsapp", body='{"nik": 2}', received_at=old_at)
+
+    assert purge_personal_data() == {**NOTHING, "inbound": 2}
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.text, old.media_file.name) == ("", "") and old.thread_id is not None  # the row and its thread stay
+    assert not os.path.exists(stored)
+    assert recent.text == "#STATUS#3502011205900086"
+    assert WebhookPayload.objects.get(pk=done.pk).body == ""
+    assert WebhookPayload.objects.get(pk=waiting.pk).body == '{"nik": 2}'  # not processed yet: never touched
     assert purge_personal_data() == NOTHING
 
 
