@@ -19,11 +19,3 @@ HEALTHZ_CACHE_SECONDS = 0
 
 # The file gateway (the embedded default for WhatsApp and SMS) appends to a scratch file, not var/outbox.jsonl.
 MESSAGE_GATEWAY_FILE = os.path.join(tempfile.gettempdir(), "ektp-tests", "outbox.jsonl")
-
-# The planner in a test knows nothing of the rows a test inserts inside its own transaction (the tables were
-# never analysed, and every test rolls back): it estimates one row per table and picks nested loops, which on a
-# few hundred uncommitted rows of several joined tables (an admin changelist with its select_related) ran for
-# minutes late in the whole suite. Hash and merge joins are linear whatever the estimate; production plans
-# from real statistics.
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c enable_nestloop=off"  # noqa: F405

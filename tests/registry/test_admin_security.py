@@ -116,6 +116,17 @@ def as_administrator(client, administrator):
     return client
 
 
+@pytest.fixture(autouse=True)
+def _no_nested_loops(db):
+    """The walk's changelists join several tables whose only rows are this test's own, uncommitted ones: the
+    planner, with no statistics, estimates one row each and chose nested loops that, late in the whole suite,
+    ran one changelist query for ten minutes. Hash joins are linear whatever the estimate (this transaction
+    only; production plans from real statistics)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_nestloop = off")
+
+
 def desk_rows(office: Office, *, resident: Resident, phone_number_id: str) -> dict[type, list]:
     """The WhatsApp/SMS desk's rows of an office (intake/admin.py): a number, a wording, a failed payload naming
     the number, a message whose text and file name carry the resident's NIK."""
