@@ -32,7 +32,9 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.conf import settings as settings_module
 
+from config.celery import app as celery_app
 from registry.models import Office, Role
 from registry.offices import offices_create_for_kabupaten
 from registry.regions import region_codes, regions_load
@@ -92,6 +94,16 @@ def fast_password_hashing(settings):
     """PBKDF2 costs ~0.2 s per account on these machines and the role fixtures make several per test; the
     suite hashes with MD5 (production keeps Django's default)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def celery_as_configured():
+    """Every test starts with the Celery app as the settings say (eager in make test): a test that points it at
+    a broker of its own (tests/delivery/test_outbox_redis.py) must not leave a later test publishing there."""
+    app = celery_app
+    app.conf.task_always_eager = settings_module.CELERY_TASK_ALWAYS_EAGER
+    app.conf.broker_url = settings_module.CELERY_BROKER_URL
+    yield
 
 
 @pytest.fixture(autouse=True)
