@@ -194,11 +194,7 @@ def _superseded(sync: DataSyncRequest) -> None:
     """Close an open request whose NIK and KK matched no resident, because a request whose pair matches came
     in for the same NIK (the sender of the first is told, with the reason)."""
     reason = _("NIK dan nomor KK tidak cocok dengan data penduduk; permohonan dengan data yang cocok sudah diterima.")
-    sync.status = Status.REFUSED
-    sync.decided_at = clock.now()
-    sync.note = reason
-    sync.save(update_fields=["status", "decided_at", "note"])
-    _tell(sync, "data_sync_refused", reason=reason)
+    _decide(sync, Status.REFUSED, by=None, note=reason, template="data_sync_refused", reason=reason)
 
 
 # --- a clerk's steps ------------------------------------------------------------------------------------------
@@ -293,13 +289,19 @@ def data_sync_mark_synchronised(
                     "atau tolak."
                 )
             )
-        sync.status = Status.SYNCHRONISED
-        sync.decided_by = by
-        sync.decided_at = clock.now()
-        sync.note = note.strip()[:300]
-        sync.save(update_fields=["status", "decided_by", "decided_at", "note"])
-        _tell(sync, "data_sync_synchronised")
+        _decide(sync, Status.SYNCHRONISED, by=by, note=note.strip()[:300], template="data_sync_synchronised")
     return sync
+
+
+def _decide(sync: DataSyncRequest, status: str, *, by: User | None, note: str, template: str, **values: object) -> None:
+    """Close a locked request with its decision (who, when, the note) and tell the resident, in the caller's
+    transaction."""
+    sync.status = status
+    sync.decided_by = by
+    sync.decided_at = clock.now()
+    sync.note = note
+    sync.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    _tell(sync, template, **values)
 
 
 def data_sync_refuse(*, sync_id: int, by: User, reason: str, expected_status: str | None = None) -> DataSyncRequest:
@@ -309,10 +311,5 @@ def data_sync_refuse(*, sync_id: int, by: User, reason: str, expected_status: st
         raise CardRequestError(_("Tulis alasan penolakan; penduduk menerimanya dalam pesan."))
     with transaction.atomic():
         sync = _locked(sync_id=sync_id, by=by, to=Status.REFUSED, expected_status=expected_status)
-        sync.status = Status.REFUSED
-        sync.decided_by = by
-        sync.decided_at = clock.now()
-        sync.note = reason
-        sync.save(update_fields=["status", "decided_by", "decided_at", "note"])
-        _tell(sync, "data_sync_refused", reason=reason)
+        _decide(sync, Status.REFUSED, by=by, note=reason, template="data_sync_refused", reason=reason)
     return sync

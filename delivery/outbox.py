@@ -52,6 +52,7 @@ from django.utils.translation import gettext as _
 
 from cards.models import CardRequestEvent
 from messaging import gateways
+from messaging.contacts import contact_user_id_learn
 from messaging.models import Contact, MessageTemplate, Notification, OfficeNumber
 from registry import clock
 from registry.models import Office, User
@@ -403,14 +404,8 @@ def _sent(
     if not recorded:
         logger.warning("outbox %s sent but its lease was lost before recording", row.pk)
         return Outcome("lease_lost")
-    if contact is not None and not contact.user_id and getattr(result, "user_id", ""):
-        try:
-            with _savepoint():
-                Contact.objects.filter(pk=contact.pk).filter(Q(user_id__isnull=True) | Q(user_id="")).update(
-                    user_id=result.user_id
-                )
-        except IntegrityError:
-            logger.info("outbox: contact %s's user id is another contact's", contact.pk)
+    if contact is not None and contact.phone and not contact.user_id and getattr(result, "user_id", ""):
+        contact_user_id_learn(phone=contact.phone, user_id=result.user_id)
     return Outcome("sent")
 
 

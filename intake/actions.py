@@ -441,13 +441,20 @@ def _booking(message: InboundMessage, parsed: Parsed, today: date) -> None:
         outcome=Outcome.BOOKED,
         resident=resident,
         card_request=card_request,
-        name=resident.full_name,
-        number=card_request.number,
-        day=_day(booking.date),
-        queue=booking.number,
-        place=_office_place(card_request.office),
+        **_booking_values(resident, card_request, booking),
         bring=_what_to_bring(card_request),
     )
+
+
+def _booking_values(resident: Resident, card_request: CardRequest, booking: Booking) -> dict[str, object]:
+    """What a booking reply names: whose card, the request, the day, the queue number and the place."""
+    return {
+        "name": resident.full_name,
+        "number": card_request.number,
+        "day": _day(booking.date),
+        "queue": booking.number,
+        "place": _office_place(card_request.office),
+    }
 
 
 def _office_place(office: Office) -> str:
@@ -477,11 +484,7 @@ def _already_booked(message: InboundMessage, resident: Resident, booking: Bookin
         outcome=Outcome.DUPLICATE,
         resident=resident,
         card_request=card_request,
-        name=resident.full_name,
-        number=card_request.number,
-        day=_day(booking.date),
-        queue=booking.number,
-        place=_office_place(card_request.office),
+        **_booking_values(resident, card_request, booking),
     )
 
 
