@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import pytest
 import redis
 from django.db import transaction
+from kombu import pools as kombu_pools
 
 from delivery import outbox, tasks
 from messaging import messages
@@ -76,8 +77,9 @@ def celery_broker(url: str, monkeypatch):
     app = tasks.deliver_notification.app
 
     def drop_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # app.pool is kombu's process-wide pool for the URL: closing it alone leaves a closed pool that
+        # kombu hands to the next producer ("Acquire on closed pool"); reset() closes and forgets them all.
+        kombu_pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
