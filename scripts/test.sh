@@ -19,11 +19,17 @@ cd "$(dirname "$0")/.."
 
 SVC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ektp-test.XXXXXX")
 SQLITE_VAR=$(mktemp -d "${TMPDIR:-/tmp}/ektp-test-sqlite.XXXXXX")
+LANE_PID=
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ -n "$LANE_PID" ]; then
+        pkill -TERM -P "$LANE_PID" 2>/dev/null || true
+        kill "$LANE_PID" 2>/dev/null || true
+        wait "$LANE_PID" 2>/dev/null || true
+    fi
     scripts/services.sh stop "$SVC_DIR" || echo "test.sh: could not stop the services in $SVC_DIR" >&2
-    rm -rf "$SQLITE_VAR"
+    rm -rf "$SQLITE_VAR" "${SHIFTED_VAR:-}" "${RESULTS:-}"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -70,9 +76,9 @@ unset TEST_CLOCK_SHIFT_DAYS
 step "makemigrations --check"
 .venv/bin/python manage.py makemigrations --check --dry-run
 
-FIRST_RC=0
-SUMMARY=()
-run() { # run <name> <description> <command...>: records the outcome, keeps going
+RESULTS=$(mktemp -d "${TMPDIR:-/tmp}/ektp-test-results.XXXXXX")
+SHIFTED_VAR=$(mktemp -d "${TMPDIR:-/tmp}/ektp-test-shifted.XXXXXX")
+run() { # run <name> <description> <command...>: records the outcome in $RESULTS, keeps going
     local name=$1 description=$2 started rc=0
     shift 2
     banner "$description"
@@ -81,19 +87,22 @@ run() { # run <name> <description> <command...>: records the outcome, keeps goin
     "$@" || rc=$?
     local outcome="passed"
     [ "$rc" -eq 0 ] || outcome="FAILED (exit $rc)"
-    SUMMARY+=("$(printf '%-8s %-22s %4ds  %s' "$name" "$outcome" $((SECONDS - started)) "$description")")
-    if [ "$rc" -ne 0 ] && [ "$FIRST_RC" -eq 0 ]; then FIRST_RC=$rc; fi
+    printf '%-8s %-22s %4ds  %s\n' "$name" "$outcome" $((SECONDS - started)) "$description" >"$RESULTS/$name.line"
+    echo "$rc" >"$RESULTS/$name.rc"
 }
 
-for name in $RUNS; do
-    case $name in
+run_one() {
+    case $1 in
     main)
-        run main "run 1/3: PostgreSQL, real clock, the whole suite ${PYTEST_ADDOPTS:-} $*" \
-            .venv/bin/pytest "$@"
+        run main "run 1/3: PostgreSQL, real clock, the whole suite ${PYTEST_ADDOPTS:-} ${ARGS[*]:-}" \
+            .venv/bin/pytest "${ARGS[@]}"
         ;;
     shifted)
+        # Beside run 1 on the same servers: its own test database (test_ektp_shifted), Redis database 1 and
+        # VAR_DIR, so the two runs share nothing.
         run shifted "run 2/3: PostgreSQL, clock +$SHIFT_DAYS days, tests except e2e and slow" \
-            env TEST_CLOCK_SHIFT_DAYS="$SHIFT_DAYS" \
+            env TEST_CLOCK_SHIFT_DAYS="$SHIFT_DAYS" DATABASE_URL="${DATABASE_URL%/*}/ektp_shifted" \
+            TEST_REDIS_URL="${REDIS_URL%/*}/1" CELERY_BROKER_URL="${REDIS_URL%/*}/1" VAR_DIR="$SHIFTED_VAR" \
             .venv/bin/pytest tests --ignore=tests/e2e -m "not slow and not browser" -p no:cacheprovider -q \
             --ignore=tests/registry/test_db_roles.py --ignore=tests/registry/test_access_log_chain.py \
             --ignore=tests/cards/test_uploads.py --ignore=tests/test_url_matrix.py \
@@ -115,10 +124,43 @@ for name in $RUNS; do
             -p no:cacheprovider -q
         ;;
     *)
-        echo "test.sh: unknown run '$name' in TEST_RUNS (main, shifted, sqlite)" >&2
+        echo "test.sh: unknown run '$1' in TEST_RUNS (main, shifted, sqlite)" >&2
         exit 2
         ;;
     esac
+}
+
+# Two cores: run 1 in the foreground, runs 2 and 3 one after the other beside it (their output follows
+# run 1's). Together they take about as long as run 1 alone.
+ARGS=("$@")
+LANE=()
+DO_MAIN=0
+for name in $RUNS; do
+    case $name in
+    main) DO_MAIN=1 ;;
+    shifted | sqlite) LANE+=("$name") ;;
+    *) run_one "$name" ;;
+    esac
+done
+if [ ${#LANE[@]} -gt 0 ]; then
+    (for name in "${LANE[@]}"; do run_one "$name"; done) >"$RESULTS/lane.log" 2>&1 &
+    LANE_PID=$!
+    [ "$DO_MAIN" -eq 1 ] && step "runs ${LANE[*]} go beside run 1; their output follows it"
+fi
+[ "$DO_MAIN" -eq 1 ] && run_one main
+if [ -n "$LANE_PID" ]; then
+    wait "$LANE_PID" || true
+    LANE_PID=
+    cat "$RESULTS/lane.log" >&2
+fi
+
+FIRST_RC=0
+SUMMARY=()
+for name in main shifted sqlite; do
+    [ -f "$RESULTS/$name.rc" ] || continue
+    SUMMARY+=("$(cat "$RESULTS/$name.line")")
+    rc=$(cat "$RESULTS/$name.rc")
+    if [ "$rc" -ne 0 ] && [ "$FIRST_RC" -eq 0 ]; then FIRST_RC=$rc; fi
 done
 
 banner "summary"
