@@ -109,7 +109,7 @@ class CardRequest(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Diterima")
-        VERIFYING = "verifying", _("Diverifikasi")
+        VERIFYING = "verifying", _("Sedang diverifikasi")
         INCOMPLETE = "incomplete", _("Belum lengkap")
         READY_TO_PRINT = "ready_to_print", _("Siap cetak")
         SCHEDULED = "scheduled", _("Terjadwal")

@@ -142,7 +142,7 @@ class CardRequestTable(tables.Table):
     route = tables.Column(verbose_name=_("Rute"))
     status = tables.Column(verbose_name=_("Status"))
     appointment_day = tables.Column(verbose_name=_("Jadwal"), default="")
-    created_at = tables.Column(verbose_name=_("Umur"))
+    created_at = tables.Column(verbose_name=_("Umur permohonan"))
 
     class Meta:
         model = CardRequest

@@ -127,7 +127,7 @@ def cardrequest_bulk(request: HttpRequest) -> HttpResponse:
     if outcome.done:
         messages.success(request, _("%(n)d permohonan diproses.") % {"n": len(outcome.done)})
     for _pk, number, reason in outcome.refused:
-        messages.warning(request, _("%(number)s ditolak: %(reason)s") % {"number": number, "reason": reason})
+        messages.warning(request, _("%(number)s tidak diproses: %(reason)s") % {"number": number, "reason": reason})
     return redirect(back)
 
 

@@ -52,7 +52,7 @@ def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(
     screenshot("request-queue")
     row.get_by_role("link", name=card_request.number).click()
     page.get_by_test_id("to-verifying").click()
-    expect(page.get_by_test_id("status")).to_have_text("Diverifikasi")
+    expect(page.get_by_test_id("status")).to_have_text("Sedang diverifikasi")
 
     page.locator("details[data-target='incomplete']").evaluate("details => { details.open = true; }")
     page.get_by_label("Yang kurang (satu per baris; dikirim ke penduduk)").fill(
@@ -65,7 +65,7 @@ def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(
     expect(page.get_by_test_id("notification").last).to_contain_text("Tidak ada nomor")
 
     page.get_by_test_id("to-verifying").click()
-    expect(page.get_by_test_id("status")).to_have_text("Diverifikasi")
+    expect(page.get_by_test_id("status")).to_have_text("Sedang diverifikasi")
     page.get_by_test_id("to-ready_to_print").click()
     expect(page.get_by_test_id("status")).to_have_text("Siap cetak")
     expect(page.get_by_test_id("timeline")).to_contain_text("Belum lengkap")

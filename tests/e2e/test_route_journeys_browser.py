@@ -66,7 +66,7 @@ def _print_lines(office: Office) -> int:
 
 
 def _timeline(page: Page):
-    """The action line of each timeline entry ("Diterima → Diverifikasi", "Persyaratan dicentang"), oldest first."""
+    """The action line of each timeline entry ("Diterima → Sedang diverifikasi", "Persyaratan dicentang"), oldest first."""
     return page.get_by_test_id("timeline").locator("li > div:nth-child(2)")
 
 
@@ -154,8 +154,8 @@ def test_route_1_walk_in_called_tied_by_nik_printed_at_the_counter_and_handed_ov
     _hand_over(page, by="petugas")
     expect(_timeline(page)).to_have_text([
         "Permohonan dibuat",
-        "Diterima → Diverifikasi",
-        "Diverifikasi → Siap cetak",
+        "Diterima → Sedang diverifikasi",
+        "Sedang diverifikasi → Siap cetak",
         "Nomor antrean datang langsung",
         "Siap cetak → Terjadwal",
         "Terjadwal → Sudah dicetak",
@@ -226,7 +226,7 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     page.locator("#request-table tbody tr", has_text="SITI AMINAH").get_by_role("link", name=request.number).click()
     expect(page.get_by_test_id("route")).to_have_text("Lewat UPTD kecamatan")
     page.get_by_test_id("to-verifying").click()
-    _status_is(page, "Diverifikasi")
+    _status_is(page, "Sedang diverifikasi")
     page.get_by_test_id("to-ready_to_print").click()
     _status_is(page, "Siap cetak")
     # A batch route is never given an appointment.
@@ -288,8 +288,8 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
 
     expect(_timeline(page)).to_have_text([
         "Permohonan dibuat",
-        "Diterima → Diverifikasi",
-        "Diverifikasi → Siap cetak",
+        "Diterima → Sedang diverifikasi",
+        "Sedang diverifikasi → Siap cetak",
         "Siap cetak → Sudah dicetak",
         "Sudah dicetak → Dikirim ke UPTD",
         "Diterima di UPTD",
