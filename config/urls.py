@@ -6,13 +6,13 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from delivery.health_views import healthz
-from registry import views as registry_views
+from delivery.home_views import home
 
 admin.site.site_header = "Back office e-KTP"
 admin.site.site_title = "Back office e-KTP"
 
 urlpatterns = [
-    path("", registry_views.home, name="home"),
+    path("", home, name="home"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("bahasa/", login_not_required(require_POST(set_language)), name="set_language"),

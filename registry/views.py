@@ -1,4 +1,4 @@
-"""Staff pages: home, resident search and list, resident detail with the family, NIK reveal, access log."""
+"""Staff pages: resident search and list, resident detail with the family, NIK reveal, access log."""
 
 from __future__ import annotations
 
@@ -28,17 +28,6 @@ from registry.tables import AccessLogTable, ResidentTable
 from registry.web import access_log_record, client_ip
 
 PAGE_SIZE = 25
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    office = user.office
-    context = {
-        "office": office,
-        "search": ResidentFilter(None, queryset=Resident.objects.none(), user=user),
-    }
-    return render(request, "registry/home.html", context)
 
 
 def _saved_search(request: HttpRequest, token: str | None) -> dict | None:
