@@ -1,10 +1,11 @@
 from django.urls import path
 
-from cards import data_sync_views, views
+from cards import data_sync_views, export_views, views
 
 app_name = "cards"
 urlpatterns = [
     path("permohonan/", views.cardrequest_list, name="cardrequest_list"),
+    path("permohonan/ekspor.<str:fmt>", export_views.cardrequest_export, name="cardrequest_export"),
     path("permohonan/massal/", views.cardrequest_bulk, name="cardrequest_bulk"),
     path("permohonan/baru/", views.cardrequest_create, name="cardrequest_create"),
     path("permohonan/perekaman/", views.cardrequest_recording_queue, name="cardrequest_recording_queue"),

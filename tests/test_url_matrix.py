@@ -97,6 +97,7 @@ CASES = [
     ),
     Case("registry:import_report", "/penduduk/impor/{i}/laporan.csv", allowed=("supervisor", "administrator")),
     Case("cards:cardrequest_list", "/permohonan/"),
+    Case("cards:cardrequest_export", "/permohonan/ekspor.xlsx"),
     Case("cards:cardrequest_bulk", "/permohonan/massal/", method="post", **POSTED_BY_CLERKS),
     Case("cards:cardrequest_create", "/permohonan/baru/"),
     Case("cards:cardrequest_recording_queue", "/permohonan/perekaman/"),
