@@ -41,3 +41,12 @@ class StockShort(QueueingError):
 
 class DuplicateReceipt(QueueingError):
     """A receipt of blanks with this reference was recorded before: one delivery counts once."""
+
+
+class QuotaRefused(QueueingError):
+    """A quota, capacity or opening-hours change that would break a rule (below what is already booked, a channel
+    above the print capacity); `errors` maps each form field to its message. Nothing was changed."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors

@@ -204,6 +204,54 @@ class ServiceDay(models.Model):
         return max(0, left)
 
 
+class QuotaChange(models.Model):
+    """One change a supervisor made to an office's calendar in the app: a weekday's default (quota, print
+    capacity, opening hours) or one date's override (quota, print capacity, a local closure). Never edited:
+    the history of who changed what, when, from which value to which."""
+
+    class Field(models.TextChoices):
+        PRINT_CAPACITY = "print_capacity", _("Kapasitas cetak")
+        WHATSAPP = "whatsapp", _("Kuota WhatsApp")
+        WALK_IN = "walk_in", _("Kuota datang langsung")
+        INVITATION = "invitation", _("Kuota undangan")
+        UPTD = "uptd", _("Kuota UPTD")
+        OPENING_HOURS = "opening_hours", _("Jam layanan")
+        CLOSURE = "closure", _("Penutupan")
+
+    office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
+    weekday = models.PositiveSmallIntegerField(
+        _("hari"), null=True, blank=True, choices=OpeningHours._meta.get_field("weekday").choices
+    )
+    day = models.DateField(_("tanggal"), null=True, blank=True)
+    field = models.CharField(_("yang diubah"), max_length=20, choices=Field.choices)
+    old_value = models.CharField(_("semula"), max_length=160, blank=True)
+    new_value = models.CharField(_("menjadi"), max_length=160, blank=True)
+    changed_by = models.ForeignKey(
+        "registry.User", verbose_name=_("diubah oleh"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    changed_at = models.DateTimeField(_("diubah"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("perubahan kuota")
+        verbose_name_plural = _("perubahan kuota")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["office", "-changed_at"], name="quotachange_office_at")]
+        constraints = [
+            # A weekday's default or one date's override, never both nor neither.
+            models.CheckConstraint(
+                condition=Q(weekday__isnull=False, day__isnull=True) | Q(weekday__isnull=True, day__isnull=False),
+                name="quotachange_weekday_or_day",
+            )
+        ]
+        permissions = [
+            ("view_calendar", _("Melihat kalender layanan dan daftar kedatangan")),
+            ("plan_calendar", _("Mengatur kuota, jam layanan dan penutupan kantor")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.get_field_display()}: {self.old_value} → {self.new_value}"
+
+
 class CallStatus(models.TextChoices):
     """Where an entry of a day's one call queue stands: a checked-in appointment or a walk-in number waits,
     is called to a counter, and ends served (the card printed and handed over) or absent."""

@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from queueing import printing_views, views
+from queueing import planning_views, printing_views, views
+from queueing.converters import IsoDateConverter
+
+register_converter(IsoDateConverter, "isodate")
 
 app_name = "queueing"
 urlpatterns = [
@@ -29,4 +32,7 @@ urlpatterns = [
     path("loket/hadir/hari-ini/", views.walk_in_wrong_day, name="walk_in_wrong_day"),
     path("loket/undangan/daftar/", views.invitation_list, name="invitation_list"),
     path("loket/undangan/surat.pdf", views.invitation_letters, name="invitation_letters"),
+    path("kalender/", planning_views.coming_days, name="coming_days"),
+    path("kalender/<isodate:day>/", planning_views.day_expected, name="day_expected"),
+    path("kalender/kuota/", planning_views.quota_settings, name="quota_settings"),
 ]

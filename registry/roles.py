@@ -13,10 +13,13 @@ from registry.models import AccessLog, Office, Role, User
 _READ = ["registry.view_resident", "registry.view_family", "registry.view_region", "registry.reveal_nik"]
 # Submitting for residents and following their requests up; recording; receiving centrally printed cards.
 _REQUESTS = ["cards.view_cardrequest", "cards.add_cardrequest", "cards.record_biometrics"]
-_UPTD_OPERATOR = [*_READ, *_REQUESTS, "cards.receive_cardrequest"]
+# The coming days: the calendar of places and who is expected on a day (within the user's scope).
+_CALENDAR = ["queueing.view_calendar"]
+_UPTD_OPERATOR = [*_READ, *_REQUESTS, *_CALENDAR, "cards.receive_cardrequest"]
 _CLERK = [
     *_READ,
     *_REQUESTS,
+    *_CALENDAR,
     "registry.change_resident",
     "registry.change_family",
     "registry.view_office",
@@ -42,6 +45,8 @@ _SUPERVISOR = [
     "cards.approve_urgent_cardrequest",
     "queueing.add_blankmovement",
     "queueing.add_closure",
+    # Quotas, print capacity and opening hours of the coming weeks, in the app (queueing:quota_settings).
+    "queueing.plan_calendar",
     "registry.export_resident",
     "registry.view_accesslog",
     "registry.view_user",

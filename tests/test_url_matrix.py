@@ -151,6 +151,10 @@ CASES = [
         allowed=("clerk", "supervisor", "administrator"),
         ok_status=302,
     ),
+    # The coming days: every role reads its own scope's calendar and day list (any day: a fixed one here).
+    Case("queueing:coming_days", "/kalender/"),
+    Case("queueing:day_expected", "/kalender/2030-01-07/"),
+    Case("queueing:quota_settings", "/kalender/kuota/", allowed=("supervisor", "administrator")),
     Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
     Case(
