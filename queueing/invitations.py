@@ -4,9 +4,9 @@ the oldest waiting. The clerk sees who was invited and prints the day's letters 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from cards.models import CardRequest, Route
@@ -97,3 +97,25 @@ def invited_for(*, office: Office, day: date) -> QuerySet[Booking]:
         .select_related("card_request__resident__desa__parent", "office")
         .order_by("card_request__resident__desa__parent__name", "card_request__resident__desa__name", "number")
     )
+
+
+def invitation_days(*, office: Office, around: date, before: int = 30, after: int = 60) -> list[dict]:
+    """The days invitations were sent for, from `before` days before `around` to `after` days after it, each
+    with how many were invited and how many came, did not come or are still expected: one query."""
+    counts = (
+        Booking.objects.filter(
+            office=printing_office(office),
+            channel=QueueChannel.INVITATION,
+            date__range=(around - timedelta(days=before), around + timedelta(days=after)),
+            status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN, Booking.Status.NO_SHOW],
+        )
+        .values("date")
+        .annotate(
+            invited=Count("id"),
+            came=Count("id", filter=Q(status=Booking.Status.CHECKED_IN)),
+            missed=Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
+            expected=Count("id", filter=Q(status=Booking.Status.BOOKED)),
+        )
+        .order_by("-date")
+    )
+    return list(counts)

@@ -468,7 +468,13 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "queueing/invitations.html",
-        {"day": day, "invited": invited, "first_day": first, "invite_form": InviteForm(initial={"day": day})},
+        {
+            "day": day,
+            "invited": invited,
+            "first_day": first,
+            "runs": invitations.invitation_days(office=office, around=day),
+            "invite_form": InviteForm(initial={"day": day}),
+        },
     )
 
 

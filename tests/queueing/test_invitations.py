@@ -13,8 +13,8 @@ from cards.models import CardRequest
 from delivery.models import Suket
 from messaging.models import Notification
 from queueing import errors, invitations, tasks, views
-from queueing.models import Booking, Closure
-from registry.models import AccessLog
+from queueing.models import Booking, Closure, QuotaDefault
+from registry.models import AccessLog, Resident
 from tests.conftest import DESA_A, DESA_B
 from tests.dates import FRIDAY, THURSDAY, TUESDAY, at, next_weekday
 from tests.factories import CardRequestFactory, ResidentFactory, open_calendar
@@ -150,3 +150,29 @@ def test_the_lead_time_is_at_the_offices_own_clock(office, frozen_today, time_ma
     office.save(update_fields=["time_zone"])
     time_machine.move_to(at(frozen_today, 23, 30), tick=False)  # 01:30 Tuesday WIT
     assert invitations.invitation_first_day(office=office) == next_weekday(frozen_today, FRIDAY)
+
+
+def test_the_invitations_page_says_who_was_invited_and_who_came(
+    client, clerk, office, first_day, time_machine
+):
+    QuotaDefault.objects.filter(office=office).update(invitation=3)
+    invited = {}
+    for minutes, name in ((30, "ANI HADIR"), (20, "BUDI ABSEN"), (10, "CICI MENUNGGU")):
+        invited[name] = _ready(time_machine, minutes)
+        Resident.objects.filter(pk=invited[name].resident_id).update(full_name=name)
+    invitations.invitations_send(office=office, day=first_day, by=clerk)
+    came = Booking.objects.filter(card_request=invited["ANI HADIR"])
+    came.update(status=Booking.Status.CHECKED_IN, checked_in_at=at(first_day, 8))
+    Booking.objects.filter(card_request=invited["BUDI ABSEN"]).update(status=Booking.Status.NO_SHOW)
+    client.force_login(clerk)
+    response = client.get(f"/loket/undangan/daftar/?day={first_day.isoformat()}")
+    html = response.content.decode()
+    rows = {name: next(r for r in html.split("<tr>") if name in r and 'data-testid="came"' in r) for name in invited}
+    assert "Hadir" in rows["ANI HADIR"] and "Tidak hadir" in rows["BUDI ABSEN"]
+    assert "Belum datang" in rows["CICI MENUNGGU"]
+    waiting = invited["CICI MENUNGGU"]
+    assert f'href="/permohonan/{waiting.pk}/jadwal/surat.pdf"' in rows["CICI MENUNGGU"]
+    assert 'data-testid="letter"' not in rows["ANI HADIR"]
+    assert waiting.resident.masked_nik in rows["CICI MENUNGGU"] and waiting.resident.nik not in html
+    run = next(r for r in response.context["runs"] if r["date"] == first_day)
+    assert (run["invited"], run["came"], run["missed"], run["expected"]) == (3, 1, 1, 1)
