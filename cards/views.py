@@ -50,17 +50,14 @@ from cards.services import CardRequestError, StaleCardRequest
 from cards.tables import (
     QUEUE_KEYS,
     QUEUES,
-    WORK_ORDER,
     CardRequestFilter,
     CardRequestTable,
     default_queue,
     queue_condition,
-    queue_count_label,
     queue_counts,
 )
 from registry import clock
 from registry.models import AccessLog, Office, Resident, Role, mask_number
-from registry.pagination import keyset_page_ordered
 from registry.scoping import get_visible_or_404
 from registry.web import access_log_record
 
@@ -79,11 +76,7 @@ def _requests_of(user):
 @require_GET
 @permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_list(request: HttpRequest) -> HttpResponse:
-    """The queues (tabs with counts), filters, and the table with bulk actions; urgent first, then oldest.
-
-    Pages are keyset pages in work order (`?after=<id>` / `?before=<id>`, a request id of the user's scope,
-    never an OFFSET), so a page deep in the closed tab costs what the first page costs; filters travel with
-    the cursor."""
+    """The queues (tabs with counts), filters, and the table with bulk actions; urgent first, then oldest."""
     user = request.user
     base = _requests_of(user).with_appointment()
     queue = request.GET.get("antrean")
@@ -91,25 +84,15 @@ def cardrequest_list(request: HttpRequest) -> HttpResponse:
         queue = default_queue(user)
     counts = queue_counts(_requests_of(user))
     request_filter = CardRequestFilter(request.GET or None, queryset=base.filter(queue_condition(queue)), user=user)
-    rows = request_filter.qs.select_related("resident", "kecamatan")
-    after = before = None
-    cursors = _requests_of(user).only(*(column.lstrip("-") for column in WORK_ORDER))
-    if (cursor := request.GET.get("after", "")).isdigit():
-        after = cursors.filter(pk=cursor).first()
-    elif (cursor := request.GET.get("before", "")).isdigit():
-        before = cursors.filter(pk=cursor).first()
-    page = keyset_page_ordered(rows, order=WORK_ORDER, size=PER_PAGE, after=after, before=before)
-    table = CardRequestTable(page.rows)
+    rows = request_filter.qs.select_related("resident", "kecamatan").in_work_order()
+    table = CardRequestTable(rows)
     if not user.has_perm("cards.verify_cardrequest"):
         table.exclude = ("select",)
-    tabs = [(key, label, queue_count_label(key, counts[key.replace("-", "_")])) for key, label, _q in QUEUES]
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    tabs = [(key, label, counts[key.replace("-", "_")]) for key, label, _q in QUEUES]
     context = {
         "filter": request_filter,
         "table": table,
-        "page": page,
-        "previous_url": _page_url(request, "before", page.previous_cursor),
-        "next_url": _page_url(request, "after", page.next_cursor),
-        "export_query": _page_url(request, "", None).lstrip("?"),
         "queue": queue,
         "tabs": tabs,
         "bulk_form": BulkActionForm(),
@@ -121,19 +104,6 @@ def cardrequest_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#results"
     return render(request, template, context)
-
-
-def _page_url(request: HttpRequest, direction: str, cursor: int | None) -> str:
-    """The current query string (tab and filters) with `direction`=`cursor` instead of the current cursor;
-    "" when there is no such page."""
-    query = request.GET.copy()
-    query.pop("after", None)
-    query.pop("before", None)
-    if direction:
-        if cursor is None:
-            return ""
-        query[direction] = str(cursor)
-    return f"?{query.urlencode()}"
 
 
 @require_POST
@@ -323,8 +293,19 @@ def _back_to(card_request: CardRequest) -> HttpResponse:
     return redirect("cards:cardrequest_detail", pk=card_request.pk)
 
 
+def cardrequest_detail_refused(request: HttpRequest, card_request: CardRequest, **bound_forms) -> HttpResponse:
+    """The request page again, status 400, with a form posted from it that was refused: bound, so what was
+    typed stays and each error shows beside its field (`attachment_form=`, `urgent_form=`, or another app's
+    panel form such as `book_form_bound=`). Nothing was changed."""
+    card_request = get_visible_or_404(_detail_rows(request.user), request.user, pk=card_request.pk)
+    context = {**_detail_context(request, card_request), **bound_forms}
+    return render(request, "cards/cardrequest_detail.html", context, status=400)
+
+
 def _form_errors_as_messages(request: HttpRequest, form) -> None:
-    """A small form posted from the request page: its errors come back as messages on that page."""
+    """A form of buttons and hidden fields posted from the request page (route, the centre's answer): nothing
+    was typed to show an error beside, so its errors come back as messages on that page. Forms with typed
+    fields use cardrequest_detail_refused instead."""
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, error)
@@ -368,23 +349,20 @@ def cardrequest_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not (request.user.has_perm("cards.verify_cardrequest") or request.user.has_perm("cards.add_cardrequest")):
         raise PermissionDenied
     form = AttachmentForm(request.POST, request.FILES, card_request=card_request)
-    if form.is_valid():
-        try:
-            services.attachment_add(
-                card_request=card_request,
-                upload=form.cleaned_data["file"],
-                by=request.user,
-                requirement=form.cleaned_data["requirement"],
-                purpose=Attachment.Purpose.REQUIREMENT
-                if form.cleaned_data["requirement"]
-                else Attachment.Purpose.OTHER,
-            )
-        except CardRequestError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Lampiran disimpan."))
+    if not form.is_valid():
+        return cardrequest_detail_refused(request, card_request, attachment_form=form)
+    try:
+        services.attachment_add(
+            card_request=card_request,
+            upload=form.cleaned_data["file"],
+            by=request.user,
+            requirement=form.cleaned_data["requirement"],
+            purpose=Attachment.Purpose.REQUIREMENT if form.cleaned_data["requirement"] else Attachment.Purpose.OTHER,
+        )
+    except CardRequestError as exc:
+        messages.error(request, str(exc))
     else:
-        _form_errors_as_messages(request, form)
+        messages.success(request, _("Lampiran disimpan."))
     return _back_to(card_request)
 
 
@@ -444,8 +422,7 @@ def cardrequest_urgent_ask(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = UrgentAskForm(request.POST, request.FILES)
     if not form.is_valid():
-        _form_errors_as_messages(request, form)
-        return _back_to(card_request)
+        return cardrequest_detail_refused(request, card_request, urgent_form=form)
     try:
         with transaction.atomic():
             services.card_request_urgent_ask(

@@ -224,6 +224,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/vanillajs-datepicker", NODE_MODULES / "vanillajs-datepicker" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -25,6 +25,7 @@ from registry import clock
 from registry.models import Office
 from registry.scoping import get_visible_or_404
 from registry.web import pdf_response
+from registry.widgets import DateField
 
 
 def _office(request: HttpRequest) -> Office:
@@ -60,7 +61,7 @@ def _back(request: HttpRequest, default: str, *args: object) -> HttpResponse:
 class ReceiptForm(forms.Form):
     quantity = forms.IntegerField(label=gettext_lazy("Jumlah"), min_value=1, max_value=1_000_000)
     reference = forms.CharField(label=gettext_lazy("Nomor/referensi kiriman"), max_length=200)
-    received_on = forms.DateField(label=gettext_lazy("Tanggal terima"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = DateField(label=gettext_lazy("Tanggal terima"))
 
     def __init__(self, *args, office: Office | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -78,15 +79,21 @@ class SpoilageForm(forms.Form):
     quantity = forms.IntegerField(label=gettext_lazy("Jumlah"), min_value=1, max_value=1_000_000)
     reason = forms.CharField(label=gettext_lazy("Alasan"), max_length=200)
 
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_spoil_%s")  # beside the receipt form's quantity on the same page
+        super().__init__(*args, **kwargs)
+
 
 class PrintDayForm(forms.Form):
-    day = forms.DateField(label=gettext_lazy("Tanggal cetak"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = DateField(label=gettext_lazy("Tanggal cetak"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_print_%s")
+        super().__init__(*args, **kwargs)
 
 
 class StoreForm(forms.Form):
-    from_day = forms.DateField(
-        label=gettext_lazy("Dapat diambil mulai"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    from_day = DateField(label=gettext_lazy("Dapat diambil mulai"))
 
 
 class MisprintForm(forms.Form):
@@ -98,6 +105,19 @@ class MisprintForm(forms.Form):
 @permission_required("queueing.view_blankstock", raise_exception=True)
 def blanks(request: HttpRequest) -> HttpResponse:
     """Blank cards: the stock, receipts and spoilage (supervisors), the ledger, and the print batches."""
+    return _blanks_page(request)
+
+
+def _blanks_page(
+    request: HttpRequest,
+    *,
+    receipt_form: ReceiptForm | None = None,
+    spoil_form: SpoilageForm | None = None,
+    print_form: PrintDayForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The blanks page; a form posted from it that was refused comes back bound, its errors beside its fields
+    (status 400), and nothing was recorded."""
     office = _office(request)
     today = clock.today(office)
     service_day = service_day_get(office=office, day=today)
@@ -108,30 +128,28 @@ def blanks(request: HttpRequest) -> HttpResponse:
         "service_day": service_day,
         "movements": BlankMovement.objects.filter(office=office).select_related("created_by", "card_request")[:50],
         "batches": PrintBatch.objects.filter(office=office).annotate(cards=Count("card_requests"))[:20],
-        "receipt_form": ReceiptForm(initial={"received_on": today}),
-        "print_form": PrintDayForm(initial={"day": today}),
+        "receipt_form": receipt_form or ReceiptForm(initial={"received_on": today}),
+        "spoil_form": spoil_form or SpoilageForm(),
+        "print_form": print_form or PrintDayForm(initial={"day": today}),
         "waiting": CardRequest.objects.filter(
             office=office, status=CardRequest.Status.READY_TO_PRINT, route__in=printing.BATCH_ROUTES
         ).count(),
     }
-    return render(request, "queueing/blanks.html", context)
+    return render(request, "queueing/blanks.html", context, status=status)
 
 
 @require_POST
 @permission_required("queueing.add_blankmovement", raise_exception=True)
 def blanks_receive(request: HttpRequest) -> HttpResponse:
     form = ReceiptForm(request.POST, office=_office(request))
-    if form.is_valid():
-        try:
-            printing.blanks_receive(office=_office(request), by=request.user, **form.cleaned_data)
-        except errors.QueueingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("%(n)d blangko diterima.") % {"n": form.cleaned_data["quantity"]})
-    elif form.has_error("reference", code="duplicate"):
-        messages.error(request, form.errors["reference"][0])
+    if not form.is_valid():
+        return _blanks_page(request, receipt_form=form, status=400)
+    try:
+        printing.blanks_receive(office=_office(request), by=request.user, **form.cleaned_data)
+    except errors.QueueingError as exc:
+        messages.error(request, str(exc))
     else:
-        messages.error(request, _("Isi jumlah, referensi dan tanggal kiriman blangko."))
+        messages.success(request, _("%(n)d blangko diterima.") % {"n": form.cleaned_data["quantity"]})
     return redirect("queueing:blanks")
 
 
@@ -139,15 +157,14 @@ def blanks_receive(request: HttpRequest) -> HttpResponse:
 @permission_required("queueing.add_blankmovement", raise_exception=True)
 def blanks_spoil(request: HttpRequest) -> HttpResponse:
     form = SpoilageForm(request.POST)
-    if form.is_valid():
-        try:
-            printing.blanks_spoil(office=_office(request), by=request.user, **form.cleaned_data)
-        except errors.QueueingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("%(n)d blangko dicatat rusak.") % {"n": form.cleaned_data["quantity"]})
+    if not form.is_valid():
+        return _blanks_page(request, spoil_form=form, status=400)
+    try:
+        printing.blanks_spoil(office=_office(request), by=request.user, **form.cleaned_data)
+    except errors.QueueingError as exc:
+        messages.error(request, str(exc))
     else:
-        messages.error(request, _("Isi jumlah dan alasan blangko rusak."))
+        messages.success(request, _("%(n)d blangko dicatat rusak.") % {"n": form.cleaned_data["quantity"]})
     return redirect("queueing:blanks")
 
 
@@ -159,8 +176,7 @@ def blanks_spoil(request: HttpRequest) -> HttpResponse:
 def print_batch_create(request: HttpRequest) -> HttpResponse:
     form = PrintDayForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Pilih tanggal cetak."))
-        return redirect("queueing:blanks")
+        return _blanks_page(request, print_form=form, status=400)
     try:
         batch = printing.print_batch_create(office=_office(request), day=form.cleaned_data["day"], by=request.user)
     except errors.QueueingError as exc:
@@ -186,7 +202,13 @@ def _batch_rows(batch: PrintBatch) -> list[CardRequest]:
 def print_batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A batch's cards (name, masked NIK, route, desa), and what can be done with it now: print it on its day,
     store its route-2 cards and tell the residents, record a misprint."""
-    batch = _batch_or_404(request, pk)
+    return _batch_page(request, _batch_or_404(request, pk))
+
+
+def _batch_page(
+    request: HttpRequest, batch: PrintBatch, *, store_form: StoreForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The batch page; a refused "store" form comes back bound with its error beside the day (status 400)."""
     today = clock.today(batch.office)
     return render(
         request,
@@ -198,10 +220,11 @@ def print_batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_print": batch.status == PrintBatch.Status.DRAFT and batch.date == today,
             "stale": batch.status == PrintBatch.Status.DRAFT and batch.date < today,
             "to_store": len(printing.print_batch_to_store(batch)),
-            "store_form": StoreForm(initial={"from_day": today}),
+            "store_form": store_form or StoreForm(initial={"from_day": today}),
             "stock": printing.blank_stock_of(batch.office),
             "places_left": service_day_get(office=batch.office, day=batch.date).print_places_left,
         },
+        status=status,
     )
 
 
@@ -243,8 +266,7 @@ def print_batch_store(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     form = StoreForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Isi tanggal mulai kartu dapat diambil."))
-        return redirect("queueing:print_batch_detail", batch.pk)
+        return _batch_page(request, batch, store_form=form, status=400)
     try:
         outcome = printing.print_batch_store(batch_id=batch.pk, by=request.user, from_day=form.cleaned_data["from_day"])
     except errors.QueueingError as exc:

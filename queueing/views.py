@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cards.models import CardKind, CardRequest, Route
 from cards.services import card_request_create
+from cards.views import cardrequest_detail_refused
 from cards.workflow import CardRequestError
 from queueing import appointments, errors, invitations
 from queueing import counter as counter_desk
@@ -31,6 +32,7 @@ from registry.models import AccessLog, Office, Resident, mask_number
 from registry.regions import nik_check
 from registry.scoping import get_visible_or_404
 from registry.web import access_log_record, pdf_response, qr_svg
+from registry.widgets import DATE_FORMAT, DateField
 
 # How far ahead the booking panel shows the places left.
 PLACES_LEFT_DAYS = 21
@@ -61,10 +63,8 @@ class BookForm(forms.Form):
         choices=[(c.value, c.label) for c in QueueChannel if c in appointments.BOOKED_CHANNELS],
         initial=QueueChannel.WHATSAPP,
     )
-    wish = forms.DateField(
-        label=gettext_lazy("Tanggal yang diminta (kosong: hari terdekat yang masih ada tempat)"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+    wish = DateField(
+        label=gettext_lazy("Tanggal yang diminta (kosong: hari terdekat yang masih ada tempat)"), required=False
     )
     over_capacity = forms.BooleanField(
         label=gettext_lazy("Mendesak: bila tanggal itu penuh, lampaui kapasitas cetak (tercatat)"), required=False
@@ -72,14 +72,29 @@ class BookForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    day = forms.DateField(label=gettext_lazy("Undang untuk tanggal"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = DateField(label=gettext_lazy("Undang untuk tanggal"))
+
+    def __init__(self, *args, first_day: date | None = None, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_invite_%s")  # the counter page holds the closing form's day as well
+        super().__init__(*args, **kwargs)
+        if first_day is not None:
+            # The picker offers no day before the first one letters can reach (the service refuses it anyway).
+            self.fields["day"].widget.attrs["data-min-date"] = first_day.strftime(DATE_FORMAT)
 
 
 class CloseDayForm(forms.Form):
-    day = forms.DateField(
-        label=gettext_lazy("Tutup layanan pada tanggal"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    day = DateField(label=gettext_lazy("Tutup layanan pada tanggal"))
     reason = forms.CharField(label=gettext_lazy("Alasan (dikirim ke penduduk yang terjadwal)"), max_length=150)
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_close_%s")
+        super().__init__(*args, **kwargs)
+
+
+class InvitationDayForm(forms.Form):
+    """The day of the invitation list (a GET filter; a link's ISO date is read as well)."""
+
+    day = DateField(label=gettext_lazy("Tanggal"), required=False)
 
 
 def _office(request: HttpRequest) -> Office:
@@ -117,8 +132,21 @@ def _resident_by_nik(request: HttpRequest, raw: str, *, purpose: str) -> Residen
 def counter(request: HttpRequest) -> HttpResponse:
     """Today at the counter: the day's list (expected, in the queue, called, served, absent), call next,
     walk-in numbers left, check-in, and serving a called walk-in."""
+    return _counter_page(request)
+
+
+def _counter_page(
+    request: HttpRequest,
+    *,
+    invite_form: InviteForm | None = None,
+    close_form: CloseDayForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The counter page; a form posted from it that was refused comes back bound, its errors beside its
+    fields (status 400)."""
     office = _office(request)
     day_list = counter_desk.counter_day(office=office)
+    first_day = invitations.invitation_first_day(office=office)
     wrong_day = None
     if booking_id := request.session.pop("wrong_day_booking", None):
         wrong_day = Booking.objects.filter(pk=booking_id, office=office, status=Booking.Status.BOOKED).first()
@@ -130,12 +158,12 @@ def counter(request: HttpRequest) -> HttpResponse:
         "wrong_day": wrong_day,
         "form": CheckInForm(),
         "serve_form": ServeForm(),
-        "invite_form": InviteForm(),
-        "close_form": CloseDayForm(),
-        "invitation_first_day": invitations.invitation_first_day(office=office),
+        "invite_form": invite_form or InviteForm(initial={"day": first_day}, first_day=first_day),
+        "close_form": close_form or CloseDayForm(),
+        "invitation_first_day": first_day,
         "counter_name": request.session.get("counter_name", "Loket 1"),
     }
-    return render(request, "queueing/counter.html", context)
+    return render(request, "queueing/counter.html", context, status=status)
 
 
 @require_POST
@@ -342,8 +370,7 @@ def booking_create(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = get_visible_or_404(CardRequest.objects.all(), request.user, pk=pk)
     form = BookForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Kuota atau tanggal tidak valid."))
-        return redirect("cards:cardrequest_detail", pk=card_request.pk)
+        return cardrequest_detail_refused(request, card_request, book_form_bound=form)
     wish = form.cleaned_data["wish"]
     booking = None
     try:
@@ -428,10 +455,10 @@ def _channel_for(card_request: CardRequest) -> str:
 
 
 def _day_param(request: HttpRequest, default: date | None) -> date | None:
-    try:
-        return date.fromisoformat(request.GET["day"])
-    except (KeyError, ValueError):
-        return default
+    form = InvitationDayForm(request.GET)
+    if form.is_valid() and form.cleaned_data["day"]:
+        return form.cleaned_data["day"]
+    return default
 
 
 @require_POST
@@ -439,13 +466,13 @@ def _day_param(request: HttpRequest, default: date | None) -> date | None:
 def invitations_send(request: HttpRequest) -> HttpResponse:
     """Invite route-1 requests ready to print for a day at least the lead time ahead: suket holders and urgent
     first, then the oldest waiting, up to its invitation quota."""
-    form = InviteForm(request.POST)
+    office = _office(request)
+    form = InviteForm(request.POST, first_day=invitations.invitation_first_day(office=office))
     if not form.is_valid():
-        messages.error(request, _("Pilih tanggalnya."))
-        return redirect("queueing:counter")
+        return _counter_page(request, invite_form=form, status=400)
     day = form.cleaned_data["day"]
     try:
-        invited = invitations.invitations_send(office=_office(request), day=day, by=request.user)
+        invited = invitations.invitations_send(office=office, day=day, by=request.user)
     except errors.QueueingError as exc:
         messages.error(request, str(exc))
         return redirect("queueing:counter")
@@ -463,13 +490,18 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
     """Who was invited for a day, grouped by desa, with the day's letters as one PDF."""
     office = _office(request)
     first = invitations.invitation_first_day(office=office)
-    day = _day_param(request, first or clock.today(office))
+    day_form = InvitationDayForm(request.GET)
+    day = (day_form.is_valid() and day_form.cleaned_data["day"]) or first or clock.today(office)
+    if day_form.is_valid():
+        # Shown as DD-MM-YYYY whatever was typed (or the ISO day of a link).
+        day_form = InvitationDayForm(initial={"day": day})
     invited = list(invitations.invited_for(office=office, day=day))
     return render(
         request,
         "queueing/invitations.html",
         {
             "day": day,
+            "day_form": day_form,
             "invited": invited,
             "first_day": first,
             "runs": invitations.invitation_days(office=office, around=day),
@@ -554,8 +586,7 @@ def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
 def day_close(request: HttpRequest) -> HttpResponse:
     form = CloseDayForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Isi tanggal dan alasan penutupan."))
-        return redirect("queueing:counter")
+        return _counter_page(request, close_form=form, status=400)
     try:
         counts = appointments.day_close(office=_office(request), by=request.user, **form.cleaned_data)
     except errors.QueueingError as exc:

@@ -8,6 +8,7 @@ adds the calendar (a date picker from the npm registry, Indonesian month names) 
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -43,3 +44,9 @@ class DateField(forms.DateField):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("input_formats", DATE_INPUT_FORMATS)
         super().__init__(**kwargs)
+
+
+class DateFilter(django_filters.DateFilter):
+    """A list filter's date (django-filter): the same DD-MM-YYYY field, whatever the browser's language."""
+
+    field_class = DateField

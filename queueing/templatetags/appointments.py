@@ -16,8 +16,12 @@ register = template.Library()
 @register.inclusion_tag("queueing/_appointment_panel.html", takes_context=True)
 def appointment_panel(context: template.Context, card_request) -> dict:
     request = context["request"]
+    panel = booking_context(request.user, card_request)
+    if panel["book_form"] is not None and context.get("book_form_bound") is not None:
+        # The booking form came back refused (queueing.views.booking_create): show what was typed and why.
+        panel["book_form"] = context["book_form_bound"]
     return {
-        **booking_context(request.user, card_request),
+        **panel,
         "cr": card_request,
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),

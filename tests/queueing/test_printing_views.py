@@ -101,9 +101,12 @@ def test_print_then_store_from_the_batch_page(client, clerk, batch, frozen_today
     page = client.get(f"/blangko/batch/{batch.pk}/").content.decode()
     assert 'data-testid="batch-print"' not in page and 'data-testid="batch-store"' in page
 
-    response = client.post(f"/blangko/batch/{batch.pk}/simpan/", {"from_day": ""})
-    assert any("tanggal mulai" in t for t in _texts(response))
-    response = client.post(f"/blangko/batch/{batch.pk}/simpan/", {"from_day": frozen_today.isoformat()})
+    response = client.post(f"/blangko/batch/{batch.pk}/simpan/", {"from_day": "31-02-2027"})
+    assert response.status_code == 400  # the batch page again, the error beside the day, nothing stored
+    page = response.content.decode()
+    assert 'id="id_from_day_error"' in page and "hari-bulan-tahun" in page
+    assert set(batch.card_requests.values_list("status", flat=True)) == {S.PRINTED}
+    response = client.post(f"/blangko/batch/{batch.pk}/simpan/", {"from_day": frozen_today.strftime("%d-%m-%Y")})
     assert any("1 kartu disimpan" in t for t in _texts(response))
     assert sorted(batch.card_requests.values_list("route", "status")) == [
         ("collect", S.READY_FOR_PICKUP),
