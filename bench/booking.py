@@ -10,6 +10,10 @@ run checks that exactly 300 places were taken, and reports the slowest refusal o
 
     DATABASE_URL=postgres://.../ektp_bookingbench .venv/bin/python bench/booking.py [--bookers 200] [--capacity 300]
 
+The run prints the machine's load at its start and end and the server's durability settings (fsync,
+synchronous_commit) beside the ratio, and fails (exit status 1) when a booker thread dies, a booker process
+stops answering, or the bookings taken are not exactly the capacity.
+
 The server needs max_connections above the number of bookers. The database is migrated and its card
 requests, bookings and residents of the bench are replaced: point DATABASE_URL at a database of its own.
 """
@@ -18,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import statistics
 import sys
 import threading
 import time
+import traceback
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,6 +38,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_DEBUG", "False")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+
+from bench.common import print_load_at_start_and_end  # noqa: E402
+
+CHILD_TIMEOUT = 600  # seconds a booker process may take to report before the run is failed
 
 
 def _setup():
@@ -132,37 +142,47 @@ def _worker(kind: str, index: int, threads: int, per_booker: int, request_ids, d
 
     from queueing.appointments import DayUnavailable, booking_book
 
-    outcome = {"taken": 0, "refusals": []}
+    outcome = {"taken": 0, "refusals": [], "errors": []}
     lock = threading.Lock()
 
     def attempt(booker: int) -> None:
         try:
-            for n in range(per_booker):
-                started = time.perf_counter()
-                if kind == "baseline":
-                    with connection.cursor() as cursor:
-                        cursor.execute("UPDATE bench_day SET booked = booked + 1 WHERE id = 1 AND booked < capacity")
-                        taken = cursor.rowcount
-                else:
-                    request_id = request_ids[(booker * per_booker) + n]
-                    try:
-                        booking_book(card_request_id=request_id, channel="whatsapp", by=None, wish=day)
-                        taken = 1
-                    except DayUnavailable:
-                        taken = 0
-                with lock:
-                    outcome["taken"] += taken
-                    if not taken:
-                        outcome["refusals"].append(time.perf_counter() - started)
+            _attempts(booker)
+        except Exception:  # noqa: BLE001 - a booker that dies is reported and fails the run
+            with lock:
+                outcome["errors"].append(f"booker {booker}: {traceback.format_exc()}")
         finally:
             connections.close_all()
+
+    def _attempts(booker: int) -> None:
+        for n in range(per_booker):
+            started = time.perf_counter()
+            if kind == "baseline":
+                with connection.cursor() as cursor:
+                    cursor.execute("UPDATE bench_day SET booked = booked + 1 WHERE id = 1 AND booked < capacity")
+                    taken = cursor.rowcount
+            else:
+                request_id = request_ids[(booker * per_booker) + n]
+                try:
+                    booking_book(card_request_id=request_id, channel="whatsapp", by=None, wish=day)
+                    taken = 1
+                except DayUnavailable:
+                    taken = 0
+            with lock:
+                outcome["taken"] += taken
+                if not taken:
+                    outcome["refusals"].append(time.perf_counter() - started)
 
     first = index * threads
 
     # Connect before the start signal, so both runs time the work and not the connections.
     def connect_then_wait(thread_fn):
         def run(booker):
-            connection.ensure_connection()
+            try:
+                connection.ensure_connection()
+            except Exception:  # noqa: BLE001 - a booker that cannot connect fails the run
+                with lock:
+                    outcome["errors"].append(f"booker {booker} could not connect: {traceback.format_exc()}")
             go.wait()
             thread_fn(booker)
 
@@ -193,15 +213,30 @@ def _run(kind: str, bookers: int, processes: int, per_booker: int, request_ids=(
     ]
     for child in children:
         child.start()
-    for _ in children:
-        ready.get()
+    try:
+        for _ in children:
+            ready.get(timeout=CHILD_TIMEOUT)
+    except queue.Empty:
+        codes = [child.exitcode for child in children]
+        for child in children:
+            child.kill()
+        sys.exit(f"FAILED: a booker process never got ready (exit codes {codes})")
     time.sleep(0.5)  # the last threads of each process reach go.wait()
     started = time.perf_counter()
     go.set()
-    outcomes = [results.get() for _ in children]
+    try:
+        outcomes = [results.get(timeout=CHILD_TIMEOUT) for _ in children]
+    except queue.Empty:
+        codes = [child.exitcode for child in children]
+        for child in children:
+            child.kill()
+        sys.exit(f"FAILED: a booker process did not report within {CHILD_TIMEOUT} s (exit codes {codes})")
     seconds = time.perf_counter() - started
     for child in children:
         child.join()
+    errors = [e for o in outcomes for e in o["errors"]]
+    if errors:
+        sys.exit(f"FAILED: {len(errors)} booker thread(s) died ({kind}); the first:\n{errors[0]}")
     refusals = [r for o in outcomes for r in o["refusals"]]
     return {
         "seconds": seconds,
@@ -273,10 +308,17 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4, help="bookers are spread over this many processes")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    print_load_at_start_and_end()
     connection = _setup()
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_connections")
         max_connections = int(cursor.fetchone()[0])
+        cursor.execute("SHOW fsync")
+        fsync = cursor.fetchone()[0]
+        cursor.execute("SHOW synchronous_commit")
+        synchronous_commit = cursor.fetchone()[0]
+    durability = f"server durability: fsync={fsync}, synchronous_commit={synchronous_commit}"
+    print(durability)
     if max_connections <= args.bookers + 5:
         sys.exit(f"max_connections is {max_connections}: start PostgreSQL with -c max_connections={args.bookers + 50}")
     attempts = args.bookers * args.per_booker
@@ -310,7 +352,7 @@ def main() -> None:
         )
     print(f"exactly {args.capacity} bookings in {exact_runs} of {args.runs} runs")
     print(f"ratio booking/baseline (same {args.bookers} bookers running the bare UPDATE): median "
-          f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f})")  # fmt: skip
+          f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f}); {durability}")  # fmt: skip
     print(f"ratio booking/baseline (bare UPDATE loop on one connection): median "
           f"{statistics.median(loop_ratios):.2f}x")  # fmt: skip
     print(f"slowest refusal of a full day, {args.bookers} at once: median over runs "

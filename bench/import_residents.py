@@ -5,7 +5,11 @@ In one run, on the same generated CSV file:
      (the same 15 columns as text, no index, no constraint);
   2. import: `import_residents` into empty resident/family tables (validation, staging, merge, history);
   3. re-import of the unchanged file (every row compared, nothing written).
-Each step runs in its own child process, which reports its wall time and peak RSS (ru_maxrss).
+Each step runs in its own child process (a fresh interpreter), which reports its wall time and its OWN peak
+resident memory: VmHWM from /proc/self/status, the high-water mark of the child's address space since its exec.
+(ru_maxrss is not used: Linux carries the forking parent's high-water mark into the child across fork and exec,
+so a child would report at least what the parent held.) The run fails (exit status 1) when the import refuses
+any row, or when a step fails. The machine's load is printed at the start and at the end.
 
     DATABASE_URL=postgres://.../ektp_importbench .venv/bin/python bench/import_residents.py [--rows 1000000]
 
@@ -28,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench.common import print_load_at_start_and_end  # noqa: E402
+
 
 def _setup():
     import django
@@ -41,6 +47,14 @@ def _setup():
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS in MB (VmHWM); ru_maxrss only where /proc is missing (not Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -109,6 +123,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    print_load_at_start_and_end()
     connection = _setup()
     from django.core.management import call_command
 
@@ -168,6 +183,12 @@ def main() -> None:
         f"import: {first['inserted']:,} inserted, {first['families']:,} families, {first['refused']:,} refused; "
         f"re-import: {again['unchanged']:,} unchanged, {again['updated']:,} updated, {again['inserted']:,} inserted"
     )
+    refused = {label: r["refused"] for label, r in (("import", first), ("re-import", again)) if r["refused"]}
+    if refused or first["rows"] != baseline["rows"] or first["inserted"] != baseline["rows"]:
+        sys.exit(
+            f"FAILED: rows refused {refused or 0}; file rows {baseline['rows']:,}, import read {first['rows']:,} "
+            f"and inserted {first['inserted']:,}"
+        )
 
 
 if __name__ == "__main__":

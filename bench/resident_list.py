@@ -28,12 +28,15 @@ os.environ.setdefault("DJANGO_DEBUG", "False")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "False")
 
+from bench.common import print_load_at_start_and_end  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=300, help="Requests per scenario (after 20 warm-up).")
     args = parser.parse_args()
+    print_load_at_start_and_end()
 
     import django
 

@@ -229,6 +229,32 @@ class CardRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "-is_urgent", "queued_at", "id"], name="cardrequest_queue"),
             models.Index(fields=["kecamatan", "status", "-is_urgent", "queued_at"], name="cardrequest_kec_queue"),
+            # The work queue (cards/tables.py), keyset-paged in work order: the open requests (~2 % of the table)
+            # in one small partial index that serves every open tab and their counts (scope, status and urgency
+            # are read from the index, never from the table), and the closed ones in their own, read only by
+            # the closed tab. See docs/PERFORMANCE.md, "The work queue".
+            models.Index(
+                fields=["-is_urgent", "queued_at", "id", "kecamatan", "status", "urgent_status"],
+                condition=Q(
+                    status__in=[
+                        "incomplete",
+                        "printed",
+                        "ready_for_pickup",
+                        "ready_to_print",
+                        "received",
+                        "scheduled",
+                        "sent_to_uptd",
+                        "shipped",
+                        "verifying",
+                    ]
+                ),
+                name="cardrequest_open_work",
+            ),
+            models.Index(
+                fields=["-is_urgent", "queued_at", "id", "kecamatan"],
+                condition=Q(status__in=["cancelled", "handed_over", "rejected"]),
+                name="cardrequest_closed_work",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -50,14 +50,17 @@ from cards.services import CardRequestError, StaleCardRequest
 from cards.tables import (
     QUEUE_KEYS,
     QUEUES,
+    WORK_ORDER,
     CardRequestFilter,
     CardRequestTable,
     default_queue,
     queue_condition,
+    queue_count_label,
     queue_counts,
 )
 from registry import clock
 from registry.models import AccessLog, Office, Resident, Role, mask_number
+from registry.pagination import keyset_page_ordered
 from registry.scoping import get_visible_or_404
 from registry.web import access_log_record
 
@@ -76,7 +79,11 @@ def _requests_of(user):
 @require_GET
 @permission_required("cards.view_cardrequest", raise_exception=True)
 def cardrequest_list(request: HttpRequest) -> HttpResponse:
-    """The queues (tabs with counts), filters, and the table with bulk actions; urgent first, then oldest."""
+    """The queues (tabs with counts), filters, and the table with bulk actions; urgent first, then oldest.
+
+    Pages are keyset pages in work order (`?after=<id>` / `?before=<id>`, a request id of the user's scope,
+    never an OFFSET), so a page deep in the closed tab costs what the first page costs; filters travel with
+    the cursor."""
     user = request.user
     base = _requests_of(user).with_appointment()
     queue = request.GET.get("antrean")
@@ -84,15 +91,25 @@ def cardrequest_list(request: HttpRequest) -> HttpResponse:
         queue = default_queue(user)
     counts = queue_counts(_requests_of(user))
     request_filter = CardRequestFilter(request.GET or None, queryset=base.filter(queue_condition(queue)), user=user)
-    rows = request_filter.qs.select_related("resident", "kecamatan").in_work_order()
-    table = CardRequestTable(rows)
+    rows = request_filter.qs.select_related("resident", "kecamatan")
+    after = before = None
+    cursors = _requests_of(user).only(*(column.lstrip("-") for column in WORK_ORDER))
+    if (cursor := request.GET.get("after", "")).isdigit():
+        after = cursors.filter(pk=cursor).first()
+    elif (cursor := request.GET.get("before", "")).isdigit():
+        before = cursors.filter(pk=cursor).first()
+    page = keyset_page_ordered(rows, order=WORK_ORDER, size=PER_PAGE, after=after, before=before)
+    table = CardRequestTable(page.rows)
     if not user.has_perm("cards.verify_cardrequest"):
         table.exclude = ("select",)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    tabs = [(key, label, counts[key.replace("-", "_")]) for key, label, _q in QUEUES]
+    tabs = [(key, label, queue_count_label(key, counts[key.replace("-", "_")])) for key, label, _q in QUEUES]
     context = {
         "filter": request_filter,
         "table": table,
+        "page": page,
+        "previous_url": _page_url(request, "before", page.previous_cursor),
+        "next_url": _page_url(request, "after", page.next_cursor),
+        "export_query": _page_url(request, "", None).lstrip("?"),
         "queue": queue,
         "tabs": tabs,
         "bulk_form": BulkActionForm(),
@@ -104,6 +121,19 @@ def cardrequest_list(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#results"
     return render(request, template, context)
+
+
+def _page_url(request: HttpRequest, direction: str, cursor: int | None) -> str:
+    """The current query string (tab and filters) with `direction`=`cursor` instead of the current cursor;
+    "" when there is no such page."""
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    if direction:
+        if cursor is None:
+            return ""
+        query[direction] = str(cursor)
+    return f"?{query.urlencode()}"
 
 
 @require_POST
