@@ -1,10 +1,12 @@
 from django.urls import path
 
-from delivery import outbox_views, pickup_views, shipment_views, views
+from delivery import outbox_views, pickup_views, register_views, shipment_views, views
 
 app_name = "delivery"
 urlpatterns = [
     path("permohonan/<int:pk>/suket/", views.suket_create, name="suket_create"),
+    path("suket/", register_views.suket_register_page, name="suket_register"),
+    path("suket/ekspor.<str:fmt>", register_views.suket_register_export, name="suket_register_export"),
     path("suket/<int:pk>/surat.pdf", views.suket_pdf, name="suket_pdf"),
     path("suket/cek/<str:code>/", views.suket_verify, name="suket_verify"),
     path("pengambilan/", pickup_views.pickup_list, name="pickup_list"),

@@ -20,6 +20,7 @@ from cards.models import CardRequest
 from cards.workflow import CardRequestError
 from queueing import errors, printing
 from queueing.calendar import service_day_get
+from queueing.ledger import BlankLedgerForm
 from queueing.models import BlankMovement, PrintBatch
 from registry import clock
 from registry.models import Office
@@ -114,6 +115,7 @@ def _blanks_page(
     receipt_form: ReceiptForm | None = None,
     spoil_form: SpoilageForm | None = None,
     print_form: PrintDayForm | None = None,
+    ledger_form: BlankLedgerForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The blanks page; a form posted from it that was refused comes back bound, its errors beside its fields
@@ -131,6 +133,7 @@ def _blanks_page(
         "receipt_form": receipt_form or ReceiptForm(initial={"received_on": today}),
         "spoil_form": spoil_form or SpoilageForm(),
         "print_form": print_form or PrintDayForm(initial={"day": today}),
+        "ledger_form": ledger_form or BlankLedgerForm(initial={"date_from": today.replace(day=1), "date_to": today}),
         "waiting": CardRequest.objects.filter(
             office=office, status=CardRequest.Status.READY_TO_PRINT, route__in=printing.BATCH_ROUTES
         ).count(),

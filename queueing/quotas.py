@@ -171,10 +171,6 @@ def service_day_quota_set(
         raise QuotaRefused(errors)
     with transaction.atomic():
         service_day = ServiceDay.objects.select_for_update().get(pk=service_day_get(office=office, day=day).pk)
-        if not service_day.is_open:
-            raise QuotaRefused(
-                {"day": _("Kantor tidak melayani pada %(day)s (tutup atau libur).") % {"day": day_text(day)}}
-            )
         held = service_day.booked_total + service_day.batch_printed
         if figures.print_capacity < held:
             errors["print_capacity"] = _(

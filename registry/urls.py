@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("wilayah/desa/", views.region_desa_options, name="region_desa_options"),
     path("audit/akses/", views.accesslog_list, name="accesslog_list"),
+    path("audit/akses/ekspor.<str:fmt>", views.accesslog_export, name="accesslog_export"),
     path("penduduk/impor/", import_views.import_list, name="import_list"),
     path("penduduk/impor/contoh.csv", import_views.import_sample, name="import_sample"),
     path("penduduk/impor/<int:pk>/", import_views.import_detail, name="import_detail"),

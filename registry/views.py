@@ -8,23 +8,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry import clock, resident_services
+from registry.access_log_filters import AccessLogFilterForm, ResidentFindForm, access_log_filtered
+from registry.exports import Column, describe_filters, export_response
 from registry.filters import ResidentFilter, desa_choices_for
 from registry.forms import MaritalStatusForm
-from registry.models import AccessLog, Office, Resident, SavedSearch, mask_number
+from registry.models import AccessLog, Resident, SavedSearch, mask_number
 from registry.nik import compare_nik_with_record, parse_nik
 from registry.pagination import keyset_page
-from registry.regions import region_exists
+from registry.regions import nik_check, region_exists
 from registry.scoping import get_visible_or_404
-from registry.tables import AccessLogTable, ResidentTable
+from registry.tables import AccessLogTable, ResidentTable, remask_old_masks
 from registry.web import access_log_record, client_ip
 
 PAGE_SIZE = 25
@@ -203,18 +205,101 @@ def resident_marital_status_set(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @permission_required("registry.view_accesslog", raise_exception=True)
 def accesslog_list(request: HttpRequest) -> HttpResponse:
-    """Who revealed or searched which NIK, or exported personal data, newest first, within the scope."""
-    # Reads of one resident, and exports (no single resident) made by staff of offices in scope.
-    logs = AccessLog.objects.select_related("user", "resident").filter(
-        Q(resident__in=Resident.objects.visible_to(request.user))
-        | Q(resident__isnull=True, user__office__in=Office.objects.visible_to(request.user))
+    """Who revealed or searched which NIK, or exported personal data, newest first, within the scope; filtered
+    by staff member, resident, action and date range, 25 rows a page by keyset (`?after=<id>`: older rows).
+
+    A POST carries a NIK to find the resident whose rows to show (logged as a NIK search); the page then opens
+    with the resident's id, so the NIK never reaches a URL."""
+    find_form = ResidentFindForm(request.POST or None)
+    if request.method == "POST" and find_form.is_valid():
+        resident = _accesslog_resident_by_nik(request, find_form)
+        if resident is not None:
+            query = request.GET.copy()
+            query.pop("after", None)
+            query["penduduk"] = str(resident.pk)
+            return HttpResponseRedirect(f"{reverse('registry:accesslog_list')}?{query.urlencode()}")
+    if find_form.is_bound:
+        find_form.data = find_form.data.copy()
+        find_form.data["nik"] = ""  # the error is shown beside the field; the NIK typed is never echoed
+    form = AccessLogFilterForm(request.GET, user=request.user)
+    logs = access_log_filtered(user=request.user, filters=form.cleaned_data if form.is_valid() else {})
+    if form.errors:
+        logs = logs.none()  # a filter that does not read shows its error, not every row as if it applied
+    cursor = request.GET.get("after", "")
+    if cursor.isdigit():
+        logs = logs.filter(id__lt=int(cursor))
+    rows = list(logs[: PAGE_SIZE + 1])
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "table": AccessLogTable(rows[:PAGE_SIZE]),
+        "next_cursor": rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None,
+        "is_first_page": not cursor.isdigit(),
+        "form": form,
+        "find_form": find_form,
+        "resident": form.cleaned_data.get("penduduk") if form.is_valid() else None,
+        "query": query.urlencode(),
+        "query_without_resident": _without(query, "penduduk"),
+    }
+    return render(request, "registry/accesslog_list.html", context)
+
+
+def _without(query, name: str) -> str:
+    query = query.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
+def _accesslog_resident_by_nik(request: HttpRequest, find_form: ResidentFindForm) -> Resident | None:
+    """The resident in scope with the NIK typed in the access-log page's search, with its own access-log row
+    (masked NIK, the resident found or none); None with the field's error."""
+    parsed = nik_check(find_form.cleaned_data["nik"].replace(" ", "").replace(".", ""))
+    if parsed.errors:
+        find_form.add_error("nik", " ".join(parsed.errors))
+        return None
+    resident = Resident.objects.visible_to(request.user).filter(nik=parsed.number).first()
+    access_log_record(
+        request,
+        action=AccessLog.Action.SEARCH_NIK,
+        resident=resident,
+        detail=_("Mencari penduduk di log akses dengan NIK %(masked)s") % {"masked": mask_number(parsed.number)},
     )
-    if cursor := request.GET.get("after"):
-        logs = logs.filter(id__lt=int(cursor)) if cursor.isdigit() else logs
-    rows = list(logs.order_by("-id")[: PAGE_SIZE + 1])
-    table = AccessLogTable(rows[:PAGE_SIZE])
-    next_cursor = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
-    return render(request, "registry/accesslog_list.html", {"table": table, "next_cursor": next_cursor})
+    if resident is None:
+        find_form.add_error("nik", _("NIK itu tidak ada di data penduduk wilayah Anda."))
+    return resident
+
+
+ACCESSLOG_COLUMNS = [
+    Column(gettext_lazy("Waktu"), lambda log: log.at),
+    Column(gettext_lazy("Petugas"), lambda log: log.user.username),
+    Column(gettext_lazy("Tindakan"), lambda log: log.get_action_display()),
+    Column(gettext_lazy("Penduduk"), lambda log: log.resident.full_name if log.resident_id else ""),
+    Column(gettext_lazy("NIK"), lambda log: log.resident.masked_nik if log.resident_id else ""),
+    Column(gettext_lazy("Alamat IP"), lambda log: log.ip_address),
+    Column(gettext_lazy("Keterangan"), lambda log: remask_old_masks(str(log.detail))),
+]
+
+
+@never_cache
+@require_GET
+@permission_required("registry.view_accesslog", raise_exception=True)
+def accesslog_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The access log with the page's filters, every matching row, newest first. A filter that does not read
+    goes back to the page with its error beside the field, and exports nothing."""
+    form = AccessLogFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        messages.error(request, _("Perbaiki filter log akses sebelum mengekspor."))
+        return HttpResponseRedirect(f"{reverse('registry:accesslog_list')}?{request.GET.urlencode()}")
+    return export_response(
+        request,
+        fmt=fmt,
+        rows=access_log_filtered(user=request.user, filters=form.cleaned_data),
+        columns=ACCESSLOG_COLUMNS,
+        what=_("Log akses data pribadi"),
+        slug="log-akses",
+        office=request.user.office,
+        filters=describe_filters(form),
+    )

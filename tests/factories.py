@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 
 import factory
 
+from registry import clock
 from registry.models import Family, FamilyRelation, Resident, Sex, User
 from registry.nik import make_kk, make_nik
 
@@ -169,3 +170,23 @@ class ResidentChangeFactory(factory.django.DjangoModelFactory):
 
     resident = factory.SubFactory(ResidentFactory)
     changes = factory.LazyFunction(lambda: {"address": ["JL. LAMA 1", "JL. BARU 2"]})
+
+
+# --- suket (temporary certificates) ------------------------------------------------------------------------
+
+
+class SuketFactory(factory.django.DjangoModelFactory):
+    """A suket of a request, written directly (test set-up: the code issues through delivery.services.suket_issue).
+    `issued_at`, `valid_until` and `ended_at` place it in time; the request's status says how an ended one
+    ended."""
+
+    class Meta:
+        model = "delivery.Suket"
+
+    card_request = factory.SubFactory(CardRequestFactory, ready=True, collect=True)
+    resident = factory.LazyAttribute(lambda o: o.card_request.resident)
+    office = factory.LazyAttribute(lambda o: o.card_request.office)
+    issued_by = factory.LazyAttribute(lambda o: User.objects.filter(office=o.card_request.office).first())
+    issued_at = factory.LazyFunction(lambda: clock.now())
+    valid_until = factory.LazyAttribute(lambda o: o.issued_at.date() + timedelta(days=180))
+    verify_code = factory.Sequence(lambda n: f"uji-suket-{n:08d}")

@@ -84,6 +84,7 @@ CASES = [
     ),
     Case("registry:region_desa_options", "/wilayah/desa/?kecamatan=35.02.01"),
     Case("registry:accesslog_list", "/audit/akses/", allowed=("supervisor", "administrator")),
+    Case("registry:accesslog_export", "/audit/akses/ekspor.csv", allowed=("supervisor", "administrator")),
     Case("registry:import_list", "/penduduk/impor/", allowed=("supervisor", "administrator")),
     Case("registry:import_sample", "/penduduk/impor/contoh.csv", allowed=("supervisor", "administrator")),
     Case("registry:import_detail", "/penduduk/impor/{i}/", allowed=("supervisor", "administrator")),
@@ -154,6 +155,7 @@ CASES = [
     # The coming days: every role reads its own scope's calendar and day list (any day: a fixed one here).
     Case("queueing:coming_days", "/kalender/"),
     Case("queueing:day_expected", "/kalender/2030-01-07/"),
+    Case("queueing:day_export", "/kalender/2030-01-07/ekspor.csv"),
     Case("queueing:quota_settings", "/kalender/kuota/", allowed=("supervisor", "administrator")),
     Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
@@ -175,7 +177,12 @@ CASES = [
     Case("delivery:suket_create", "/permohonan/{r}/suket/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:suket_pdf", "/suket/{s}/surat.pdf", allowed=("clerk", "supervisor", "administrator")),
     Case("delivery:suket_verify", "/suket/cek/{v}/", public=True, wrong_method="post"),
+    Case("delivery:suket_register", "/suket/"),
+    Case("delivery:suket_register_export", "/suket/ekspor.csv"),
     Case("queueing:blanks", "/blangko/", allowed=("clerk", "supervisor", "administrator")),
+    Case(
+        "queueing:blank_ledger_export", "/blangko/mutasi/ekspor.csv", allowed=("clerk", "supervisor", "administrator")
+    ),
     Case(
         "queueing:blanks_receive",
         "/blangko/terima/",
@@ -195,6 +202,9 @@ CASES = [
     Case("queueing:print_batch_create", "/blangko/cetak/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:print_batch_print", "/blangko/cetak/{p}/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:print_batch_detail", "/blangko/batch/{p}/", allowed=("clerk", "supervisor", "administrator")),
+    Case(
+        "queueing:printbatch_export", "/blangko/batch/{p}/ekspor.xlsx", allowed=("clerk", "supervisor", "administrator")
+    ),
     Case(
         "queueing:print_batch_sheet", "/blangko/batch/{p}/lembar.pdf", allowed=("clerk", "supervisor", "administrator")
     ),
