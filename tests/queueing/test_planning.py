@@ -255,3 +255,16 @@ def test_the_calendar_needs_the_calendar_permission(client, office, ponorogo):
     nobody = UserFactory(username="tanpa.peran", office=Office.objects.get(pk=office.pk))
     client.force_login(nobody)
     assert client.get("/kalender/").status_code == 403
+
+
+def test_the_day_list_costs_the_same_queries_whatever_the_bookings(client, clerk, office, wednesday):
+    _booked(wednesday)
+    client.force_login(clerk)
+    client.get(f"/kalender/{wednesday.isoformat()}/")
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/kalender/{wednesday.isoformat()}/")
+    for channel in ("whatsapp",) * 4 + ("invitation",) * 2:
+        _booked(wednesday, channel=channel)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(f"/kalender/{wednesday.isoformat()}/")
+    assert response.context["totals"]["all"] == 7 and len(many) == len(few)

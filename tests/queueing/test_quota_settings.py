@@ -49,7 +49,8 @@ def _day_post(day, **figures):
 def test_next_mondays_walk_in_quota_is_changed_and_kept_as_history(client, supervisor, office, next_monday):
     client.force_login(supervisor)
     response = client.post(URL, _day_post(next_monday, walk_in=6))
-    assert response.status_code == 302 and response["Location"] == URL
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?day={next_monday.strftime('%d-%m-%Y')}"
     day = ServiceDay.objects.get(office=office, date=next_monday)
     assert (day.cap_walk_in, day.cap_whatsapp, day.print_capacity) == (6, 5, 10)
     change = QuotaChange.objects.get()
@@ -116,6 +117,14 @@ def test_an_unreadable_date_is_a_field_error(client, supervisor, office):
     response = client.post(URL, {"action": "day", "day": "31-31-2027", "print_capacity": 1})
     assert response.status_code == 200
     assert "hari-bulan-tahun" in " ".join(response.context["day_form"].errors["day"])
+
+
+def test_a_day_the_office_does_not_serve_gets_no_quota(client, supervisor, office, frozen_today):
+    saturday = next_weekday(frozen_today, SATURDAY)
+    client.force_login(supervisor)
+    response = client.post(URL, _day_post(saturday, walk_in=3))
+    assert response.status_code == 200 and "tidak melayani" in " ".join(response.context["day_form"].errors["day"])
+    assert not QuotaChange.objects.exists()
 
 
 def test_picking_a_day_shows_its_current_figures(client, supervisor, office, next_monday):
@@ -327,3 +336,28 @@ def test_another_kabupatens_office_is_not_found(client, supervisor, office):
     other = clerk_of_another_kabupaten()
     client.force_login(supervisor)
     assert client.get(URL, {"kantor": other.office.pk}).status_code == 404
+
+
+def test_closing_a_weekday_keeps_coming_days_that_hold_bookings_open(supervisor, office, frozen_today):
+    thursday = next_weekday(frozen_today, THURSDAY, after=True)
+    booked_thursday, empty_thursday = thursday, thursday + timedelta(days=7)
+    _book(booked_thursday)
+    quotas.service_day_quota_set(
+        office=office,
+        day=empty_thursday,
+        figures=quotas.Figures(print_capacity=10, whatsapp=5, walk_in=3, invitation=2, uptd=0),
+        by=supervisor,
+    )
+    quotas.quota_default_set(
+        office=office,
+        weekday=THURSDAY,
+        figures=quotas.Figures(print_capacity=10, whatsapp=5, walk_in=3, invitation=2, uptd=0),
+        opens_at=None,
+        closes_at=None,
+        by=supervisor,
+    )
+    assert not OpeningHours.objects.filter(office=office, weekday=THURSDAY).exists()
+    assert ServiceDay.objects.get(date=booked_thursday).is_open
+    assert not ServiceDay.objects.get(date=empty_thursday).is_open
+    change = QuotaChange.objects.get(field="opening_hours")
+    assert (change.weekday, change.old_value, change.new_value) == (THURSDAY, "08:00–15:00", "")
