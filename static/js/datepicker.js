@@ -5,8 +5,9 @@
 // Typing still works: the server reads what is in the field (registry/widgets.py DATE_INPUT_FORMATS).
 // A date the clerk typed is read day first (05-01-2027, 5/1/2027, 05.01.2027) or as ISO (2027-01-05), strictly:
 // the picker's own lenient parser would turn 31-02-2027 into 3 March, and an unreadable text would be
-// replaced by the previous date on blur. Here an unreadable text stays in the field, so the server answers
-// with a field error naming the format instead of silently submitting another day.
+// replaced by the previous date (or emptied) on blur. Here an unreadable text stays in the field, so the
+// server answers with a field error naming the format instead of silently submitting another day. A readable
+// one is shown back as DD-MM-YYYY (5/1/2027 becomes 05-01-2027, the same day).
 (() => {
   "use strict";
 
@@ -63,23 +64,23 @@
     const max = parse(input.dataset.maxDate);
     if (!Number.isNaN(Number(min))) options.minDate = min;
     if (!Number.isNaN(Number(max))) options.maxDate = max;
-    new window.Datepicker(input, options);
+    const served = input.value; // as the server sent it back (a refused text with its error beside)
+    const picker = new window.Datepicker(input, options);
+    if (input.value !== served) input.value = served; // the picker empties a text it cannot read
 
-    // Keep an unreadable typed text (the picker would put the previous date back on blur).
-    let typed = input.value;
-    input.addEventListener("input", () => {
-      typed = input.value;
-    });
-    input.addEventListener("blur", () => {
-      window.setTimeout(() => {
-        if (typed.trim() && Number.isNaN(Number(parse(typed))) && input.value !== typed) {
-          input.value = typed;
-        }
-      }, 0);
-    });
-    input.addEventListener("changeDate", () => {
-      typed = input.value;
-    });
+    // The picker reads the field again on blur and Enter (update), and puts its last date back when the text
+    // is unreadable; that runs before the form is sent, so a wrong text would be replaced by the previous day
+    // or by nothing (and "nothing" books the nearest day). An unreadable text is left as typed instead: the
+    // server answers with the field's error beside it.
+    // A readable day outside the bounds would be dropped the same way: it is left for the server to answer too.
+    const update = picker.update.bind(picker);
+    picker.update = (updateOptions) => {
+      const text = input.value.trim();
+      const day = parse(text);
+      const outside = (options.minDate && day < options.minDate) || (options.maxDate && day > options.maxDate);
+      if (text && (Number.isNaN(Number(day)) || outside)) return;
+      update(updateOptions);
+    };
   }
 
   function enhanceWithin(root) {
