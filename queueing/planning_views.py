@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -129,16 +129,24 @@ def coming_days(request: HttpRequest) -> HttpResponse:
 # --- who is expected on a day ---------------------------------------------------------------------------
 
 
-@require_GET
-@permission_required("queueing.view_calendar", raise_exception=True)
-def day_expected(request: HttpRequest, day: date) -> HttpResponse:
-    """Who is expected on a day: queue number, name, masked NIK, channel, arrival and service, the request;
-    totals at the top; printable (one table, the office and the day in the heading)."""
+def expected_for(request: HttpRequest, day: date) -> tuple[CalendarScope, Office, QuerySet[Booking]]:
+    """The rows of a day's list as this user may read them (the list and its export share it): the office
+    picked with ?kantor=, `expected_on` narrowed to the user's scope and, for a UPTD reading its Disdukcapil
+    office, to the UPTD channel."""
     scope = _calendar_scope(request)
     office = printing_office(scope.office)
     bookings = planning.expected_visible_to(planning.expected_on(office=office, day=day), request.user)
     if scope.channels:
         bookings = bookings.filter(channel__in=scope.channels)
+    return scope, office, bookings
+
+
+@require_GET
+@permission_required("queueing.view_calendar", raise_exception=True)
+def day_expected(request: HttpRequest, day: date) -> HttpResponse:
+    """Who is expected on a day: queue number, name, masked NIK, channel, arrival and service, the request;
+    totals at the top; printable (one table, the office and the day in the heading)."""
+    scope, office, bookings = expected_for(request, day)
     bookings = list(bookings)
     totals = {
         "all": len(bookings),
@@ -191,13 +199,17 @@ class WeekdayForm(forms.Form):
         label=gettext_lazy("Buka"),
         required=False,
         input_formats=["%H:%M", "%H.%M"],
-        widget=forms.TimeInput(attrs={"placeholder": "08:00", "inputmode": "numeric", "size": 5}, format="%H:%M"),
+        widget=forms.TimeInput(
+            attrs={"placeholder": gettext_lazy("jj:mm"), "inputmode": "numeric", "size": 5}, format="%H:%M"
+        ),
     )
     closes_at = forms.TimeField(
         label=gettext_lazy("Tutup"),
         required=False,
         input_formats=["%H:%M", "%H.%M"],
-        widget=forms.TimeInput(attrs={"placeholder": "15:00", "inputmode": "numeric", "size": 5}, format="%H:%M"),
+        widget=forms.TimeInput(
+            attrs={"placeholder": gettext_lazy("jj:mm"), "inputmode": "numeric", "size": 5}, format="%H:%M"
+        ),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -338,7 +350,7 @@ def quota_settings(request: HttpRequest) -> HttpResponse:
                     request,
                     _("Kuota %(day)s disimpan (%(n)d perubahan).") % {"day": day_text(day), "n": len(changed)},
                 )
-                return redirect(here)
+                return redirect(_settings_url(request, day=day))
     elif action == "close":
         closure_form = ClosureForm(request.POST)
         if closure_form.is_valid():
@@ -386,6 +398,7 @@ def quota_settings(request: HttpRequest) -> HttpResponse:
         "closure_form": closure_form,
         "local_closures": local_closures,
         "national_closures": national,
+        "own_figures": quotas.coming_own_figures(office=office, after=today),
         "history": QuotaChange.objects.filter(office=office).select_related("changed_by")[:HISTORY_ROWS],
         "channels": QueueChannel.choices,
         "kantor": request.GET.get("kantor", ""),
@@ -394,7 +407,13 @@ def quota_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "queueing/quota_settings.html", context)
 
 
-def _settings_url(request: HttpRequest) -> str:
-    url = reverse("queueing:quota_settings")
+def _settings_url(request: HttpRequest, *, day: date | None = None) -> str:
+    """The settings page again (the office picked, and the date just changed shown with its figures)."""
+    params = []
     kantor = request.GET.get("kantor", "")
-    return f"{url}?kantor={kantor}" if kantor.isdigit() else url
+    if kantor.isdigit():
+        params.append(f"kantor={kantor}")
+    if day is not None:
+        params.append(f"day={day_text(day)}")
+    url = reverse("queueing:quota_settings")
+    return f"{url}?{'&'.join(params)}" if params else url

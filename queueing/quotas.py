@@ -11,7 +11,7 @@ database's CHECK constraints remain the last line of defence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -171,6 +171,10 @@ def service_day_quota_set(
         raise QuotaRefused(errors)
     with transaction.atomic():
         service_day = ServiceDay.objects.select_for_update().get(pk=service_day_get(office=office, day=day).pk)
+        if not service_day.is_open:
+            raise QuotaRefused(
+                {"day": _("Kantor tidak melayani pada %(day)s (tutup atau libur).") % {"day": day_text(day)}}
+            )
         held = service_day.booked_total + service_day.batch_printed
         if figures.print_capacity < held:
             errors["print_capacity"] = _(
@@ -231,3 +235,33 @@ def closure_remove(*, office: Office, day: date, by: User, today: date | None = 
         if reopens:
             ServiceDay.objects.filter(office=office, date=day).update(is_open=True)
         _change(office=office, by=by, field=F_.CLOSURE, old=reason, new="", day=day).save()
+
+
+# --- what the coming weeks hold ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnFigures:
+    """A coming date whose figures differ from its weekday's default: (field, its own value, the default)."""
+
+    day: date
+    is_open: bool
+    differences: list[tuple[str, int, int]]
+
+
+def coming_own_figures(*, office: Office, after: date, days: int = 56) -> list[OwnFigures]:
+    """The coming dates (up to `days` after `after`) given their own capacity or quota: two queries."""
+    office = printing_office(office)
+    defaults = {quota.weekday: quota for quota in QuotaDefault.objects.filter(office=office)}
+    rows = ServiceDay.objects.filter(office=office, date__gt=after, date__lte=after + timedelta(days=days))
+    found = []
+    for row in rows.order_by("date"):
+        default = defaults.get(row.date.weekday())
+        differences = []
+        for field in QUOTA_FIELDS:
+            own, usual = getattr(row, _row_column(field)), getattr(default, field) if default else 0
+            if own != usual:
+                differences.append((str(F_(field).label), own, usual))
+        if differences:
+            found.append(OwnFigures(day=row.date, is_open=row.is_open, differences=differences))
+    return found

@@ -64,6 +64,9 @@ def test_next_mondays_walk_in_quota_is_changed_and_kept_as_history(client, super
     assert change.changed_by == supervisor and change.office == office
     page = client.get(URL).content.decode()
     assert 'data-testid="history-row"' in page and "Kuota datang langsung" in page
+    (own,) = quotas.coming_own_figures(office=office, after=next_monday - timedelta(days=1))
+    assert (own.day, own.differences) == (next_monday, [("Kuota datang langsung", 6, 3)])
+    assert 'data-testid="own-figures"' in page
     calendar = client.get("/kalender/").context["calendar"]
     monday = next(d for d in calendar.days if d.date == next_monday)
     assert next(f for f in monday.channels if f.channel == "walk_in").quota == 6
