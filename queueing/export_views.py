@@ -15,11 +15,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from queueing import planning
-from queueing.calendar import printing_office
 from queueing.ledger import BlankLedgerForm, ledger_movements
 from queueing.models import BlankMovement, Booking, CallStatus
-from queueing.planning_views import _calendar_scope
+from queueing.planning_views import expected_for
 from queueing.printing_views import _batch_or_404, _blanks_page, _office
 from registry.exports import Column, describe_filters, export_response
 
@@ -158,11 +156,7 @@ DAY_COLUMNS = [
 def day_export(request: HttpRequest, day: date, fmt: str) -> HttpResponseBase:
     """Who is expected on `day` (the rows of `queueing:day_expected`, same office choice `?kantor=` and the
     same narrowing to the user's scope and channels), by queue number, with the masked NIK."""
-    scope = _calendar_scope(request)
-    office = printing_office(scope.office)
-    bookings = planning.expected_visible_to(planning.expected_on(office=office, day=day), request.user)
-    if scope.channels:
-        bookings = bookings.filter(channel__in=scope.channels)
+    scope, office, bookings = expected_for(request, day)
     return export_response(
         request,
         fmt=fmt,
