@@ -19,11 +19,13 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import Channel, DataSyncRequest
 from cards.workflow import CardRequestError
 from messaging.messages import notification_write
 from messaging.models import Contact, Notification
+from messaging.system_text import system_text
 from registry import clock
 from registry.importer.columns import PhoneChecker
 from registry.models import AccessLog, Office, Resident, User
@@ -70,8 +72,10 @@ def data_sync_lookup_detail(sync: DataSyncRequest) -> str:
     """The access-log detail of the NIK+KK match behind a request: which request and whether the pair matched a
     resident, never the numbers themselves."""
     if sync.resident_id is None:
-        return _("SINKRONISASI #%(id)d: NIK dan KK tidak cocok dengan penduduk mana pun") % {"id": sync.pk}
-    return _("SINKRONISASI #%(id)d: NIK dan KK cocok dengan data penduduk") % {"id": sync.pk}
+        return system_text(
+            gettext_noop("SINKRONISASI #%(id)d: NIK dan KK tidak cocok dengan penduduk mana pun"), id=sync.pk
+        )
+    return system_text(gettext_noop("SINKRONISASI #%(id)d: NIK dan KK cocok dengan data penduduk"), id=sync.pk)
 
 
 def _matched_resident(office: Office, nik: str, kk_number: str) -> Resident | None:
@@ -185,7 +189,7 @@ def data_sync_open(
             action=AccessLog.Action.LOOKUP,
             resident_id=first.resident_id,
             ip_address=client_address or None,
-            detail=_("SINKRONISASI: NIK sudah punya permohonan terbuka #%(id)d") % {"id": first.pk},
+            detail=system_text(gettext_noop("SINKRONISASI: NIK sudah punya permohonan terbuka #%(id)d"), id=first.pk),
         )
     raise DataSyncDuplicate(first)
 
@@ -193,7 +197,11 @@ def data_sync_open(
 def _superseded(sync: DataSyncRequest) -> None:
     """Close an open request whose NIK and KK matched no resident, because a request whose pair matches came
     in for the same NIK (the sender of the first is told, with the reason)."""
-    reason = _("NIK dan nomor KK tidak cocok dengan data penduduk; permohonan dengan data yang cocok sudah diterima.")
+    reason = system_text(
+        gettext_noop(
+            "NIK dan nomor KK tidak cocok dengan data penduduk; permohonan dengan data yang cocok sudah diterima."
+        )
+    )
     _decide(sync, Status.REFUSED, by=None, note=reason, template="data_sync_refused", reason=reason)
 
 

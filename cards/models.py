@@ -16,7 +16,9 @@ from django.db import models
 from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import SystemTextField, SystemTextTextField
 from registry import clock
 from registry.models import Office, Region, Resident, User, mask_number
 from registry.scoping import ScopedQuerySet
@@ -197,7 +199,7 @@ class CardRequest(models.Model):
     no_shows = models.PositiveSmallIntegerField(_("tidak hadir"), default=0)
     note = models.TextField(_("catatan"), blank=True)
     missing_items = models.JSONField(_("kekurangan"), default=list, blank=True)
-    status_reason = models.CharField(_("alasan"), max_length=500, blank=True)
+    status_reason = SystemTextField(_("alasan"), max_length=500, blank=True)
     urgent_status = models.CharField(
         _("status mendesak"), max_length=10, choices=UrgentStatus.choices, default=UrgentStatus.NONE, blank=True
     )
@@ -355,7 +357,7 @@ class CardRequestEvent(models.Model):
     action = models.CharField(_("tindakan"), max_length=20, choices=Action.choices)
     from_status = models.CharField(_("dari"), max_length=16, choices=CardRequest.Status.choices, blank=True)
     to_status = models.CharField(_("ke"), max_length=16, choices=CardRequest.Status.choices, blank=True)
-    note = models.TextField(_("catatan"), blank=True)
+    note = SystemTextTextField(_("catatan"), blank=True)
 
     class Meta:
         db_table = "registry_cardrequestevent"
@@ -366,6 +368,19 @@ class CardRequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.card_request_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# The requirements seeded by registry/migrations/0010: their names and descriptions are catalogue msgids, so
+# pages show them in the reader's language (`|system_text`); an administrator's own wording is shown as typed.
+SEEDED_REQUIREMENT_TEXTS = (
+    gettext_noop("Surat keterangan kehilangan dari kepolisian"),
+    gettext_noop("Surat kehilangan dari Polsek/Polres, difoto atau dipindai."),
+    gettext_noop("KTP-el lama diserahkan"),
+    gettext_noop("KTP-el yang rusak ditarik saat kartu baru diserahkan."),
+    gettext_noop("Dokumen pendukung perubahan data"),
+    gettext_noop("Mis. akta, surat nikah/cerai, ijazah, atau KK terbaru sesuai data yang diubah."),
+    gettext_noop("KTP-el lama ditarik saat kartu baru diserahkan."),
+)
 
 
 class Requirement(models.Model):
@@ -629,7 +644,7 @@ class DataSyncRequest(models.Model):
         User, verbose_name=_("diputuskan oleh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(_("diputuskan"), null=True, blank=True)
-    note = models.CharField(_("catatan keputusan"), max_length=300, blank=True)
+    note = SystemTextField(_("catatan keputusan"), max_length=300, blank=True)
 
     objects = DataSyncQuerySet.as_manager()
 
@@ -691,7 +706,7 @@ class Handover(models.Model):
     fingerprint_verified = models.BooleanField(_("sidik jari cocok"), default=False)
     activated = models.BooleanField(_("KTP-el diaktivasi"), default=False)
     old_card_collected = models.BooleanField(_("KTP lama ditarik"), default=False)
-    note = models.CharField(_("catatan"), max_length=300, blank=True)
+    note = SystemTextField(_("catatan"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("penyerahan kartu")

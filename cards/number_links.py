@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.workflow import CardRequestError
 from messaging.messages import notification_write
 from messaging.models import Contact
+from messaging.system_text import system_text, system_text_join
 from registry.models import AccessLog, Office, Resident, ResidentChange, User
 
 
@@ -76,7 +78,7 @@ def contact_link_resident(*, contact_id: int, resident_id: int, by: User, client
             action=AccessLog.Action.LOOKUP,
             resident=resident,
             ip_address=client_address or None,
-            detail=_link_detail(contact=contact, number_changes=number_changes, unlinked=len(others))[:255],
+            detail=_link_detail(contact=contact, number_changes=number_changes, unlinked=len(others)),
         )
         notification_write(resident=resident, template="number_linked", contact=contact, **values)
 
@@ -89,9 +91,12 @@ def _office_of(resident: Resident) -> Office | None:
 def _link_detail(*, contact: Contact, number_changes: bool, unlinked: int) -> str:
     """The access-log detail: which contact, whether the number changed, how many contacts lost the link;
     never a number."""
-    detail = _("Kontak #%(id)d dihubungkan dengan penduduk") % {"id": contact.pk}
-    if number_changes:
-        detail += _("; nomor WhatsApp penduduk diganti")
-    if unlinked:
-        detail += _("; %(n)d kontak lain dilepas") % {"n": unlinked}
-    return detail
+    detail = system_text(gettext_noop("Kontak #%(id)d dihubungkan dengan penduduk"), id=contact.pk)
+    return system_text_join(
+        [
+            detail,
+            system_text(gettext_noop("; nomor WhatsApp penduduk diganti")) if number_changes else "",
+            system_text(gettext_noop("; %(n)d kontak lain dilepas"), n=unlinked) if unlinked else "",
+        ],
+        "",
+    )

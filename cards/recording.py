@@ -7,9 +7,11 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import BiometricRecording, CardRequest, CardRequestEvent, CentralStatus, HealthChecklist
 from cards.workflow import CardRequestError
+from messaging.system_text import system_text, system_text_join
 from registry import clock
 from registry.models import Resident, ResidentChange, User
 
@@ -58,8 +60,12 @@ def biometric_record(
                 card_request=card_request,
                 by=by,
                 action=CardRequestEvent.Action.BIOMETRICS,
-                note=_("Perekaman di %(office)s") % {"office": office.name}
-                + (" " + _("(protokol kesehatan lengkap)") if emergency else ""),
+                note=system_text_join(
+                    [
+                        system_text(gettext_noop("Perekaman di %(office)s"), office=office.name),
+                        system_text(gettext_noop("(protokol kesehatan lengkap)")) if emergency else "",
+                    ]
+                ),
             )
     return recording
 
@@ -89,6 +95,6 @@ def central_answer_record(*, recording_id: int, answer: str, by: User, note: str
                 card_request=card_request,
                 by=by,
                 action=CardRequestEvent.Action.CENTRAL,
-                note=f"{answer.label}. {note.strip()}".strip(". "),
+                note=system_text_join([answer.label, note.strip()], ". "),
             )
     return recording

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import (
     Attachment,
@@ -41,6 +42,7 @@ from cards.workflow import (
     route_for,
 )
 from messaging.messages import notification_write
+from messaging.system_text import system_text, system_text_join
 from registry import clock
 from registry.models import Office, Region, Resident, ResidentChange, Role, User
 
@@ -129,7 +131,7 @@ def card_request_create(
                     card_request,
                     by=by,
                     action=CardRequestEvent.Action.URGENT_REQUESTED,
-                    note=f"{UrgentReason(urgent_reason).label}. {urgent_note}".strip(". "),
+                    note=system_text_join([UrgentReason(urgent_reason).label, urgent_note.strip()], ". "),
                 )
             if tell_resident:
                 notification_write(
@@ -156,7 +158,7 @@ def _recorded_before(resident: Resident, *, card_request: CardRequest, by: User 
         card_request,
         by=by,
         action=CardRequestEvent.Action.BIOMETRICS,
-        note=_("Sudah pernah perekaman (kartu lama ada): data perekaman dibetulkan"),
+        note=system_text(gettext_noop("Sudah pernah perekaman (kartu lama ada): data perekaman dibetulkan")),
     )
 
 
@@ -258,7 +260,7 @@ def attachment_add(
                 card_request,
                 by=by,
                 action=CardRequestEvent.Action.ATTACHMENT,
-                note=f"{label}: {attachment.original_name}",
+                note=system_text_join([label, attachment.original_name], ": "),
             )
         except Exception:
             attachment.file.delete(save=False)
@@ -307,7 +309,7 @@ def card_request_urgent_ask(*, card_request_id: int, reason: str, note: str, by:
             card_request,
             by=by,
             action=CardRequestEvent.Action.URGENT_REQUESTED,
-            note=f"{reason.label}. {note.strip()}".strip(". "),
+            note=system_text_join([reason.label, note.strip()], ". "),
         )
     return card_request
 
@@ -412,12 +414,13 @@ def _requests_follow(resident_ids: list[int], *, by: User | None) -> list[int]:
         if collected_at_uptd and uptd is not None:
             CardRequest.objects.filter(pk__in=collected_at_uptd).update(pickup_office_id=uptd[0])
         for pk, old, route in group:
-            note = _("Penduduk pindah dari Kecamatan %(old)s ke Kecamatan %(new)s; permohonan ikut pindah.") % {
-                "old": names.get(old, old),
-                "new": names.get(new, new),
-            }
+            note = system_text(
+                gettext_noop("Penduduk pindah dari Kecamatan %(old)s ke Kecamatan %(new)s; permohonan ikut pindah."),
+                old=names.get(old, old),
+                new=names.get(new, new),
+            )
             if route == Route.UPTD and uptd is not None:
-                note += " " + _("Kartu diambil di %(uptd)s.") % {"uptd": uptd[1]}
+                note = system_text_join([note, system_text(gettext_noop("Kartu diambil di %(uptd)s."), uptd=uptd[1])])
             events.append(
                 CardRequestEvent(
                     card_request_id=pk, at=now, by=by, action=CardRequestEvent.Action.RESIDENT_MOVED, note=note

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
@@ -58,6 +59,7 @@ from cards.tables import (
     queue_count_label,
     queue_counts,
 )
+from messaging.system_text import system_text
 from registry import clock
 from registry.models import AccessLog, Office, Resident, Role, mask_number
 from registry.pagination import keyset_page_ordered
@@ -188,7 +190,9 @@ def cardrequest_create(request: HttpRequest) -> HttpResponse:
                 request,
                 action=AccessLog.Action.SEARCH_NIK,
                 resident=resident,
-                detail=_("Cari penduduk untuk permohonan e-KTP %(masked)s") % {"masked": mask_number(nik)},
+                detail=system_text(
+                    gettext_noop("Cari penduduk untuk permohonan e-KTP %(masked)s"), masked=mask_number(nik)
+                ),
             )
             if resident is None:
                 lookup.add_error("nik", _("NIK tidak ditemukan di wilayah kerja Anda."))
@@ -412,8 +416,11 @@ def cardrequest_attachment(request: HttpRequest, pk: int, attachment_pk: int) ->
         request,
         action=AccessLog.Action.VIEW_ATTACHMENT,
         resident_id=card_request.resident_id,
-        detail=_("Lampiran %(name)s pada %(number)s")
-        % {"name": attachment.original_name[:120], "number": card_request.number},
+        detail=system_text(
+            gettext_noop("Lampiran %(name)s pada %(number)s"),
+            name=attachment.original_name[:120],
+            number=card_request.number,
+        ),
     )
     suffix = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[attachment.content_type]
     response = FileResponse(
@@ -579,7 +586,7 @@ def cardrequest_recording_queue(request: HttpRequest) -> HttpResponse:
             request,
             action=AccessLog.Action.SEARCH_NIK,
             resident=resident,
-            detail=_("Perekaman biometrik untuk NIK %(masked)s") % {"masked": mask_number(nik)},
+            detail=system_text(gettext_noop("Perekaman biometrik untuk NIK %(masked)s"), masked=mask_number(nik)),
         )
         if resident is None:
             messages.error(request, _("NIK tidak ditemukan di wilayah kerja Anda."))

@@ -20,6 +20,7 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cards.models import (
     Actor,
@@ -33,6 +34,7 @@ from cards.models import (
     Route,
 )
 from messaging.messages import notification_write, render_message
+from messaging.system_text import fit, raw_value, system_text, system_text_join
 from registry import clock
 from registry.models import Office, Resident, Role, User
 
@@ -84,7 +86,7 @@ def _check_actor(actor: str, by: User | None, card_request: CardRequest, source:
         if CardRequest.can_move(source, target, Actor.CLERK) and actor == Actor.UPTD_OPERATOR:
             raise CardRequestError(_("Operator UPTD tidak dapat memindahkan permohonan ke status ini."))
         if CardRequest.can_move(source, target):
-            raise CardRequestError(_HOW_ELSE.get(target, _("Langkah ini dilakukan lewat halaman lain.")))
+            raise CardRequestError(str(_HOW_ELSE.get(target, _("Langkah ini dilakukan lewat halaman lain."))))
         raise CardRequestError(
             _("Permohonan %(number)s berstatus '%(source)s' dan tidak dapat diubah menjadi '%(target)s'.")
             % {"number": card_request.number, "source": Status(source).label, "target": Status(target).label}
@@ -96,14 +98,19 @@ def _check_actor(actor: str, by: User | None, card_request: CardRequest, source:
             raise CardRequestError(_("Kartu ini tidak dikirim ke UPTD Anda."))
 
 
-# Why a clerk cannot take an edge that exists for a process: where to do it instead.
+# Why a clerk cannot take an edge that exists for a process: where to do it instead (lazy: in the reader's
+# language when raised, not the language of the import).
 _HOW_ELSE = {
-    Status.SCHEDULED: _("Jadwal kedatangan diambil lewat formulir jadwal, undangan atau nomor antrean di loket."),
-    Status.PRINTED: _("Kartu dicetak lewat loket (satu kartu) atau batch cetak, yang mengambil satu blangko."),
-    Status.SENT_TO_UPTD: _("Kartu dikirim ke UPTD lewat halaman kiriman, supaya UPTD dapat mengonfirmasi."),
-    Status.SHIPPED: _("Kartu dikirim lewat halaman pengiriman Pos."),
-    Status.HANDED_OVER: _("Kartu ini diserahkan oleh pihak lain (UPTD atau kurir Pos)."),
-    Status.READY_FOR_PICKUP: _("Kartu yang kembali dari Pos dicatat lewat halaman pengiriman."),
+    Status.SCHEDULED: gettext_lazy(
+        "Jadwal kedatangan diambil lewat formulir jadwal, undangan atau nomor antrean di loket."
+    ),
+    Status.PRINTED: gettext_lazy(
+        "Kartu dicetak lewat loket (satu kartu) atau batch cetak, yang mengambil satu blangko."
+    ),
+    Status.SENT_TO_UPTD: gettext_lazy("Kartu dikirim ke UPTD lewat halaman kiriman, supaya UPTD dapat mengonfirmasi."),
+    Status.SHIPPED: gettext_lazy("Kartu dikirim lewat halaman pengiriman Pos."),
+    Status.HANDED_OVER: gettext_lazy("Kartu ini diserahkan oleh pihak lain (UPTD atau kurir Pos)."),
+    Status.READY_FOR_PICKUP: gettext_lazy("Kartu yang kembali dari Pos dicatat lewat halaman pengiriman."),
 }
 
 
@@ -342,7 +349,8 @@ def card_move(
 
         text = event_note if event_note is not None else note.strip()
         if missing:
-            text = "\n".join([text, *(f"- {m}" for m in missing)]).strip()
+            # Each missing item is a requirement's name: a catalogue msgid when seeded, shown translated.
+            text = system_text_join([text, *(system_text_join(["-", system_text(m)]) for m in missing)], "\n")
         CardRequestEvent.objects.create(
             card_request=card_request,
             at=now,
@@ -363,7 +371,7 @@ def card_move(
                 fingerprint_verified=info.fingerprint_verified,
                 activated=info.activated,
                 old_card_collected=card_request.requirement_checks.exists(),
-                note=info.note[:300],
+                note=fit(info.note, 300),
             )
         if message is _DEFAULT:
             template = _default_message(card_request, source, target, actor=actor)
@@ -371,7 +379,7 @@ def card_move(
         if message is not None:
             _write_message(card_request, message, note=note, missing=missing)
         if target in CardRequest.CLOSED_STATUSES:
-            _release(card_request, by=by, reason=note.strip() or Status(target).label, closing=True)
+            _release(card_request, by=by, reason=note.strip() or system_text(Status(target).label), closing=True)
     return card_request
 
 
@@ -461,7 +469,7 @@ def card_move_set_based(
     if connection.vendor == "postgresql":
         params = {
             "id": card_request_id, "from": source, "to": target, "route": condition["route"], "now": now,
-            "by": by.pk if by else None, "note": event_note, "template": message.template if message else "",
+            "by": by.pk if by else None, "note": raw_value(event_note), "template": message.template if message else "",
             "text": text, "mark": _NAME_MARK, **(attached_params or {}),
         }  # fmt: skip
         sql = _MOVE_SQL.format(
@@ -578,7 +586,7 @@ def card_request_route_set(*, card_request_id: int, route: str, by: User, expect
             at=clock.now(),
             by=by,
             action=CardRequestEvent.Action.ROUTE,
-            note=f"{Route(old).label} → {route.label}",
+            note=system_text_join([Route(old).label, route.label], " → "),
         )
         notification_write(
             resident=card_request.resident,
@@ -588,5 +596,5 @@ def card_request_route_set(*, card_request_id: int, route: str, by: User, expect
             route=route.label,
             place=card_request.pickup_office.name,
         )
-        _release(card_request, by=by, reason=_("Rute kartu diubah"), closing=False)
+        _release(card_request, by=by, reason=system_text(gettext_noop("Rute kartu diubah")), closing=False)
     return card_request

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cards.models import CardRequest, DataSyncRequest
@@ -38,13 +39,14 @@ PRINT_RATE_DAYS = 14
 BLANKS_LOW_DAYS = 10
 MISSING_ITEMS_SHOWN = 5
 # The request stages a UPTD operator and a supervisor follow: work-queue tabs (key, label).
+# Lazy: read when a page is rendered, in the reader's language (gettext here would run once, at import).
 STAGES = [
-    ("verifikasi", _("Menunggu verifikasi")),
-    ("belum-lengkap", _("Belum lengkap")),
-    ("siap-cetak", _("Siap cetak")),
-    ("terjadwal", _("Terjadwal di loket")),
-    ("dicetak", _("Dicetak")),
-    ("penyerahan", _("Menunggu penyerahan")),
+    ("verifikasi", gettext_lazy("Menunggu verifikasi")),
+    ("belum-lengkap", gettext_lazy("Belum lengkap")),
+    ("siap-cetak", gettext_lazy("Siap cetak")),
+    ("terjadwal", gettext_lazy("Terjadwal di loket")),
+    ("dicetak", gettext_lazy("Dicetak")),
+    ("penyerahan", gettext_lazy("Menunggu penyerahan")),
 ]
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cards.models import CardRequest
+from messaging.system_text import SystemTextField
 
 
 class WorkerHeartbeat(models.Model):
@@ -112,7 +113,7 @@ class Shipment(models.Model):
     )
     # Rusak and ubah data: the courier collects the old card on delivery.
     old_card_collected = models.BooleanField(_("KTP lama ditarik kurir"), default=False)
-    note = models.CharField(_("catatan"), max_length=300, blank=True)
+    note = SystemTextField(_("catatan"), max_length=300, blank=True)
 
     objects = ShipmentQuerySet.as_manager()
 

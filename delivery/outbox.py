@@ -49,11 +49,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import CardRequestEvent
 from messaging import gateways
 from messaging.contacts import contact_user_id_learn
 from messaging.models import Contact, MessageTemplate, Notification, OfficeNumber
+from messaging.system_text import fit, system_text, system_text_join
 from registry import clock
 from registry.models import Office, User
 from registry.scoping import scope_code_of
@@ -269,7 +271,7 @@ def _switch_to_sms(
         recipient=phone,
         sender_number=sms,
         locked_until=renewed,
-        last_error=reason[:300],
+        last_error=fit(reason, 300),
     )
     if not moved:
         return None
@@ -286,7 +288,7 @@ def _dead(row: Notification, lease: datetime, error: str, *, attempted: bool = F
         attempts=row.attempts + 1 if attempted else row.attempts,
         next_attempt_at=None,
         queued_at=None,
-        last_error=error[:300],
+        last_error=fit(error, 300),
     )
     return Outcome("dead" if recorded else "lease_lost")
 
@@ -339,14 +341,20 @@ def deliver(notification_id: int, *, gateway_for: GatewayFor | None = None) -> O
     if row.channel == Notification.Channel.WHATSAPP:
         reason = ""
         if contact and contact.whatsapp == Contact.WhatsApp.NO:
-            reason = _("Nomor tanpa WhatsApp: dikirim lewat SMS.")
+            reason = system_text(gettext_noop("Nomor tanpa WhatsApp: dikirim lewat SMS."))
         elif not (contact and contact.last_whatsapp_at and now - contact.last_whatsapp_at < WINDOW):
             template = approved_template(row)
             if template is None:
-                reason = _("Di luar jendela 24 jam WhatsApp dan tidak ada templat yang disetujui.")
+                reason = system_text(
+                    gettext_noop("Di luar jendela 24 jam WhatsApp dan tidak ada templat yang disetujui.")
+                )
         if reason:
             if not phone:
-                return _dead(row, lease, reason + " " + _("Tidak ada nomor telepon untuk SMS."))
+                return _dead(
+                    row,
+                    lease,
+                    system_text_join([reason, system_text(gettext_noop("Tidak ada nomor telepon untuk SMS."))]),
+                )
             switched = _switch_to_sms(row, lease, phone=phone, now=now, reason=reason)
             if switched is None:
                 return Outcome("lease_lost")
@@ -424,7 +432,12 @@ def _failed(
         if contact is not None:
             Contact.objects.filter(pk=contact.pk).update(whatsapp=Contact.WhatsApp.NO)
         if not phone:
-            return _dead(row, lease, text + " " + _("Tidak ada nomor telepon untuk SMS."), attempted=True)
+            return _dead(
+                row,
+                lease,
+                system_text_join([text, system_text(gettext_noop("Tidak ada nomor telepon untuk SMS."))]),
+                attempted=True,
+            )
         sms = _sms_number(row.office_id)
         recorded = _record(
             row.pk,
@@ -566,7 +579,7 @@ def notifications_resend(*, ids: list[int], by: User) -> list[int]:
                 by=by,
                 at=now,
                 action=MESSAGE_RESENT,
-                note=_("Pesan “%(template)s” dikirim ulang.") % {"template": template},
+                note=system_text(gettext_noop("Pesan “%(template)s” dikirim ulang."), template=template),
             )
             for _pk, card_request_id, template in rows
             if card_request_id

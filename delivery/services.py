@@ -12,10 +12,12 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import CardKind, CardRequest, CardRequestEvent
 from delivery.models import Suket
 from messaging.messages import notification_write
+from messaging.system_text import system_text
 from queueing.models import BlankStock
 from registry import clock
 from registry.models import User
@@ -90,8 +92,11 @@ def suket_issue(*, card_request_id: int, by: User) -> Suket:
             card_request=card_request,
             by=by,
             action=CardRequestEvent.Action.SUKET,
-            note=_("Suket %(number)s, berlaku sampai %(until)s")
-            % {"number": suket.number, "until": suket.valid_until.strftime("%d-%m-%Y")},
+            note=system_text(
+                gettext_noop("Suket %(number)s, berlaku sampai %(until)s"),
+                number=suket.number,
+                until=suket.valid_until.strftime("%d-%m-%Y"),
+            ),
         )
         notification_write(
             resident=card_request.resident,

@@ -13,12 +13,14 @@ import re
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import Actor, CardRequest, CardRequestEvent, Handover
 from cards.services import requirement_tick
 from cards.workflow import HandoverInfo, Message, actor_of, card_move, unticked_handover
 from delivery.models import Shipment
 from delivery.services import DeliveryError
+from messaging.system_text import system_text
 from registry import clock
 from registry.models import User
 
@@ -77,8 +79,11 @@ def shipment_create(*, card_request_id: int, tracking_number: str, by: User) -> 
             by=by,
             expected_status=S.PRINTED,
             message=Message("request_shipped", {"tracking": tracking, "fee": _fee_text(fee)}),
-            event_note=_("Dikirim lewat Pos, resi %(tracking)s, COD Rp %(fee)s")
-            % {"tracking": tracking, "fee": _fee_text(fee)},
+            event_note=system_text(
+                gettext_noop("Dikirim lewat Pos, resi %(tracking)s, COD Rp %(fee)s"),
+                tracking=tracking,
+                fee=_fee_text(fee),
+            ),
         )
         try:
             with transaction.atomic():
@@ -123,7 +128,10 @@ def shipment_delivered(*, shipment_id: int, by: User, old_card_collected: bool =
                 at=clock.now(),
                 by=by,
                 action=CardRequestEvent.Action.SHIPMENT,
-                note=_("KTP lama ditarik oleh kurir Pos (resi %(tracking)s)") % {"tracking": shipment.tracking_number},
+                note=system_text(
+                    gettext_noop("KTP lama ditarik oleh kurir Pos (resi %(tracking)s)"),
+                    tracking=shipment.tracking_number,
+                ),
             )
         card_move(
             card_request_id=card_request.pk,
@@ -133,14 +141,16 @@ def shipment_delivered(*, shipment_id: int, by: User, old_card_collected: bool =
             expected_status=S.SHIPPED,
             handover=HandoverInfo(
                 method=Handover.Method.BY_POST,
-                note=(
-                    _("Diantar Pos, resi %(tracking)s; KTP lama ditarik kurir")
+                note=system_text(
+                    gettext_noop("Diantar Pos, resi %(tracking)s; KTP lama ditarik kurir")
                     if collected
-                    else _("Diantar Pos, resi %(tracking)s")
-                )
-                % {"tracking": shipment.tracking_number},
+                    else gettext_noop("Diantar Pos, resi %(tracking)s"),
+                    tracking=shipment.tracking_number,
+                ),
             ),
-            event_note=_("Diterima lewat Pos, resi %(tracking)s") % {"tracking": shipment.tracking_number},
+            event_note=system_text(
+                gettext_noop("Diterima lewat Pos, resi %(tracking)s"), tracking=shipment.tracking_number
+            ),
         )
         shipment.status = Shipment.Status.DELIVERED
         shipment.closed_at = clock.now()
@@ -174,8 +184,12 @@ def shipment_failed(*, shipment_id: int, outcome: str, reason: str, by: User) ->
             actor=Actor.SHIPMENT,
             by=by,
             expected_status=S.SHIPPED,
-            event_note=_("%(outcome)s, resi %(tracking)s: %(reason)s")
-            % {"outcome": outcome.label, "tracking": shipment.tracking_number, "reason": reason.strip()},
+            event_note=system_text(
+                gettext_noop("%(outcome)s, resi %(tracking)s: %(reason)s"),
+                outcome=outcome.label,
+                tracking=shipment.tracking_number,
+                reason=reason.strip(),
+            ),
         )
         shipment.status = outcome
         shipment.closed_at = clock.now()

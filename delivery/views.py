@@ -8,12 +8,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.models import CardRequest
 from delivery.models import Suket
 from delivery.services import DeliveryError, suket_issue, suket_problem
+from messaging.system_text import system_text
 from registry import clock
 from registry.scoping import get_visible_or_404
 from registry.web import pdf_response, qr_svg
@@ -57,7 +59,7 @@ def suket_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         template="delivery/suket.html",
         context={"suket": suket, "resident": suket.resident, "qr": qr_svg(verify_url, scale=3)},
         resident=suket.resident,
-        detail=_("Suket %(number)s (PDF)") % {"number": suket.number},
+        detail=system_text(gettext_noop("Suket %(number)s (PDF)"), number=suket.number),
         filename=f"{suket.number}.pdf",
     )
 

@@ -16,6 +16,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,6 +26,7 @@ from intake import inbox
 from intake.forms import AnswerForm, AttachForm, LinkResidentForm
 from intake.inbox import InboxError
 from intake.models import InboundMessage, Thread
+from messaging.system_text import system_text
 from registry import clock
 from registry.models import AccessLog, Resident, mask_number
 from registry.web import access_log_record, client_ip
@@ -120,7 +122,15 @@ def _requirement_choices(card_request) -> list[tuple[int, str, bool]]:
     return sorted(((r.pk, r.name, r.pk in missing) for r in requirements), key=lambda choice: not choice[2])
 
 
-def _thread_context(request: HttpRequest, thread: Thread) -> dict:
+def _thread_context(
+    request: HttpRequest,
+    thread: Thread,
+    *,
+    answer_form: AnswerForm | None = None,
+    link_form: LinkResidentForm | None = None,
+) -> dict:
+    """The thread page; `answer_form` / `link_form` are a refused form posted from it, shown bound with its
+    errors beside its field."""
     user = request.user
     now = clock.now()
     inbound = list(
@@ -171,11 +181,11 @@ def _thread_context(request: HttpRequest, thread: Thread) -> dict:
         "reply_number": number,
         "mode": inbox.answer_mode(thread, number, now=now),
         "waiting": inbox.age_text(now - thread.waiting_since) if thread.waiting_since else "",
-        "answer_form": AnswerForm(),
+        "answer_form": answer_form or AnswerForm(),
         # The newest message the clerk has on screen: the answer covers it and those before, not one that
         # arrives while they type.
         "seen_up_to": max((m.pk for m in inbound), default=0),
-        "link_form": LinkResidentForm() if user.has_perm("cards.verify_cardrequest") else None,
+        "link_form": (link_form or LinkResidentForm()) if user.has_perm("cards.verify_cardrequest") else None,
         "mine": thread.claimed_by_id == user.pk,
     }
 
@@ -224,10 +234,9 @@ def thread_answer(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _thread_or_404(request, pk)
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return _back(thread)
+        # The page again with the answer as typed and the reason beside it; nothing is sent.
+        context = _thread_context(request, thread, answer_form=form)
+        return render(request, "intake/thread_detail.html", context, status=400)
     try:
         inbox.thread_answer(
             thread_id=thread.pk,
@@ -249,17 +258,20 @@ def thread_link_resident(request: HttpRequest, pk: int) -> HttpResponse:
     thread = _thread_or_404(request, pk)
     form = LinkResidentForm(request.POST)
     if not form.is_valid():
-        for error in form.errors.get("nik", []):
-            messages.error(request, error)
-        return _back(thread)
+        # The NIK's error beside the field (the NIK itself is not sent back: LinkResidentForm's widget).
+        context = _thread_context(request, thread, link_form=form)
+        return render(request, "intake/thread_detail.html", context, status=400)
     nik = form.cleaned_data["nik"]
     resident = Resident.objects.visible_to(request.user).filter(nik=nik).first()
     access_log_record(
         request,
         action=AccessLog.Action.SEARCH_NIK,
         resident=resident,
-        detail=_("Hubungkan pengirim percakapan #%(id)d dengan NIK %(masked)s")
-        % {"id": thread.pk, "masked": mask_number(nik)},
+        detail=system_text(
+            gettext_noop("Hubungkan pengirim percakapan #%(id)d dengan NIK %(masked)s"),
+            id=thread.pk,
+            masked=mask_number(nik),
+        ),
     )
     if resident is None:
         messages.error(request, _("NIK tidak ditemukan di wilayah kerja Anda."))
@@ -307,8 +319,11 @@ def message_media(request: HttpRequest, pk: int) -> FileResponse:
         request,
         action=AccessLog.Action.VIEW_ATTACHMENT,
         resident=resident,
-        detail=_("Berkas pesan masuk #%(id)d (%(kind)s) di kotak pesan")
-        % {"id": message.pk, "kind": message.get_kind_display()},
+        detail=system_text(
+            gettext_noop("Berkas pesan masuk #%(id)d (%(kind)s) di kotak pesan"),
+            id=message.pk,
+            kind=message.get_kind_display(),
+        ),
     )
     inline = message.media_type in INLINE_TYPES
     suffix = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(message.media_type, "bin")
@@ -362,7 +377,7 @@ def message_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             action=AccessLog.Action.REVEAL_NIK,
             resident=inbox.thread_resident(message.thread),
-            detail=_("Isi lengkap pesan masuk #%(id)d dibuka di kotak pesan") % {"id": message.pk},
+            detail=system_text(gettext_noop("Isi lengkap pesan masuk #%(id)d dibuka di kotak pesan"), id=message.pk),
         )
     if request.htmx:
         return render(request, "intake/_message_revealed.html", {"message": message})

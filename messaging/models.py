@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from messaging.system_text import SystemTextField
+
 
 class Contact(models.Model):
     """Someone who writes to or is written to by the office: a WhatsApp user (keyed by WhatsApp's
@@ -208,7 +210,7 @@ class Notification(models.Model):
     locked_until = models.DateTimeField(_("dikunci sampai"), null=True, blank=True)
     # When it was last handed to the broker; the sweep re-sends rows that never reached it.
     queued_at = models.DateTimeField(_("masuk antrean"), null=True, blank=True)
-    last_error = models.CharField(_("galat terakhir"), max_length=300, blank=True)
+    last_error = SystemTextField(_("galat terakhir"), max_length=300, blank=True)
     provider_message_id = models.CharField(_("ID pesan penyedia"), max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(_("dibuat"), default=timezone.now)
     sent_at = models.DateTimeField(_("terkirim"), null=True, blank=True)

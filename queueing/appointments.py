@@ -14,9 +14,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import Actor, CardKind, CardRequest, CardRequestEvent, Route
 from cards.workflow import CardRequestError, Message, card_move, card_move_set_based, print_ready_problem
+from messaging.system_text import system_text, system_text_join
 from queueing.calendar import (
     LOCK_TIMEOUT_MS,
     next_free_day,
@@ -183,11 +185,12 @@ def _record_booking(
     """Write the appointment for a place already taken, in one short transaction: the workflow moves the
     request to scheduled (only if it is still ready to print; its event and the resident's message with it),
     and the booking row."""
-    note = _("Jadwal %(day)s, nomor antrean %(number)s (%(channel)s)") % {
-        "day": day_text(day.date),
-        "number": number,
-        "channel": channel.label,
-    }
+    note = system_text(
+        gettext_noop("Jadwal %(day)s, nomor antrean %(number)s (%(channel)s)"),
+        day=day_text(day.date),
+        number=number,
+        channel=channel.label,
+    )
     message = message_for(day.date, number)
     if message is not None:
         message = Message(message.template, {"office": ready.office_name, "place": ready.office_name, **message.values})
@@ -409,8 +412,11 @@ def booking_book_over_capacity(*, card_request_id: int, by: User, wish: date, to
             by=by,
             at=clock.now(),
             action=CardRequestEvent.Action.OVER_CAPACITY,
-            note=_("Kapasitas cetak %(day)s dilampaui satu tempat atas izin %(who)s (mendesak)")
-            % {"day": day_text(wish), "who": by.get_full_name() or by.username},
+            note=system_text(
+                gettext_noop("Kapasitas cetak %(day)s dilampaui satu tempat atas izin %(who)s (mendesak)"),
+                day=day_text(wish),
+                who=by.get_full_name() or by.username,
+            ),
         )
     return booking
 
@@ -470,8 +476,12 @@ def booking_cancel(*, booking_id: int, by: User | None, reason: str, message: Me
             actor=Actor.BOOKING,
             by=by,
             message=message or None,
-            event_note=_("Jadwal %(day)s nomor %(number)d dibatalkan: %(reason)s")
-            % {"day": day_text(booking.date), "number": booking.number, "reason": reason},
+            event_note=system_text(
+                gettext_noop("Jadwal %(day)s nomor %(number)d dibatalkan: %(reason)s"),
+                day=day_text(booking.date),
+                number=booking.number,
+                reason=reason,
+            ),
         )
 
 
@@ -489,17 +499,16 @@ def booking_reschedule(
     closed day moved it). If the new day is closed or full, everything rolls back and the old one stands."""
     with transaction.atomic():
         current = Booking.objects.get(pk=booking_id)
-        note = _("Jadwal %(day)s nomor %(number)d dipindah") % {
-            "day": day_text(current.date),
-            "number": current.number,
-        }
+        note = system_text(
+            gettext_noop("Jadwal %(day)s nomor %(number)d dipindah"), day=day_text(current.date), number=current.number
+        )
         old = _end_booking(
             booking_id,
             status=B.MOVED,
             actor=Actor.BOOKING,
             by=by,
             message=None,  # the new appointment's message says it replaces this one
-            event_note=f"{note}: {reason}" if reason else note,
+            event_note=system_text_join([note, reason], ": "),
         )
         template = "booking_moved_closed" if reason else "booking_moved"
 
@@ -598,7 +607,7 @@ def booking_check_in(
             at=now,
             by=by,
             action=CardRequestEvent.Action.CHECKED_IN,
-            note=_("Hadir, nomor antrean %(number)d") % {"number": booking.number},
+            note=system_text(gettext_noop("Hadir, nomor antrean %(number)d"), number=booking.number),
         )
     booking.refresh_from_db()
     return booking
@@ -635,8 +644,11 @@ def _no_show(booking_id: int) -> str:
             actor=Actor.SYSTEM,
             by=None,
             message=Message(template, {"day": day_text(booking.date)}),
-            event_note=_("Tidak hadir pada jadwal %(day)s nomor %(number)d; masuk antrean lagi dari belakang")
-            % {"day": day_text(booking.date), "number": booking.number},
+            event_note=system_text(
+                gettext_noop("Tidak hadir pada jadwal %(day)s nomor %(number)d; masuk antrean lagi dari belakang"),
+                day=day_text(booking.date),
+                number=booking.number,
+            ),
         )
         # Back of the line; written by compare-and-set on these two fields only (the status is the workflow's).
         if not CardRequest.objects.filter(pk=booking.card_request_id, no_shows=no_shows).update(
@@ -660,7 +672,9 @@ def _unserved(booking_id: int) -> bool:
                 by=None,
                 expected_status=S.SCHEDULED,
                 message=Message("appointment_unserved", {"day": day_text(booking.date)}),
-                event_note=_("Hadir pada %(day)s tetapi kartu belum dicetak") % {"day": day_text(booking.date)},
+                event_note=system_text(
+                    gettext_noop("Hadir pada %(day)s tetapi kartu belum dicetak"), day=day_text(booking.date)
+                ),
             )
             now = clock.now()
             if not Booking.objects.filter(pk=booking.pk, status=B.CHECKED_IN, ended_at__isnull=True).update(
@@ -802,5 +816,5 @@ def holdings_release(card_request: CardRequest, *, by: User | None, reason: str,
             by=by,
             expected_status=S.SCHEDULED,
             message=None,  # the caller's own message (a route change) says what happens next
-            event_note=_("Jadwal kedatangan dilepas: %(reason)s") % {"reason": reason},
+            event_note=system_text(gettext_noop("Jadwal kedatangan dilepas: %(reason)s"), reason=reason),
         )

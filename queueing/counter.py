@@ -10,10 +10,11 @@ from datetime import date, datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cards.models import Actor, CardRequest, CardRequestEvent, Route
 from cards.workflow import CardRequestError, card_move, print_ready_problem
+from messaging.system_text import system_text
 from queueing.appointments import OPEN_CALLS, _free_place, day_text
 from queueing.calendar import printing_office, service_day_get, short_lock_timeout
 from queueing.errors import QueueingError, QuotaExhausted
@@ -102,7 +103,7 @@ def walk_in_serve(*, ticket_id: int, card_request_id: int, office: Office, by: U
                 at=clock.now(),
                 by=by,
                 action=CardRequestEvent.Action.WALK_IN,
-                note=_("Datang langsung, nomor antrean %(label)s") % {"label": ticket.label},
+                note=system_text(gettext_noop("Datang langsung, nomor antrean %(label)s"), label=ticket.label),
             )
         if card_request.status in (S.RECEIVED, S.VERIFYING, S.INCOMPLETE):
             return None
@@ -120,7 +121,9 @@ def walk_in_serve(*, ticket_id: int, card_request_id: int, office: Office, by: U
                 by=by,
                 expected_status=S.READY_TO_PRINT,
                 message=None,  # the resident is at the counter
-                event_note=_("Dilayani hari ini dari kuota datang langsung, nomor %(label)s") % {"label": ticket.label},
+                event_note=system_text(
+                    gettext_noop("Dilayani hari ini dari kuota datang langsung, nomor %(label)s"), label=ticket.label
+                ),
             )
         except CardRequestError as refused:
             raise QueueingError(str(refused)) from refused
@@ -197,8 +200,11 @@ def _appointment_for_today(card_request: CardRequest, *, ticket: WalkInTicket, t
             at=now,
             by=by,
             action=CardRequestEvent.Action.CHECKED_IN,
-            note=_("Hadir, nomor antrean %(number)d (lewat nomor %(label)s)")
-            % {"number": booking.number, "label": ticket.label},
+            note=system_text(
+                gettext_noop("Hadir, nomor antrean %(number)d (lewat nomor %(label)s)"),
+                number=booking.number,
+                label=ticket.label,
+            ),
         )
         booking.refresh_from_db()
         return booking
@@ -213,10 +219,13 @@ def _appointment_for_today(card_request: CardRequest, *, ticket: WalkInTicket, t
             by=by,
             expected_status=S.SCHEDULED,
             message=None,
-            event_note=_(
-                "Jadwal %(day)s nomor %(number)d dilepas: datang hari ini, dilayani dari kuota datang langsung"
-            )
-            % {"day": day_text(booking.date), "number": booking.number},
+            event_note=system_text(
+                gettext_noop(
+                    "Jadwal %(day)s nomor %(number)d dilepas: datang hari ini, dilayani dari kuota datang langsung"
+                ),
+                day=day_text(booking.date),
+                number=booking.number,
+            ),
         )
     except CardRequestError as refused:
         raise QueueingError(str(refused)) from refused

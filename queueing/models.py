@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from messaging.system_text import SystemTextField
 from registry import clock
 
 
@@ -452,7 +453,7 @@ class BlankMovement(models.Model):
     office = models.ForeignKey("registry.Office", verbose_name=_("kantor"), on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("jenis"), max_length=10, choices=Kind.choices)
     quantity = models.IntegerField(_("jumlah"))
-    reference = models.CharField(_("referensi/alasan"), max_length=200)
+    reference = SystemTextField(_("referensi/alasan"), max_length=200)
     received_on = models.DateField(_("tanggal"), default=date.today)
     print_batch = models.ForeignKey(
         "PrintBatch", verbose_name=_("batch cetak"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -17,6 +17,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cards.models import Actor, CardKind, CardRequest, CardRequestEvent, Route
 from cards.workflow import (
@@ -27,6 +28,7 @@ from cards.workflow import (
     card_move,
     print_ready_problem,
 )
+from messaging.system_text import fit, system_text
 from queueing.calendar import printing_office, service_day_get
 from queueing.counter import entry_served_for
 from queueing.errors import DuplicateReceipt, QueueingError, StockShort
@@ -140,7 +142,7 @@ def _print_lines(
     now, today = clock.now(), clock.today(office)
     BlankMovement.objects.bulk_create(
         BlankMovement(
-            office=office, kind=BlankMovement.Kind.PRINT, quantity=-1, reference=reference[:200], received_on=today,
+            office=office, kind=BlankMovement.Kind.PRINT, quantity=-1, reference=fit(reference, 200), received_on=today,
             print_batch=batch, card_request_id=pk, created_by=by, created_at=now,
         )
         for pk in card_request_ids
@@ -191,7 +193,7 @@ def counter_print(*, card_request_id: int, by: User) -> CardRequest:
             by=by,
             expected_status=S.SCHEDULED,
             message=None,  # the resident is at the counter; the handover has its own message
-            event_note=_("Dicetak di loket, nomor antrean %(number)d") % {"number": booking.number},
+            event_note=system_text(gettext_noop("Dicetak di loket, nomor antrean %(number)d"), number=booking.number),
         )
         _take_blanks(
             office, 1, short_message=_("Blangko habis (tersedia %(stock)d, perlu %(n)d): kartu tidak dicetak.")
@@ -199,7 +201,7 @@ def counter_print(*, card_request_id: int, by: User) -> CardRequest:
         _print_lines(
             office,
             [card_request_id],
-            reference=_("Cetak di loket, nomor antrean %(number)d") % {"number": booking.number},
+            reference=system_text(gettext_noop("Cetak di loket, nomor antrean %(number)d"), number=booking.number),
             by=by,
         )
         entry_served_for(card_request_id=card_request_id)  # the call ends served with the print
@@ -238,20 +240,18 @@ def print_misprint(*, card_request_id: int, reason: str, by: User) -> CardReques
         now = clock.now()
         BlankMovement.objects.create(
             office=office, kind=BlankMovement.Kind.SPOILAGE, quantity=-1, card_request=card_request,
-            reference=(
-                _("Gagal cetak: %(reason)s") % {"reason": reason.strip()}
-            )[:200],
+            reference=system_text(gettext_noop("Gagal cetak: %(reason)s"), reason=reason.strip()),
             received_on=clock.today(office), created_by=by, created_at=now,
         )  # fmt: skip
         CardRequestEvent.objects.bulk_create(
             [
                 CardRequestEvent(
                     card_request=card_request, at=now, by=by, action=CardRequestEvent.Action.MISPRINT,
-                    note=_("Blangko rusak (gagal cetak): %(reason)s") % {"reason": reason.strip()},
+                    note=system_text(gettext_noop("Blangko rusak (gagal cetak): %(reason)s"), reason=reason.strip()),
                 ),
                 CardRequestEvent(
                     card_request=card_request, at=now, by=by, action=CardRequestEvent.Action.MISPRINT,
-                    note=_("Dicetak ulang pada blangko baru"),
+                    note=system_text(gettext_noop("Dicetak ulang pada blangko baru")),
                 ),
             ]
         )  # fmt: skip
@@ -368,7 +368,7 @@ def print_batch_print(*, batch_id: int, by: User) -> PrintBatch:
                     by=by,
                     expected_status=S.READY_TO_PRINT,
                     message=None,  # each route tells the resident at its own next step
-                    event_note=_("Batch cetak %(batch)s") % {"batch": batch.number},
+                    event_note=system_text(gettext_noop("Batch cetak %(batch)s"), batch=batch.number),
                 )
             except CardRequestError as exc:
                 number = f"PKTP-{pk:06d}"
@@ -396,7 +396,11 @@ def print_batch_print(*, batch_id: int, by: User) -> PrintBatch:
             office, count, short_message=_("Blangko kurang: tersedia %(stock)d, perlu %(n)d. Tidak ada yang dicetak.")
         )
         _print_lines(
-            office, request_ids, reference=_("Batch cetak %(batch)s") % {"batch": batch.number}, by=by, batch=batch
+            office,
+            request_ids,
+            reference=system_text(gettext_noop("Batch cetak %(batch)s"), batch=batch.number),
+            by=by,
+            batch=batch,
         )
         batch.status = PrintBatch.Status.PRINTED
         batch.printed_at = clock.now()
@@ -440,7 +444,7 @@ def print_batch_store(*, batch_id: int, by: User, from_day: date) -> StoreOutcom
                     actor=actor,
                     by=by,
                     expected_status=S.PRINTED,
-                    event_note=_("Disimpan dari batch %(batch)s") % {"batch": batch.number},
+                    event_note=system_text(gettext_noop("Disimpan dari batch %(batch)s"), batch=batch.number),
                     message=Message("request_stored_for_pickup", {"day": from_day.strftime("%d-%m-%Y")}),
                 )
             )

@@ -12,12 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.models import CardRequest
 from cards.workflow import CardRequestError
+from messaging.system_text import system_text
 from queueing import errors, printing
 from queueing.calendar import service_day_get
 from queueing.ledger import BlankLedgerForm
@@ -242,7 +243,7 @@ def print_batch_sheet(request: HttpRequest, pk: int) -> HttpResponse:
         template="queueing/printbatch_sheet.html",
         context={"batch": batch, "rows": _batch_rows(batch), "printed_on": clock.local_now(batch.office)},
         resident=None,
-        detail=_("Lembar batch cetak %(batch)s (PDF)") % {"batch": batch.number},
+        detail=system_text(gettext_noop("Lembar batch cetak %(batch)s (PDF)"), batch=batch.number),
         filename=f"{batch.number}.pdf",
     )
 

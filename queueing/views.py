@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,6 +22,7 @@ from cards.models import CardKind, CardRequest, Route
 from cards.services import card_request_create
 from cards.views import cardrequest_detail_refused
 from cards.workflow import CardRequestError
+from messaging.system_text import system_text
 from queueing import appointments, errors, invitations
 from queueing import counter as counter_desk
 from queueing.appointments import day_text
@@ -116,7 +117,9 @@ def _resident_by_nik(request: HttpRequest, raw: str, *, purpose: str) -> Residen
         request,
         action=AccessLog.Action.SEARCH_NIK,
         resident=resident,
-        detail=_("%(purpose)s dengan NIK %(masked)s") % {"purpose": purpose, "masked": mask_number(parsed.number)},
+        detail=system_text(
+            gettext_noop("%(purpose)s dengan NIK %(masked)s"), purpose=purpose, masked=mask_number(parsed.number)
+        ),
     )
     if resident is None:
         messages.error(request, _("NIK itu tidak ada di data penduduk wilayah Anda."))
@@ -526,7 +529,9 @@ def invitation_letters(request: HttpRequest) -> HttpResponse:
         template="queueing/booking_letter.html",
         context={"groups": _letters_by_desa(bookings), "grouped": True, "today": clock.today(office)},
         resident=None,
-        detail=_("Surat undangan %(day)s: %(n)d penduduk (PDF, per desa)") % {"day": day_text(day), "n": len(bookings)},
+        detail=system_text(
+            gettext_noop("Surat undangan %(day)s: %(n)d penduduk (PDF, per desa)"), day=day_text(day), n=len(bookings)
+        ),
         filename=f"undangan-{day.isoformat()}.pdf",
     )
 
@@ -573,7 +578,7 @@ def booking_letter(request: HttpRequest, pk: int) -> HttpResponse:
             "today": clock.today(card_request.office),
         },
         resident=card_request.resident,
-        detail=_("Surat undangan/jadwal %(number)s (PDF)") % {"number": card_request.number},
+        detail=system_text(gettext_noop("Surat undangan/jadwal %(number)s (PDF)"), number=card_request.number),
         filename=f"undangan-{card_request.number}.pdf",
     )
 

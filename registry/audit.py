@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connections, models, transaction
 
+from messaging.system_text import fit, raw_value
 from registry import clock
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 APPEND_LOCK_KEY = int.from_bytes(b"ektplog", "big")
 HASH_VERSION = "accesslog-v1"
 # The columns the chain covers, in the order accesslog_verify reads them.
+# AccessLog.detail: what the hash covers is what is stored, so a system text is fitted before hashing.
+DETAIL_MAX_LENGTH = 255
 CHAIN_FIELDS = ("id", "seq", "at", "user_id", "action", "resident_id", "ip_address", "detail", "prev_hash", "hash")
 
 
@@ -139,7 +142,7 @@ class AccessLogQuerySet(models.QuerySet):
                     action=row.action,
                     resident_id=row.resident_id,
                     ip_address=row.ip_address,
-                    detail=row.detail,
+                    detail=raw_value(fit(row.detail, DETAIL_MAX_LENGTH)),
                     prev_hash=prev_hash,
                 )
                 prev_hash = row.hash
@@ -212,7 +215,7 @@ def access_log_chain_verify(
                 action=action,
                 resident_id=resident_id,
                 ip_address=ip_address,
-                detail=detail,
+                detail=raw_value(detail),  # what is stored (a system text's key and parameters), not its rendering
                 prev_hash=row_prev_hash,
             )
             if recomputed != row_hash:

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from messaging.system_text import system_text
 from registry.importer.columns import COLUMNS
 from registry.importer.report import report_csv_chunks, report_xlsx_file
 from registry.models import AccessLog, ImportRowError, ResidentImport, mask_number
@@ -147,7 +148,7 @@ def import_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     access_log_record(
         request,
         action=AccessLog.Action.EXPORT,
-        detail=_("Laporan baris ditolak impor #%(id)s (%(fmt)s)") % {"id": job.pk, "fmt": fmt.upper()},
+        detail=system_text(gettext_noop("Laporan baris ditolak impor #%(id)s (%(fmt)s)"), id=job.pk, fmt=fmt.upper()),
     )
     name = f"baris-ditolak-impor-{job.pk}.{fmt}"
     if fmt == "csv":

@@ -14,12 +14,13 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from messaging.system_text import system_text
 from registry import mfa
 from registry.models import AccessLog
 from registry.web import access_log_record, qr_svg
@@ -145,7 +146,11 @@ def mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
         access_log_record(
             request,
             action=AccessLog.Action.STAFF_CHANGE,
-            detail=f"2FA direset: akun {account.username} ({removed} perangkat dihapus)",
+            detail=system_text(
+                gettext_noop("2FA direset: akun %(username)s (%(removed)s perangkat dihapus)"),
+                username=account.username,
+                removed=removed,
+            ),
         )
     messages.success(
         request,

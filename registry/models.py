@@ -13,6 +13,7 @@ from django.db.models.lookups import Exact, In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from messaging.system_text import SystemTextField, SystemTextTextField
 from registry import clock
 from registry.audit import AccessLogQuerySet
 from registry.scoping import ScopedQuerySet
@@ -523,7 +524,7 @@ class AccessLog(models.Model):
         related_name="+",
     )
     ip_address = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)
-    detail = models.CharField(_("keterangan"), max_length=255, blank=True)
+    detail = SystemTextField(_("keterangan"), max_length=255, blank=True)
     # The hash chain (registry/audit.py): position, the previous row's hash, this row's hash.
     seq = models.PositiveBigIntegerField(_("urutan"), unique=True, editable=False)
     prev_hash = models.CharField(_("hash sebelumnya"), max_length=64, blank=True, editable=False)
@@ -610,7 +611,7 @@ class ResidentImport(models.Model):
     rows_refused = models.PositiveIntegerField(_("baris ditolak"), default=0)
     families_created = models.PositiveIntegerField(_("keluarga baru"), default=0)
     ignored_columns = models.JSONField(_("kolom diabaikan"), default=list, blank=True)
-    message = models.TextField(_("pesan"), blank=True)
+    message = SystemTextTextField(_("pesan"), blank=True)
     started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
     finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("tanda hidup terakhir"), null=True, blank=True)
@@ -659,7 +660,7 @@ class ImportRowError(models.Model):
     row_number = models.PositiveIntegerField(_("baris"))
     column_name = models.CharField(_("kolom"), max_length=60, blank=True)
     value = models.CharField(_("isi"), max_length=255, blank=True)
-    reason = models.CharField(_("alasan"), max_length=500)
+    reason = SystemTextField(_("alasan"), max_length=500)
 
     class Meta:
         verbose_name = _("baris impor ditolak")

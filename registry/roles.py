@@ -7,7 +7,9 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import system_text
 from registry.models import AccessLog, Office, Role, User
 
 _READ = ["registry.view_resident", "registry.view_family", "registry.view_region", "registry.reveal_nik"]
@@ -145,18 +147,19 @@ def role_office_error(*, role: Role | str, office: Office) -> str | None:
 def _staff_change_detail(
     *, user: User, old_role: str, old_office: Office | None, role: str, office: Office | None
 ) -> str:
-    def role_label(value: str) -> str:
-        return str(Role(value).label) if value else "-"
+    def role_label(value: str) -> object:
+        return Role(value).label if value else "-"  # the label's key: shown in the reader's language
 
-    detail = _("Akun %(username)s (#%(id)s): peran %(old_role)s → %(role)s; kantor %(old_office)s → %(office)s") % {
-        "username": user.username,
-        "id": user.pk,
-        "old_role": role_label(old_role),
-        "role": role_label(role),
-        "old_office": old_office.name if old_office else "-",
-        "office": office.name if office else "-",
-    }
-    return detail[:255]
+    detail = system_text(
+        gettext_noop("Akun %(username)s (#%(id)s): peran %(old_role)s → %(role)s; kantor %(old_office)s → %(office)s"),
+        username=user.username,
+        id=user.pk,
+        old_role=role_label(old_role),
+        role=role_label(role),
+        old_office=old_office.name if old_office else "-",
+        office=office.name if office else "-",
+    )
+    return detail
 
 
 def _staff_change_record(

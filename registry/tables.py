@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from messaging.system_text import render_system_text
 from registry import clock
 from registry.models import AccessLog, Resident
 
@@ -74,5 +75,6 @@ class AccessLogTable(tables.Table):
         return format_html('<a href="{}">{}</a>', reverse("registry:resident_detail", args=[record.resident_id]), value)
 
     def render_detail(self, value: str) -> str:
-        """Rows are append-only, so a row written with the old mask is re-masked when shown."""
-        return remask_old_masks(value)
+        """In the reader's language (a system text, or an old row equal to a msgid). Rows are append-only, so a
+        row written with the old mask is re-masked when shown."""
+        return remask_old_masks(render_system_text(value))

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import system_text
 from registry import clock
 from registry.importer.engine import import_residents
 from registry.models import ImportRowError, ResidentImport, SavedSearch
@@ -45,7 +47,7 @@ def run_resident_import(import_id: int) -> str:
     else:
         ResidentImport.objects.filter(pk=job.pk).update(
             status=ResidentImport.Status.FAILED,
-            message="Berkas unggahan tidak ditemukan; unggah ulang.",
+            message=system_text(gettext_noop("Berkas unggahan tidak ditemukan; unggah ulang.")),
             finished_at=clock.now(),
         )
     _delete_upload(job)

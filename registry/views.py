@@ -12,10 +12,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from messaging.system_text import system_text
 from registry import clock, resident_services
 from registry.access_log_filters import AccessLogFilterForm, ResidentFindForm, access_log_filtered
 from registry.exports import Column, describe_filters, export_response
@@ -69,7 +70,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
                             action=AccessLog.Action.SEARCH_NIK,
                             resident_id=resident_id,
                             ip_address=client_ip(request),
-                            detail=_("Pencarian NIK/KK %(masked)s") % {"masked": mask_number(number)},
+                            detail=system_text(gettext_noop("Pencarian NIK/KK %(masked)s"), masked=mask_number(number)),
                         )
                         for resident_id in (found or [None])
                     ]
@@ -171,7 +172,7 @@ def resident_reveal_nik(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             action=AccessLog.Action.REVEAL_NIK,
             resident=resident,
-            detail=_("NIK dan nomor KK ditampilkan di halaman penduduk"),
+            detail=system_text(gettext_noop("NIK dan nomor KK ditampilkan di halaman penduduk")),
         )
     context = _resident_context(request, resident) | {"revealed": True}
     if request.htmx:

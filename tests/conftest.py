@@ -33,6 +33,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.conf import settings as settings_module
+from django.utils import translation
 
 from config.celery import app as celery_app
 from registry.models import Office, Role
@@ -104,6 +105,16 @@ def celery_as_configured():
     app.conf.task_always_eager = settings_module.CELERY_TASK_ALWAYS_EAGER
     app.conf.broker_url = settings_module.CELERY_BROKER_URL
     yield
+
+
+@pytest.fixture(autouse=True)
+def office_language():
+    """Every test starts in the office language. A request with the English switch activates English for the
+    test's thread (registry.middleware.LanguageMiddleware, as on a server), and texts read from the database
+    follow the active language (messaging/system_text.py): one test must not leave it to the next."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,9 @@ from datetime import date, datetime
 
 import lokal
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from messaging.system_text import system_text, system_text_join
 from registry.importer.regions import RegionIndex
 from registry.models import FamilyRelation, MaritalStatus, Religion, Sex
 from registry.nik import BulkNumberChecker, ParsedNumber
@@ -287,14 +288,23 @@ def map_header(header: Sequence[object]) -> HeaderMap:
         or ("desa_name" in indexes and ({"kecamatan_code", "kecamatan_name"} & indexes.keys()))
     )
     if not has_desa:
-        missing.append(_("KODE_DESA (atau NAMA_DESA dengan KODE_KEC/NAMA_KEC, atau NO_PROP/NO_KAB/NO_KEC/NO_KEL)"))
+        missing.append(
+            system_text(
+                gettext_noop("KODE_DESA (atau NAMA_DESA dengan KODE_KEC/NAMA_KEC, atau NO_PROP/NO_KAB/NO_KEC/NO_KEL)")
+            )
+        )
     if missing:
         raise HeaderError(
-            _("Kolom wajib tidak ditemukan: %(missing)s. Baris judul berkas: %(header)s.")
-            % {"missing": ", ".join(missing), "header": ", ".join(str(h or "") for h in header)}
+            system_text(
+                gettext_noop("Kolom wajib tidak ditemukan: %(missing)s. Baris judul berkas: %(header)s."),
+                missing=system_text_join(missing, ", "),
+                header=", ".join(str(h or "") for h in header),
+            )
         )
     if duplicates:
-        raise HeaderError(_("Kolom muncul dua kali: %(columns)s.") % {"columns": ", ".join(duplicates)})
+        raise HeaderError(
+            system_text(gettext_noop("Kolom muncul dua kali: %(columns)s."), columns=", ".join(duplicates))
+        )
     return HeaderMap(indexes=indexes, labels=labels, ignored=ignored)
 
 

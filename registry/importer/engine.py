@@ -34,7 +34,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import fit, system_text
 from registry import clock
 from registry.importer.columns import STAGED_FIELDS, HeaderError, HeaderMap, RowParser, map_header
 from registry.importer.reader import open_table
@@ -165,11 +167,12 @@ class _Run:
         if self.job.created_by_id is None:
             logger.warning("resident import %s: %s rows outside the office's region", self.job.pk, self.outside_rows)
             return
-        detail = _("Impor penduduk #%(job)s: %(rows)d baris menyangkut data di luar wilayah kantor, ditolak") % {
-            "job": self.job.pk,
-            "rows": self.outside_rows,
-        }
-        AccessLog.objects.append(user_id=self.job.created_by_id, action=AccessLog.Action.LOOKUP, detail=detail[:255])
+        detail = system_text(
+            gettext_noop("Impor penduduk #%(job)s: %(rows)d baris menyangkut data di luar wilayah kantor, ditolak"),
+            job=self.job.pk,
+            rows=self.outside_rows,
+        )
+        AccessLog.objects.append(user_id=self.job.created_by_id, action=AccessLog.Action.LOOKUP, detail=detail)
 
     def check_cancel(self) -> None:
         if ResidentImport.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
@@ -221,7 +224,7 @@ class _Run:
                             row_number=row_no,
                             column_name=(column or "")[:60],
                             value=str(value)[:255],
-                            reason=reason[:500],
+                            reason=fit(reason, 500),
                         )
                     )
 
@@ -240,7 +243,14 @@ class _Run:
             cursor.execute(f"ANALYZE {stg}")
         else:
             cursor.execute(f"CREATE INDEX {stg}_nik ON {stg} (nik)")
-        reason = _("NIK ganda dalam berkas: ada di {rows} baris (pertama di baris {first}); semua baris ini ditolak.")
+        # Stored as a system text whose two parameters the statement fills in per row.
+        reason = system_text(
+            gettext_noop(
+                "NIK ganda dalam berkas: ada di %(rows)s baris (pertama di baris %(first)s); semua baris ini ditolak."
+            ),
+            rows="{rows}",
+            first="{first}",
+        ).raw
         duplicates = f"SELECT nik, COUNT(*) AS n, MIN(row_no) AS first_row FROM {stg} GROUP BY nik HAVING COUNT(*) > 1"
         cursor.execute(
             f"""INSERT INTO registry_importrowerror (resident_import_id, row_number, column_name, value, reason)
@@ -630,20 +640,25 @@ def import_residents(
             run.check_cancel()
             run.merge(cursor, header)
         except HeaderError as exc:
-            outcome = {"status": ResidentImport.Status.FAILED, "message": str(exc)}
+            outcome = {"status": ResidentImport.Status.FAILED, "message": exc.args[0] if exc.args else str(exc)}
         except ImportCancelled:
-            outcome = {"status": ResidentImport.Status.CANCELLED, "message": _("Dibatalkan oleh petugas.")}
+            outcome = {
+                "status": ResidentImport.Status.CANCELLED,
+                "message": system_text(gettext_noop("Dibatalkan oleh petugas.")),
+            }
         except Exception as exc:
             # The exception text may quote a row (a NIK): only its type goes to the log and the page.
             sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
             logger.error("resident import %s failed: %s %s", job.pk, type(exc).__name__, sqlstate)
             outcome = {
                 "status": ResidentImport.Status.FAILED,
-                "message": _(
-                    "Impor berhenti karena kesalahan sistem (%(error)s). Bagian yang sudah tersimpan tetap utuh; "
-                    "impor ulang berkas yang sama aman."
-                )
-                % {"error": type(exc).__name__},
+                "message": system_text(
+                    gettext_noop(
+                        "Impor berhenti karena kesalahan sistem (%(error)s). Bagian yang sudah tersimpan tetap utuh; "
+                        "impor ulang berkas yang sama aman."
+                    ),
+                    error=type(exc).__name__,
+                ),
             }
         finally:
             try:

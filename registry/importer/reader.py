@@ -11,7 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import system_text
 from registry.importer.columns import HeaderError
 
 _SCAN_CHUNK = 1 << 20
@@ -98,8 +100,11 @@ def _guarded(reader) -> Iterator[list[str]]:
         yield from reader
     except (csv.Error, UnicodeDecodeError) as exc:
         raise HeaderError(
-            _("Berkas CSV rusak di sekitar baris %(line)d (%(error)s); tidak ada data yang disimpan.")
-            % {"line": reader.line_num + 1, "error": type(exc).__name__}
+            system_text(
+                gettext_noop("Berkas CSV rusak di sekitar baris %(line)d (%(error)s); tidak ada data yang disimpan."),
+                line=reader.line_num + 1,
+                error=type(exc).__name__,
+            )
         ) from exc
 
 
@@ -109,7 +114,9 @@ def _xlsx_table(path: str) -> Iterator[Table]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged zip or a workbook openpyxl cannot read
-        raise HeaderError(_("Berkas XLSX tidak bisa dibaca: %(error)s") % {"error": type(exc).__name__}) from exc
+        raise HeaderError(
+            system_text(gettext_noop("Berkas XLSX tidak bisa dibaca: %(error)s"), error=type(exc).__name__)
+        ) from exc
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)

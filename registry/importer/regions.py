@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import system_text
 from registry.models import Region
 
 Found = tuple[str, str] | tuple[None, str, str]
@@ -66,8 +68,12 @@ class RegionIndex:
 
     def _outside(self, code: str, value: str, what: str) -> Found:
         if code in self._known:
-            return None, value, _("%(what)s %(code)s di luar wilayah kantor Anda") % {"what": what, "code": code}
-        return None, value, _("kode %(what)s %(code)s tidak dikenal") % {"what": what, "code": code}
+            return (
+                None,
+                value,
+                system_text(gettext_noop("%(what)s %(code)s di luar wilayah kantor Anda"), what=what, code=code),
+            )
+        return None, value, system_text(gettext_noop("kode %(what)s %(code)s tidak dikenal"), what=what, code=code)
 
     def desa_from_code(self, text: str, kec_text: str = "") -> Found:
         key = ("code", text, kec_text)
@@ -81,14 +87,16 @@ class RegionIndex:
             return None, text, _("kode desa harus 10 digit, misalnya 35.02.01.2001 atau 3502012001")
         kecamatan = self.desa_parent.get(code)
         if kecamatan is None:
-            return self._outside(code, text, _("desa"))
+            return self._outside(code, text, system_text(gettext_noop("desa")))
         if kec_text:
             given = _dotted(kec_text, digits=6)
             if given != kecamatan:
                 return (
                     None,
                     text,
-                    _("desa %(desa)s tidak berada di kecamatan %(kec)s") % {"desa": code, "kec": kec_text},
+                    system_text(
+                        gettext_noop("desa %(desa)s tidak berada di kecamatan %(kec)s"), desa=code, kec=kec_text
+                    ),
                 )
         return code, kecamatan
 
@@ -101,7 +109,9 @@ class RegionIndex:
             else:
                 code = f"{int(prop):02d}.{int(kab):02d}.{int(kec):02d}.{int(kel):04d}"
                 kecamatan = self.desa_parent.get(code)
-                self._cache[key] = (code, kecamatan) if kecamatan else self._outside(code, value, _("desa"))
+                self._cache[key] = (
+                    (code, kecamatan) if kecamatan else self._outside(code, value, system_text(gettext_noop("desa")))
+                )
         return self._cache[key]
 
     def desa_from_names(self, desa_name: str, kec_code: str, kec_name: str) -> Found:
@@ -118,32 +128,35 @@ class RegionIndex:
             if kecamatan is None:
                 return None, kec_code, _("kode kecamatan harus 6 digit, misalnya 35.02.01 atau 350201")
             if kecamatan not in self.kec_names:
-                return self._outside(kecamatan, kec_code, _("kecamatan"))
+                return self._outside(kecamatan, kec_code, system_text(gettext_noop("kecamatan")))
         else:
             candidates = self.kec_by_name.get(_name_key(kec_name), [])
             if not candidates:
                 return (
                     None,
                     kec_name,
-                    _("kecamatan %(name)s tidak ditemukan di wilayah kantor Anda") % {"name": kec_name},
+                    system_text(
+                        gettext_noop("kecamatan %(name)s tidak ditemukan di wilayah kantor Anda"), name=kec_name
+                    ),
                 )
             if len(candidates) > 1:
                 return (
                     None,
                     kec_name,
-                    _("nama kecamatan %(name)s ada lebih dari satu (%(codes)s); pakai kode desa")
-                    % {
-                        "name": kec_name,
-                        "codes": ", ".join(candidates),
-                    },
+                    system_text(
+                        gettext_noop("nama kecamatan %(name)s ada lebih dari satu (%(codes)s); pakai kode desa"),
+                        name=kec_name,
+                        codes=", ".join(candidates),
+                    ),
                 )
             kecamatan = candidates[0]
         desa = self.desa_by_name.get((kecamatan, _name_key(desa_name)), [])
         if len(desa) != 1:
             reason = (
-                _("desa %(desa)s tidak ditemukan di kecamatan %(kec)s")
+                gettext_noop("desa %(desa)s tidak ditemukan di kecamatan %(kec)s")
                 if not desa
-                else _("nama desa %(desa)s ada lebih dari satu di kecamatan %(kec)s; pakai kode desa")
+                else gettext_noop("nama desa %(desa)s ada lebih dari satu di kecamatan %(kec)s; pakai kode desa")
             )
-            return None, desa_name, reason % {"desa": desa_name, "kec": self.kec_names.get(kecamatan, kecamatan)}
+            kec = self.kec_names.get(kecamatan, kecamatan)
+            return None, desa_name, system_text(reason, desa=desa_name, kec=kec)
         return desa[0], kecamatan
