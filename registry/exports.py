@@ -51,7 +51,9 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import SystemText, fit, system_text
 from registry import clock
 from registry.models import AccessLog, Office, Resident
 from registry.web import access_log_record
@@ -187,15 +189,18 @@ def describe_filters(form: forms.Form) -> dict[str, str]:
     return described
 
 
-def _detail(*, what: str, fmt: str, count: int, filters: Mapping[str, str]) -> str:
-    shown = "; ".join(f"{label}: {value}" for label, value in filters.items()) or _("tanpa filter")
-    detail = _("Ekspor %(what)s (%(fmt)s), %(count)d baris; %(filters)s") % {
-        "what": what,
-        "fmt": fmt.upper(),
-        "count": count,
-        "filters": shown,
-    }
-    return detail if len(detail) <= _DETAIL_MAX else detail[: _DETAIL_MAX - 1] + "…"
+def _detail(*, what: str, fmt: str, count: int, filters: Mapping[str, str]) -> SystemText:
+    """A system text (messaging/system_text.py): the sentence is shown in the reader's language, `what` too when
+    it is a lazy translation; the filters as they were described. Fitted to the column by shortening them."""
+    shown = "; ".join(f"{label}: {value}" for label, value in filters.items())
+    detail = system_text(
+        gettext_noop("Ekspor %(what)s (%(fmt)s), %(count)d baris; %(filters)s"),
+        what=what,
+        fmt=fmt.upper(),
+        count=count,
+        filters=shown or system_text(gettext_noop("tanpa filter")),
+    )
+    return fit(detail, _DETAIL_MAX)
 
 
 def file_name(*, slug: str, office: Office | None, fmt: str, day: date | None = None) -> str:

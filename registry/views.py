@@ -266,7 +266,9 @@ def _accesslog_resident_by_nik(request: HttpRequest, find_form: ResidentFindForm
         request,
         action=AccessLog.Action.SEARCH_NIK,
         resident=resident,
-        detail=_("Mencari penduduk di log akses dengan NIK %(masked)s") % {"masked": mask_number(parsed.number)},
+        detail=system_text(
+            gettext_noop("Mencari penduduk di log akses dengan NIK %(masked)s"), masked=mask_number(parsed.number)
+        ),
     )
     if resident is None:
         find_form.add_error("nik", _("NIK itu tidak ada di data penduduk wilayah Anda."))
