@@ -4,10 +4,10 @@ Attachments are opened by staff in a browser, so a file that is two things at on
 page, a JPEG with a script after its end) must not reach the disk as sent:
 
 - Images (JPEG, PNG, WebP) are decoded and encoded again, as JPEG or PNG, after applying the EXIF orientation:
-  only the pixels survive. Metadata (EXIF with GPS position and camera serial, ICC, comments) and anything
-  hidden beside the pixels are gone. An image of more than MAX_IMAGE_PIXELS is refused before it is decoded
-  (a decompression bomb: a few KB that decode to gigabytes), and a larger side than MAX_IMAGE_SIDE is scaled
-  down.
+  only the pixels survive (registry/images.py). Metadata (EXIF with GPS position and camera serial, ICC,
+  comments) and anything hidden beside the pixels are gone. An image of more than MAX_IMAGE_PIXELS is refused
+  before it is decoded (a decompression bomb: a few KB that decode to gigabytes), and a larger side than
+  MAX_IMAGE_SIDE is scaled down.
 - PDFs are parsed with pypdf and refused when they are locked, have no page, or hold active content
   (JavaScript, an action on opening, Launch, embedded files), or when they carry HTML where a browser could
   read it: an HTML/script marker in the first KB or after the last `%%EOF`, or any tag (`<` and a letter,
@@ -26,27 +26,21 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
 from pypdf import PasswordType, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from cards.models import Attachment
 from cards.workflow import CardRequestError
+from registry.images import IMAGE_TYPES, ImageRefused, image_reencode
 from registry.uploads import MB, UploadTooLarge
 
-# 40 megapixels: a 48 MP phone photo or an A4 page scanned at 600 dpi (35 MP) passes; a bomb does not.
-MAX_IMAGE_PIXELS = 40_000_000
-# A document photo stays legible at 4096 px on its long side, and the JPEG then fits well under 5 MB.
-MAX_IMAGE_SIDE = 4096
-JPEG_QUALITY = 85
-IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+# The image types and limits are registry/images.py's (shared with the office logo).
 
 # Markers a browser reads as HTML or script; the HTML5 sniffing rules look for the first of them.
 HTML_MARKERS = (b"<html", b"<script", b"<svg", b"<!doctype", b"<body", b"<iframe")
@@ -131,41 +125,11 @@ def attachment_clean(upload: UploadedFile) -> CleanedAttachment:
 
 
 def _image_reencoded(data: bytes, image_format: str) -> CleanedAttachment:
-    unreadable = _("Gambar rusak atau tidak dapat dibaca; unggah ulang foto atau hasil pindaiannya.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[image_format])
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise AttachmentRefused(
-                    _("Gambar terlalu besar: %(mp)d megapiksel, paling banyak %(max)d megapiksel.")
-                    % {"mp": width * height // 1_000_000, "max": MAX_IMAGE_PIXELS // 1_000_000}
-                )
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise AttachmentRefused(_("Gambar ditolak: ukurannya setelah dibuka tidak wajar.")) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise AttachmentRefused(unreadable) from exc
-
-    # Turn the pixels upright, then keep nothing but them (and a palette's transparent index).
-    image = ImageOps.exif_transpose(image)
-    if max(image.size) > MAX_IMAGE_SIDE:
-        image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.LANCZOS)
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info)
-    out = io.BytesIO()
-    if image_format == "PNG" or (image_format == "WEBP" and has_alpha):
-        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
-            image = image.convert("RGBA" if has_alpha else "RGB")
-        transparency = image.info.get("transparency") if image.mode == "P" else None
-        image.info = {} if transparency is None else {"transparency": transparency}
-        image.save(out, format="PNG", optimize=True)
-        return CleanedAttachment(content=out.getvalue(), content_type="image/png")
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    image.info = {}
-    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-    return CleanedAttachment(content=out.getvalue(), content_type="image/jpeg")
+        image = image_reencode(data, image_format)
+    except ImageRefused as exc:
+        raise AttachmentRefused(str(exc)) from exc
+    return CleanedAttachment(content=image.content, content_type=image.content_type)
 
 
 # --- PDFs -----------------------------------------------------------------------------------------------

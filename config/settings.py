@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "registry.middleware.IdleSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "registry.mfa_middleware.MfaRequiredMiddleware",
+    "registry.password_middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -40,6 +40,7 @@ from registry.demo import (
     UPTD_DEMO_KECAMATAN,
     DemoLogin,
     demo_accounts_create,
+    demo_letterhead_fill,
     residents_generate,
 )
 from registry.models import Office, Resident, User
@@ -77,6 +78,7 @@ def demo_service_calendar_create() -> None:
 def demo_seed(*, residents: int, seed: int = 2026, progress=None) -> tuple[list[DemoLogin], int]:
     regions_load()
     offices_create_for_kabupaten(kabupaten_code=DEMO_KABUPATEN)
+    demo_letterhead_fill(kabupaten_code=DEMO_KABUPATEN)
     logins = demo_accounts_create()
     demo_service_calendar_create()
     created = residents_generate(count=residents, seed=seed, progress=progress) if residents else 0

@@ -37,8 +37,9 @@ from registry.forms import (
     StaffChangeForm,
     StaffCreationForm,
 )
-from registry.models import AccessLog, Family, Office, Region, Resident, Role, User
+from registry.models import AccessLog, Family, Office, Region, Resident, User
 from registry.roles import is_platform_superuser, staff_assign_role, staff_role_clear
+from registry.staff import staff_password_change_detail, staff_password_problem, staff_visible_to
 from registry.tables import remask_old_masks
 from registry.web import access_log_record, client_ip
 
@@ -148,11 +149,8 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
     )
 
     def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        if is_platform_superuser(request.user):
-            return queryset
-        # Superuser accounts are the platform's, even one attached to an office of the scope.
-        return queryset.filter(office__in=Office.objects.visible_to(request.user), is_superuser=False)
+        # Superuser accounts are the platform's, even one attached to an office of the scope (registry/staff.py).
+        return super().get_queryset(request).filter(pk__in=staff_visible_to(request.user).values("pk"))
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None):
         if is_platform_superuser(request.user):
@@ -175,10 +173,10 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
         return form
 
     def may_set_password(self, request: HttpRequest, account: User) -> bool:
-        """Outside the platform, passwords are set for the roles below the editor's: an administrator sets those
-        of the clerks, UPTD operators and supervisors of the scope, never a peer administrator's (nor their own
-        here, without the old password: that is the admin's own "change password" page)."""
-        return is_platform_superuser(request.user) or account.role != Role.ADMINISTRATOR
+        """The app's rule (`staff_password_problem`): outside the platform, passwords are set for the roles below
+        the editor's, never a peer administrator's (nor their own here, without the old password: that is the
+        admin's own "change password" page)."""
+        return staff_password_problem(by=request.user, account=account) is None
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
         """Set an account's password (UserAdmin's form). Invariant: every password set or disabled here is a
@@ -192,12 +190,11 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
             response = super().user_change_password(request, id, form_url)
             stored = User.objects.filter(pk=account.pk).values_list("password", flat=True).first()
             if stored != account.password:
-                if stored and stored.startswith(UNUSABLE_PASSWORD_PREFIX):
-                    detail = _("Kata sandi dinonaktifkan: akun %(username)s (#%(id)s)")
-                else:
-                    detail = _("Kata sandi diganti: akun %(username)s (#%(id)s)")
-                detail = detail % {"username": account.username, "id": account.pk}
-                access_log_record(request, action=AccessLog.Action.STAFF_CHANGE, detail=detail[:255])
+                if account.pk != request.user.pk:  # the owner chooses their own at the next login
+                    User.objects.filter(pk=account.pk).update(password_change_required=True)
+                disabled = bool(stored and stored.startswith(UNUSABLE_PASSWORD_PREFIX))
+                detail = staff_password_change_detail(account=account, disabled=disabled)
+                access_log_record(request, action=AccessLog.Action.STAFF_CHANGE, detail=detail)
         return response
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
@@ -209,6 +206,7 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
             obj.role, obj.office_id = stored.role, stored.office_id
         else:
             obj.role, obj.office = "", None
+            obj.password_change_required = True  # the owner chooses their own password at the first login
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:

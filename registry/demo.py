@@ -8,6 +8,7 @@ the demo are made by delivery/demo.py (the top app: it drives cards and queueing
 
 from __future__ import annotations
 
+import io
 import random
 from collections import defaultdict
 from collections.abc import Iterator
@@ -16,7 +17,9 @@ from datetime import date, timedelta
 from itertools import islice
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from PIL import Image, ImageDraw
 
 from registry import clock
 from registry.models import Family, FamilyRelation, Office, Region, Religion, Resident, Role, Sex, User
@@ -80,6 +83,59 @@ def demo_accounts_create(*, password: str | None = None) -> list[DemoLogin]:
                 staff_assign_role(user=user, role=role, office=office, by=None)
         logins.append(DemoLogin(username=username, role=str(Role(role).label), office=office.name, created=created))
     return logins
+
+
+DEMO_LETTERHEAD = {
+    "government_line": "PEMERINTAH KABUPATEN PONOROGO",
+    "agency_line": "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL",
+    "address": "Jl. Alun-Alun Utara No. 1, Ponorogo 63411",
+    "phone": "(0352) 481000",
+    "email": "layanan@disdukcapil-ponorogo.example",
+    "website": "https://disdukcapil-ponorogo.example",
+    "head_name": "Drs. SUPRIYANTO, M.Si.",
+    "head_title": "Kepala Dinas Kependudukan dan Pencatatan Sipil Kabupaten Ponorogo",
+    "head_nip": "197005121995031002",
+}
+
+
+def _demo_logo_png() -> bytes:
+    """A plain emblem for the demo (a shield with a star): the office uploads its own on the settings page."""
+    image = Image.new("RGBA", (240, 280), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(10, 10), (230, 10), (230, 150), (120, 270), (10, 150)], fill=(22, 101, 52), outline=(0, 0, 0))
+    star = [
+        (120, 40),
+        (138, 95),
+        (196, 95),
+        (149, 128),
+        (167, 184),
+        (120, 150),
+        (73, 184),
+        (91, 128),
+        (44, 95),
+        (102, 95),
+    ]
+    draw.polygon(star, fill=(234, 179, 8))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def demo_letterhead_fill(*, kabupaten_code: str = DEMO_KABUPATEN) -> Office:
+    """Fill the demo office's letterhead (and each UPTD's address) where it is still empty, so that every
+    letter of the demo shows a complete kop and signatory. What an administrator filled in stays as it is."""
+    head = Office.objects.get(region_id=kabupaten_code)
+    changed = [name for name, value in DEMO_LETTERHEAD.items() if not getattr(head, name)]
+    for name in changed:
+        setattr(head, name, DEMO_LETTERHEAD[name])
+    if changed:
+        head.save(update_fields=changed)
+    if not head.logo:
+        head.logo.save("logo.png", ContentFile(_demo_logo_png()), save=True)
+    for branch in Office.objects.filter(parent=head, address="").select_related("region"):
+        branch.address = f"Kantor Kecamatan {branch.region.name.title()}, Kabupaten Ponorogo"
+        branch.save(update_fields=["address"])
+    return head
 
 
 class _NikSerials:

@@ -3,9 +3,14 @@ and the audit of every access to personal data."""
 
 from __future__ import annotations
 
+import base64
+import re
+import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Substr
@@ -101,6 +106,70 @@ def time_zone_of_region(code: str) -> str:
     return TimeZone.WIB
 
 
+DEFAULT_AGENCY_LINE = "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL"
+_NIP = re.compile(r"^[0-9]{18}$")
+
+
+def nip_validate(value: str) -> None:
+    """A civil servant's NIP (PP 11/2017): 18 digits, birth date (YYYYMMDD), appointment month (YYYYMM), sex
+    (1 man, 2 woman) and a 3-digit serial. A NIP whose date parts or sex digit cannot be is a typing error."""
+    if not _NIP.match(value or ""):
+        raise ValidationError(_("NIP terdiri dari 18 angka, tanpa spasi atau tanda baca."), code="nip_format")
+    try:
+        date(int(value[0:4]), int(value[4:6]), int(value[6:8]))
+        date(int(value[8:12]), int(value[12:14]), 1)
+    except ValueError:
+        raise ValidationError(
+            _(
+                "NIP tidak sah: 8 angka pertama adalah tanggal lahir (TTTTBBHH), 6 berikutnya tahun dan bulan "
+                "pengangkatan."
+            ),
+            code="nip_dates",
+        ) from None
+    if value[14] not in "12":
+        raise ValidationError(_("NIP tidak sah: angka ke-15 adalah jenis kelamin (1 atau 2)."), code="nip_sex")
+
+
+def nip_spaced(value: str) -> str:
+    """A NIP as printed under a signature: "19700101 199503 1 002"."""
+    if not value:
+        return ""
+    return f"{value[0:8]} {value[8:14]} {value[14]} {value[15:18]}"
+
+
+def default_government_line(region: Region) -> str:
+    """The government line from the region: PEMERINTAH KABUPATEN PONOROGO, PEMERINTAH KOTA MADIUN."""
+    name = region.name.upper()
+    if name.startswith(("KABUPATEN ", "KOTA ", "KAB. ")):
+        return f"PEMERINTAH {name}"
+    kind = "KOTA" if region.kind == Region.Kind.KOTA else "KABUPATEN"
+    return f"PEMERINTAH {kind} {name}"
+
+
+def logo_upload_to(instance: Office, filename: str) -> str:
+    """A fresh name per upload (never the sender's name): kop/<region>/<uuid>.<png|jpg>."""
+    extension = "png" if filename.lower().endswith(".png") else "jpg"
+    return f"kop/{instance.region_id}/{uuid.uuid4().hex}.{extension}"
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """An office's letterhead and signatory, resolved (a UPTD under its Disdukcapil's lines)."""
+
+    government_line: str
+    agency_line: str
+    office_name: str  # a UPTD's own name under the agency line; "" for the Disdukcapil itself
+    address: str
+    phone: str
+    email: str
+    website: str
+    logo_data_uri: str
+    place: str  # where letters are signed: the kabupaten/kota's name
+    signatory_name: str
+    signatory_title: str
+    signatory_nip: str
+
+
 class OfficeQuerySet(ScopedQuerySet):
     scope_field = "region__code"
 
@@ -150,6 +219,35 @@ class Office(models.Model):
     ration_blanks = models.BooleanField(_("blangko diutamakan untuk pemula dan mendesak"), default=True)
     # The courier's cash-on-delivery fee, the only money a resident ever pays (Magelang: Rp 9.000).
     cod_fee = models.PositiveIntegerField(_("ongkos kirim COD (Rp)"), default=9000)
+    # The letterhead (kop surat) and the signatory of every letter, suket, ticket and sheet the office prints.
+    # A UPTD prints under its Disdukcapil's government and agency lines and logo, with its own name and address;
+    # its own head signs when one is filled in, otherwise the Disdukcapil's head (`Office.letterhead`).
+    government_line = models.CharField(
+        _("baris pemerintah daerah"),
+        max_length=120,
+        blank=True,
+        help_text=_("Misalnya PEMERINTAH KABUPATEN PONOROGO. Kosong: dibentuk dari nama wilayah."),
+    )
+    agency_line = models.CharField(
+        _("baris instansi"),
+        max_length=120,
+        blank=True,
+        help_text=_("Misalnya DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL."),
+    )
+    email = models.EmailField(_("surel"), max_length=120, blank=True)
+    website = models.URLField(_("situs web"), max_length=120, blank=True)
+    head_name = models.CharField(_("nama kepala"), max_length=150, blank=True)
+    head_title = models.CharField(
+        _("jabatan kepala"),
+        max_length=150,
+        blank=True,
+        help_text=_("Seperti tertulis di atas tanda tangan, misalnya Kepala Dinas Kependudukan dan Pencatatan Sipil."),
+    )
+    head_nip = models.CharField(
+        _("NIP kepala"), max_length=18, blank=True, validators=[nip_validate], help_text=_("18 angka, tanpa spasi.")
+    )
+    # Re-encoded pixels only (registry/images.py), under MEDIA_ROOT, which is never served: letters inline it.
+    logo = models.FileField(_("logo"), upload_to=logo_upload_to, blank=True)
 
     objects = OfficeQuerySet.as_manager()
 
@@ -161,7 +259,10 @@ class Office(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="disdukcapil", parent__isnull=True) | Q(kind="uptd", parent__isnull=False),
                 name="office_uptd_has_parent",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(head_nip="") | Q(head_nip__regex=r"^[0-9]{18}$"), name="office_head_nip_18_digits"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +280,62 @@ class Office(models.Model):
     @property
     def in_health_emergency(self) -> bool:
         return self.health_emergency or bool(self.parent_id and self.parent.health_emergency)
+
+    @property
+    def letterhead(self) -> Letterhead:
+        """What the office's printed pages carry at the top and above the signature (templates/_letterhead.html,
+        templates/_signatory.html)."""
+        head = self.head_office
+        signer = self if self.head_name else head
+        region_name = head.region.name
+        return Letterhead(
+            government_line=head.government_line or default_government_line(head.region),
+            agency_line=head.agency_line or DEFAULT_AGENCY_LINE,
+            office_name=self.name if self.parent_id else "",
+            address=self.address or head.address,
+            phone=self.phone or head.phone,
+            email=self.email or head.email,
+            website=self.website or head.website,
+            logo_data_uri=head.logo_data_uri,
+            place=region_name.title() if region_name.isupper() else region_name,
+            signatory_name=signer.head_name,
+            signatory_title=signer.head_title or (_("Kepala %(office)s") % {"office": signer.name}),
+            signatory_nip=nip_spaced(signer.head_nip),
+        )
+
+    @property
+    def letterhead_missing(self) -> list[str]:
+        """What the office's printed pages still lack (the settings page and the administrator's home say so):
+        each a label in the reader's language."""
+        head = self.head_office
+        missing = []
+        if not head.government_line:
+            missing.append(str(_("baris pemerintah daerah (dipakai bentuk bawaan)")))
+        if not (self.address or head.address):
+            missing.append(str(_("alamat")))
+        if not (self.phone or head.phone):
+            missing.append(str(_("telepon")))
+        if not (self.head_name or head.head_name):
+            missing.append(str(_("nama kepala")))
+        if not (self.head_nip if self.head_name else head.head_nip):
+            missing.append(str(_("NIP kepala")))
+        if not head.logo:
+            missing.append(str(_("logo")))
+        return missing
+
+    @property
+    def logo_data_uri(self) -> str:
+        """The logo as a data: URI (letters are rendered to PDF or printed from the browser; MEDIA_ROOT is not
+        served), or "" without one or when its file is gone."""
+        if not self.logo:
+            return ""
+        try:
+            with self.logo.open("rb") as handle:
+                data = handle.read()
+        except OSError:
+            return ""
+        mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 class Role(models.TextChoices):
@@ -204,6 +361,9 @@ class User(AbstractUser):
         related_name="staff",
     )
     role = models.CharField(_("peran"), max_length=20, choices=Role.choices, blank=True)
+    # Set when an administrator sets the password (a new account, a reset): the owner chooses their own before
+    # any other page (registry/password_middleware.py), so the administrator never knows a password in use.
+    password_change_required = models.BooleanField(_("wajib ganti kata sandi"), default=False)
 
     objects = StaffManager()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry import import_views, mfa_views, views
+from registry import import_views, mfa_views, office_views, password_views, staff_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -24,4 +24,13 @@ urlpatterns = [
     path("penduduk/impor/<int:pk>/", import_views.import_detail, name="import_detail"),
     path("penduduk/impor/<int:pk>/batal/", import_views.import_cancel, name="import_cancel"),
     path("penduduk/impor/<int:pk>/laporan.<str:fmt>", import_views.import_report, name="import_report"),
+    path("akun/kata-sandi/", password_views.password_change, name="password_change"),
+    path("petugas/", staff_views.staff_list, name="staff_list"),
+    path("petugas/baru/", staff_views.staff_create, name="staff_create"),
+    path("petugas/<int:pk>/", staff_views.staff_edit, name="staff_edit"),
+    path("petugas/<int:pk>/nonaktifkan/", staff_views.staff_deactivate, name="staff_deactivate"),
+    path("petugas/<int:pk>/aktifkan/", staff_views.staff_reactivate, name="staff_reactivate"),
+    path("petugas/<int:pk>/kata-sandi/", staff_views.staff_password_reset, name="staff_password_reset"),
+    path("petugas/<int:pk>/buka-kunci/", staff_views.staff_unlock, name="staff_unlock"),
+    path("kantor/pengaturan/", office_views.office_settings, name="office_settings"),
 ]

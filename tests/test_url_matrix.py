@@ -64,6 +64,21 @@ CASES = [
         ok_status=302,
         wrong_method="get",
     ),
+    Case("registry:password_change", "/akun/kata-sandi/"),
+    # Staff accounts and office settings: the administrator's (registry.add_user/change_user, change_office).
+    Case("registry:staff_list", "/petugas/", allowed=("administrator",)),
+    Case("registry:staff_create", "/petugas/baru/", allowed=("administrator",)),
+    Case("registry:staff_edit", "/petugas/{u}/", allowed=("administrator",)),
+    Case("registry:staff_password_reset", "/petugas/{u}/kata-sandi/", allowed=("administrator",)),
+    *(
+        Case(name, path, method="post", allowed=("administrator",), ok_status=302, wrong_method="get")
+        for name, path in (
+            ("registry:staff_deactivate", "/petugas/{u}/nonaktifkan/"),
+            ("registry:staff_reactivate", "/petugas/{u}/aktifkan/"),
+            ("registry:staff_unlock", "/petugas/{u}/buka-kunci/"),
+        )
+    ),
+    Case("registry:office_settings", "/kantor/pengaturan/", allowed=("administrator",)),
     Case("registry:resident_list", "/penduduk/"),
     Case("registry:resident_detail", "/penduduk/{a}/", scoped_object=True),
     Case(
