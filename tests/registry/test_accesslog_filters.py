@@ -130,3 +130,12 @@ def test_a_check_in_by_nik_is_logged_with_the_resident_found_or_none(client, cle
     found, missing = AccessLog.objects.filter(action=SEARCH).order_by("seq")
     assert (found.resident_id, missing.resident_id) == (resident_a.pk, None)
     assert resident_a.nik not in found.detail and unknown not in missing.detail
+
+
+def test_the_resident_page_links_to_the_residents_access_rows(client, supervisor, clerk, resident_a, logged):
+    client.force_login(supervisor)
+    page = client.get(f"/penduduk/{resident_a.pk}/").content.decode()
+    assert f'href="/audit/akses/?penduduk={resident_a.pk}"' in page
+    assert _ids(client.get("/audit/akses/", {"penduduk": resident_a.pk})) == [logged["search_a"].pk]
+    client.force_login(clerk)
+    assert 'data-testid="resident-accesslog"' not in client.get(f"/penduduk/{resident_a.pk}/").content.decode()
