@@ -23,13 +23,21 @@ class AttachForm(forms.Form):
     requirement = forms.IntegerField(required=False)
 
 
+class NikInput(forms.TextInput):
+    """A NIK field that never writes a NIK back into a page: a refused one comes back empty, its error beside
+    the field, and is typed again."""
+
+    def format_value(self, value) -> None:
+        return None
+
+
 class LinkResidentForm(forms.Form):
     """The NIK of the resident the sender is: posted, never in a URL."""
 
     nik = forms.CharField(
         label=_("NIK penduduk"),
         max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        widget=NikInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
 
     def clean_nik(self) -> str:

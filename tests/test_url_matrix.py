@@ -32,6 +32,9 @@ class Case:
 # A POST that, without data, redirects back to its page with a message.
 POSTED_IN_SCOPE = {"method": "post", "ok_status": 302, "wrong_method": "get", "scoped_object": True}
 POSTED_BY_CLERKS = {"allowed": ("clerk", "supervisor", "administrator"), "ok_status": 302, "wrong_method": "get"}
+# A POST without data that comes back as its page, each error beside its field (400), nothing changed.
+REFUSED_IN_SCOPE = {**POSTED_IN_SCOPE, "ok_status": 400}
+REFUSED_BY_CLERKS = {**POSTED_BY_CLERKS, "ok_status": 400}
 # The inbox of the kabupaten office: its threads are not a UPTD's (404 for both UPTD operators).
 INBOX_STAFF = {"allowed": ("clerk", "supervisor", "administrator"), "scoped_object": True}
 INBOX_POSTED = {"method": "post", "ok_status": 302, "wrong_method": "get", "denied_status": 404, **INBOX_STAFF}
@@ -121,10 +124,10 @@ CASES = [
     Case("cards:cardrequest_transition", "/permohonan/{r}/status/", **POSTED_IN_SCOPE),
     Case("cards:cardrequest_route", "/permohonan/{r}/rute/", method="post", **POSTED_BY_CLERKS),
     Case("cards:cardrequest_central_answer", "/permohonan/{r}/jawaban-pusat/", method="post", **POSTED_BY_CLERKS),
-    Case("cards:cardrequest_attachment_add", "/permohonan/{r}/lampiran/", **POSTED_IN_SCOPE),
+    Case("cards:cardrequest_attachment_add", "/permohonan/{r}/lampiran/", **REFUSED_IN_SCOPE),
     Case("cards:cardrequest_attachment", "/permohonan/{r}/lampiran/{t}/", scoped_object=True),
     Case("cards:cardrequest_requirement_tick", "/permohonan/{r}/persyaratan/", **POSTED_IN_SCOPE),
-    Case("cards:cardrequest_urgent_ask", "/permohonan/{r}/mendesak/", **POSTED_IN_SCOPE),
+    Case("cards:cardrequest_urgent_ask", "/permohonan/{r}/mendesak/", **REFUSED_IN_SCOPE),
     Case(
         "cards:cardrequest_urgent_decide",
         "/permohonan/{r}/mendesak/keputusan/",
@@ -172,17 +175,17 @@ CASES = [
     Case("queueing:day_expected", "/kalender/2030-01-07/"),
     Case("queueing:day_export", "/kalender/2030-01-07/ekspor.csv"),
     Case("queueing:quota_settings", "/kalender/kuota/", allowed=("supervisor", "administrator")),
-    Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:booking_create", "/permohonan/{r}/jadwal/", method="post", **REFUSED_BY_CLERKS),
     Case("queueing:booking_cancel", "/permohonan/{r}/jadwal/batal/", method="post", **POSTED_BY_CLERKS),
     Case(
         "queueing:day_close",
         "/loket/tutup/",
         method="post",
         allowed=("supervisor", "administrator"),
-        ok_status=302,
+        ok_status=400,
         wrong_method="get",
     ),
-    Case("queueing:invitations_send", "/loket/undangan/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:invitations_send", "/loket/undangan/", method="post", **REFUSED_BY_CLERKS),
     Case(
         "queueing:booking_letter",
         "/permohonan/{r}/jadwal/surat.pdf",
@@ -203,7 +206,7 @@ CASES = [
         "/blangko/terima/",
         method="post",
         allowed=("supervisor", "administrator"),
-        ok_status=302,
+        ok_status=400,
         wrong_method="get",
     ),
     Case(
@@ -211,10 +214,10 @@ CASES = [
         "/blangko/rusak/",
         method="post",
         allowed=("supervisor", "administrator"),
-        ok_status=302,
+        ok_status=400,
         wrong_method="get",
     ),
-    Case("queueing:print_batch_create", "/blangko/cetak/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:print_batch_create", "/blangko/cetak/", method="post", **REFUSED_BY_CLERKS),
     Case("queueing:print_batch_print", "/blangko/cetak/{p}/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:print_batch_detail", "/blangko/batch/{p}/", allowed=("clerk", "supervisor", "administrator")),
     Case(
@@ -223,7 +226,7 @@ CASES = [
     Case(
         "queueing:print_batch_sheet", "/blangko/batch/{p}/lembar.pdf", allowed=("clerk", "supervisor", "administrator")
     ),
-    Case("queueing:print_batch_store", "/blangko/batch/{p}/simpan/", method="post", **POSTED_BY_CLERKS),
+    Case("queueing:print_batch_store", "/blangko/batch/{p}/simpan/", method="post", **REFUSED_BY_CLERKS),
     Case("queueing:counter_print", "/permohonan/{r}/cetak/", method="post", **POSTED_BY_CLERKS),
     Case("queueing:print_misprint", "/permohonan/{r}/gagal-cetak/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:pickup_list", "/pengambilan/", allowed=("clerk", "supervisor", "administrator")),
@@ -237,8 +240,8 @@ CASES = [
     Case("intake:thread_detail", "/kotak-pesan/{th}/", denied_status=404, **INBOX_STAFF),
     Case("intake:thread_claim", "/kotak-pesan/{th}/ambil/", **INBOX_POSTED),
     Case("intake:thread_release", "/kotak-pesan/{th}/lepas/", **INBOX_POSTED),
-    Case("intake:thread_answer", "/kotak-pesan/{th}/jawab/", **INBOX_POSTED),
-    Case("intake:thread_link_resident", "/kotak-pesan/{th}/penduduk/", method="post", **POSTED_BY_CLERKS),
+    Case("intake:thread_answer", "/kotak-pesan/{th}/jawab/", **{**INBOX_POSTED, "ok_status": 400}),
+    Case("intake:thread_link_resident", "/kotak-pesan/{th}/penduduk/", method="post", **REFUSED_BY_CLERKS),
     Case("intake:message_media", "/kotak-pesan/pesan/{m}/berkas/", denied_status=404, **INBOX_STAFF),
     Case("intake:message_attach", "/kotak-pesan/pesan/{m}/lampirkan/", **INBOX_POSTED),
     Case(
