@@ -1,42 +1,140 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from registry.models import User
+
+
+@dataclass
+class NavItem:
+    key: str  # the URL name (without namespace) of the page
+    url: str
+    label: str
+    icon: str
+    active: bool = False
+
+
+@dataclass
+class NavGroup:
+    key: str
+    label: str
+    icon: str
+    items: list[NavItem] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return any(item.active for item in self.items)
+
+
+# The menu: groups of (URL name, label, icon, permission test); labels are translated when the menu is built,
+# in the reader's language. A permission test is a permission codename, a tuple of codenames (any of them), or
+# "is_staff" (the admin site). A page another part of the product has not added yet (its URL name does not
+# resolve) is left out.
+_STAFF = "is_staff"
+MENU: list[tuple[str, str, str, list[tuple[str, str, str, object]]]] = [
+    (
+        "layanan",
+        gettext_noop("Layanan"),
+        "person-lines-fill",
+        [
+            ("cards:cardrequest_list", gettext_noop("Permohonan"), "card-checklist", "cards.view_cardrequest"),
+            ("intake:thread_list", gettext_noop("Kotak pesan"), "chat-dots", "cards.view_cardrequest"),
+            ("queueing:counter", gettext_noop("Loket"), "ticket-perforated", "queueing.add_walkinticket"),
+            ("queueing:coming_days", gettext_noop("Hari-hari mendatang"), "calendar-week", "queueing.view_calendar"),
+            ("cards:cardrequest_recording_queue", gettext_noop("Perekaman"), "fingerprint", "cards.record_biometrics"),
+            ("cards:datasync_list", gettext_noop("Sinkronisasi data"), "arrow-repeat", "cards.view_datasyncrequest"),
+        ],
+    ),
+    (
+        "cetak",
+        gettext_noop("Cetak & kiriman"),
+        "printer",
+        [
+            ("queueing:blanks", gettext_noop("Blangko & cetak"), "printer", "queueing.view_blankstock"),
+            ("delivery:pickup_list", gettext_noop("Siap diambil"), "box-seam", "cards.verify_cardrequest"),
+            ("delivery:shipment_list", gettext_noop("Kiriman Pos"), "mailbox", "cards.verify_cardrequest"),
+            (
+                "cards:dispatch_list",
+                gettext_noop("Kiriman UPTD"),
+                "truck",
+                ("cards.dispatch_cardrequest", "cards.receive_cardrequest"),
+            ),
+            ("delivery:suket_register", gettext_noop("Register suket"), "file-earmark-text", "delivery.view_suket"),
+            ("delivery:outbox_list", gettext_noop("Pesan gagal"), "envelope-exclamation", "cards.view_cardrequest"),
+        ],
+    ),
+    (
+        "data",
+        gettext_noop("Data"),
+        "database",
+        [
+            ("registry:resident_list", gettext_noop("Penduduk"), "people", "registry.view_resident"),
+            ("registry:import_list", gettext_noop("Impor data"), "cloud-upload", "registry.import_resident"),
+            ("registry:accesslog_list", gettext_noop("Log akses"), "shield-lock", "registry.view_accesslog"),
+        ],
+    ),
+    (
+        "admin",
+        gettext_noop("Pengaturan"),
+        "gear",
+        [
+            ("queueing:quota_settings", gettext_noop("Kuota & jam layanan"), "sliders", "queueing.plan_calendar"),
+            ("registry:staff_list", gettext_noop("Petugas"), "person-badge", "registry.view_user"),
+            ("registry:office_settings", gettext_noop("Kantor & kop surat"), "building", "registry.change_office"),
+            ("admin:index", gettext_noop("Administrasi"), "gear", _STAFF),
+        ],
+    ),
+]
+
+
+def _allowed(user: User, test: object) -> bool:
+    if test == _STAFF:
+        return bool(user.is_staff)
+    if isinstance(test, tuple):
+        return any(user.has_perm(perm) for perm in test)
+    return user.has_perm(test)
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def navigation_groups(user: User, *, path: str = "") -> list[NavGroup]:
+    """The menu for `user` (permissions decide, not role names): groups with the entries the user may open,
+    empty groups left out. The entry whose address is the longest prefix of `path` is the current one, so a
+    request's detail page marks "Permohonan" (and its group) active."""
+    groups: list[NavGroup] = []
+    for key, label, icon, entries in MENU:
+        items = []
+        for name, item_label, item_icon, test in entries:
+            if not _allowed(user, test):
+                continue
+            url = _url(name)
+            if url is not None:
+                items.append(NavItem(name.rsplit(":", 1)[-1], url, _(item_label), item_icon))
+        if items:
+            groups.append(NavGroup(key, _(label), icon, items))
+    candidates = [item for group in groups for item in group.items if path.startswith(item.url)]
+    if candidates:
+        max(candidates, key=lambda item: len(item.url)).active = True
+    return groups
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Menu entries for the signed-in staff member's role (permissions decide, not role names)."""
+    """Menu groups for the signed-in staff member, and whether the current page is home."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
-    items = [("home", reverse("home"), _("Beranda"), "house")]
-    if user.has_perm("registry.view_resident"):
-        items.append(("resident_list", reverse("registry:resident_list"), _("Penduduk"), "people"))
-    if user.has_perm("cards.view_cardrequest"):
-        items.append(("cardrequest_list", reverse("cards:cardrequest_list"), _("Permohonan"), "card-checklist"))
-        items.append(("thread_list", reverse("intake:thread_list"), _("Kotak pesan"), "chat-dots"))
-    if user.has_perm("queueing.add_walkinticket"):
-        items.append(("counter", reverse("queueing:counter"), _("Loket"), "ticket-perforated"))
-    if user.has_perm("queueing.view_blankstock"):
-        items.append(("blanks", reverse("queueing:blanks"), _("Blangko & cetak"), "printer"))
-    if user.has_perm("cards.record_biometrics"):
-        url = reverse("cards:cardrequest_recording_queue")
-        items.append(("cardrequest_recording_queue", url, _("Perekaman"), "fingerprint"))
-    if user.has_perm("cards.verify_cardrequest"):
-        items.append(("pickup_list", reverse("delivery:pickup_list"), _("Siap diambil"), "box-seam"))
-        items.append(("shipment_list", reverse("delivery:shipment_list"), _("Kiriman Pos"), "mailbox"))
-    if user.has_perm("cards.view_cardrequest"):
-        items.append(("outbox_list", reverse("delivery:outbox_list"), _("Pesan gagal"), "envelope-exclamation"))
-    if user.has_perm("cards.dispatch_cardrequest") or user.has_perm("cards.receive_cardrequest"):
-        items.append(("dispatch_list", reverse("cards:dispatch_list"), _("Kiriman UPTD"), "truck"))
-    if user.has_perm("cards.view_datasyncrequest"):
-        items.append(("datasync_list", reverse("cards:datasync_list"), _("Sinkronisasi data"), "arrow-repeat"))
-    if user.has_perm("registry.import_resident"):
-        items.append(("import_list", reverse("registry:import_list"), _("Impor data"), "cloud-upload"))
-    if user.has_perm("registry.view_accesslog"):
-        items.append(("accesslog_list", reverse("registry:accesslog_list"), _("Log akses"), "shield-lock"))
-    if user.is_staff:
-        items.append(("admin", reverse("admin:index"), _("Administrasi"), "gear"))
-    current = request.resolver_match.url_name if request.resolver_match else None
-    return {"nav_items": items, "nav_current": current}
+        return {"nav_groups": []}
+    match = request.resolver_match
+    return {
+        "nav_groups": navigation_groups(user, path=request.path),
+        "nav_current": match.url_name if match else None,
+    }

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from cards.models import CardRequest
 from tests.documents import PDF
+from tests.e2e.navigation import nav_go
 from tests.e2e.test_resident_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,7 +22,7 @@ def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(
 
     # The UPTD operator of Slahung submits for an elderly resident who cannot use WhatsApp.
     login(page, live_server.url, "uptd.slahung")
-    page.get_by_role("link", name="Permohonan").first.click()
+    nav_go(page, "Permohonan")
     page.get_by_test_id("new-request").click()
     page.get_by_label("NIK penduduk").fill(resident_a.nik)
     page.get_by_role("button", name="Cari").click()
@@ -46,7 +47,7 @@ def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(
     # A clerk of the kabupaten office finds it in the default queue and works it.
     page.context.clear_cookies()
     login(page, live_server.url, "petugas")
-    page.get_by_role("link", name="Permohonan").first.click()
+    nav_go(page, "Permohonan")
     row = page.locator("#request-table tbody tr", has_text="SITI AMINAH")
     expect(row).to_contain_text("UPTD kecamatan")
     screenshot("request-queue")
@@ -74,7 +75,7 @@ def test_uptd_submits_hilang_clerk_marks_incomplete_then_verifies(
     # Back at the UPTD, the operator sees the new status of the submission.
     page.context.clear_cookies()
     login(page, live_server.url, "uptd.slahung")
-    page.get_by_role("link", name="Permohonan").first.click()
+    nav_go(page, "Permohonan")
     row = page.locator("#request-table tbody tr", has_text="SITI AMINAH")
     expect(row).to_contain_text("Siap cetak")
     row.get_by_role("link", name=card_request.number).click()

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from cards import services as card_services
 from cards.models import CardRequest
 from queueing import appointments, invitations
+from tests.e2e.navigation import nav_go
 from tests.e2e.test_resident_journeys import login
 from tests.factories import open_calendar
 
@@ -31,7 +32,7 @@ def test_counter_issues_numbers_up_to_the_cap_and_checks_in_by_token(
     token = appointments.booking_token(booking)
 
     login(page, live_server.url, "petugas")
-    page.get_by_role("link", name="Loket").first.click()
+    nav_go(page, "Loket")
     expect(page.get_by_test_id("walk-in-left")).to_have_text("2")
     for label in ("A-001", "A-002"):
         page.get_by_test_id("issue-ticket").click()

@@ -17,6 +17,7 @@ from cards import services
 from cards.models import Attachment
 from messaging.models import Notification
 from tests.documents import JPEG
+from tests.e2e.navigation import nav_go
 from tests.e2e.test_resident_journeys import login
 from tests.factories import ResidentFactory
 from tests.intake.inbox_rows import arrive, office_number, sender
@@ -36,7 +37,7 @@ def test_a_clerk_claims_answers_and_attaches_the_photo_to_the_request(
     photo = arrive(number, contact, at=frozen_now - timedelta(minutes=41), kind="image", media=JPEG)
 
     login(page, live_server.url, "petugas")
-    page.get_by_role("link", name="Kotak pesan").first.click()
+    nav_go(page, "Kotak pesan")
     expect(page.get_by_test_id("oldest-waiting")).to_contain_text("42 menit")
     row = page.get_by_test_id("thread-row")
     expect(row).to_have_count(1)

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
+from tests.e2e.navigation import logout
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,7 @@ def test_supervisor_enrols_then_logs_in_with_a_code(
     page.goto(f"{base}/penduduk/")
     expect(page.locator("#resident-table")).to_be_visible()
 
-    page.get_by_role("button", name="Keluar").click()
+    logout(page)
     time_machine.shift(timedelta(seconds=30))  # the next code: the enrolment code is used up
     password_step(page, base, "kabid")
     expect(page.get_by_role("heading", name="Autentikasi dua langkah")).to_be_visible()

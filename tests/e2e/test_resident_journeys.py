@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from registry.models import AccessLog
+from tests.e2e.navigation import nav_go
 from tests.factories import ResidentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +29,7 @@ def test_clerk_logs_in_and_finds_a_resident_by_nik(page: Page, live_server, cler
     expect(page.get_by_test_id("office")).to_contain_text("Disdukcapil Kabupaten Ponorogo")
     screenshot("home")
 
-    page.get_by_role("link", name="Penduduk").first.click()
+    nav_go(page, "Penduduk")
     expect(page.locator("#resident-table tbody tr")).to_have_count(25)
     screenshot("resident-list")
 

@@ -26,6 +26,7 @@ from queueing import printing
 from queueing.models import BlankMovement, BlankStock, WalkInTicket
 from registry.models import Office
 from tests.dates import at, working_day_after
+from tests.e2e.navigation import nav_go
 from tests.e2e.test_resident_journeys import login
 from tests.factories import ResidentFactory, open_calendar
 
@@ -111,7 +112,7 @@ def test_route_1_walk_in_called_tied_by_nik_printed_at_the_counter_and_handed_ov
         )
 
     login(page, live_server.url, "petugas")
-    page.get_by_role("link", name="Loket").first.click()
+    nav_go(page, "Loket")
     expect(page.get_by_test_id("walk-in-left")).to_have_text("3")
     expect(page.get_by_test_id("counter-stock")).to_have_text(str(BLANKS))
 
@@ -166,7 +167,7 @@ def test_route_1_walk_in_called_tied_by_nik_printed_at_the_counter_and_handed_ov
     expect(page.get_by_test_id("notification").last).to_contain_text("sudah diserahkan")
 
     # Back at the counter: the call ends served, and the day's list shows it.
-    page.get_by_role("link", name="Loket").first.click()
+    nav_go(page, "Loket")
     expect(page).to_have_url(f"{live_server.url}/loket/")
     expect(page.get_by_test_id("day-list")).to_be_visible()  # parsed after the called entries above it
     called = page.get_by_test_id(f"called-t-{ticket.pk}")
@@ -222,7 +223,7 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     # The clerk verifies it and marks it ready to print.
     page.context.clear_cookies()
     login(page, live_server.url, "petugas")
-    page.get_by_role("link", name="Permohonan").first.click()
+    nav_go(page, "Permohonan")
     page.locator("#request-table tbody tr", has_text="SITI AMINAH").get_by_role("link", name=request.number).click()
     expect(page.get_by_test_id("route")).to_have_text("Lewat UPTD kecamatan")
     page.get_by_test_id("to-verifying").click()
@@ -234,7 +235,7 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     expect(page.get_by_test_id("book-form")).to_have_count(0)
 
     # A print batch for today, on the blank-card page; its page lists the card; printed.
-    page.get_by_role("link", name="Blangko & cetak").first.click()
+    nav_go(page, "Blangko & cetak")
     expect(page.get_by_test_id("stock")).to_have_text(str(BLANKS))
     batch_form = page.get_by_test_id("batch-form")
     expect(batch_form.get_by_label("Tanggal cetak")).to_have_value(frozen_today.isoformat())
@@ -255,7 +256,7 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     expect(page.locator("details[data-target='handed_over'], details[data-target='ready_for_pickup']")).to_have_count(0)
 
     # Dispatched to UPTD Slahung.
-    page.get_by_role("link", name="Kiriman UPTD").first.click()
+    nav_go(page, "Kiriman UPTD")
     dispatch_form = page.get_by_test_id("dispatch-form").filter(has_text=uptd_name)
     expect(dispatch_form).to_contain_text(request.number)
     dispatch_form.get_by_role("button", name="Kirim ke UPTD").click()
@@ -272,7 +273,7 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     time_machine.move_to(at(arrival, 9), tick=False)
     page.context.clear_cookies()
     login(page, live_server.url, "uptd.slahung")
-    page.get_by_role("link", name="Kiriman UPTD").first.click()
+    nav_go(page, "Kiriman UPTD")
     expect(page).to_have_url(f"{live_server.url}/kiriman/")
     batches = page.get_by_test_id("batches")
     expect(batches.locator("tbody tr").first).to_contain_text(uptd_name)

@@ -1,0 +1,73 @@
+"""The grouped menu (registry/context_processors.py): each role's entries with the same permission checks as
+before, grouped; the current page's entry and group marked; a page not built yet left out."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from registry import context_processors
+from registry.context_processors import navigation_groups
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _menu(user, path: str = "/") -> dict[str, list[str]]:
+    return {group.key: [item.key for item in group.items] for group in navigation_groups(user, path=path)}
+
+
+def test_clerk_menu_has_the_counter_and_no_access_log_import_or_admin(clerk):
+    menu = _menu(clerk)
+    assert menu["layanan"][:3] == ["cardrequest_list", "thread_list", "counter"]
+    assert "datasync_list" in menu["layanan"]
+    assert {"blanks", "pickup_list", "shipment_list", "dispatch_list", "outbox_list"} <= set(menu["cetak"])
+    assert menu["data"] == ["resident_list"]
+    assert "admin" not in menu
+
+
+def test_uptd_operator_menu_follows_its_permissions(uptd_a):
+    menu = _menu(uptd_a)
+    assert "counter" not in menu["layanan"] and "datasync_list" not in menu["layanan"]
+    assert "dispatch_list" in menu["cetak"] and "blanks" not in menu["cetak"]
+    assert "import_list" not in menu["data"] and "accesslog_list" not in menu["data"]
+
+
+def test_supervisor_has_import_and_access_log_and_the_administrator_the_admin_site(supervisor, administrator):
+    assert {"import_list", "accesslog_list"} <= set(_menu(supervisor)["data"])
+    assert "admin" not in _menu(supervisor).get("admin", [])
+    assert "index" in _menu(administrator)["admin"]  # admin:index
+
+
+def test_an_account_without_permissions_gets_no_groups(ponorogo):
+    assert navigation_groups(UserFactory(), path="/") == []
+
+
+def test_the_entry_with_the_longest_matching_address_and_its_group_are_current(clerk):
+    detail = reverse("cards:cardrequest_detail", args=[1])
+    groups = navigation_groups(clerk, path=detail)
+    active = [(group.key, item.key) for group in groups for item in group.items if item.active]
+    assert active == [("layanan", "cardrequest_list")]
+    assert [group.key for group in groups if group.active] == ["layanan"]
+    # Home marks nothing in the groups (Beranda is its own link).
+    assert not any(group.active for group in navigation_groups(clerk, path="/"))
+
+
+def test_a_page_not_built_yet_is_left_out(clerk, monkeypatch):
+    key, label, icon, entries = context_processors.MENU[0]
+    unbuilt = ("cards:no_such_page", "Belum ada", "x", "cards.view_cardrequest")
+    monkeypatch.setattr(context_processors, "MENU", [(key, label, icon, [*entries, unbuilt])])
+    assert _menu(clerk) == {"layanan": _menu_of_entries(entries, clerk)}
+
+
+def _menu_of_entries(entries, user) -> list[str]:
+    return [name.rsplit(":", 1)[-1] for name, _label, _icon, test in entries if user.has_perm(test)]
+
+
+def test_the_page_shows_the_groups_as_dropdowns_and_the_user_menu(client, supervisor):
+    client.force_login(supervisor)
+    html = client.get(reverse("registry:resident_list")).content.decode()
+    assert 'id="mainnav"' in html
+    assert 'data-nav-group="data"' in html and "dropdown-toggle active" in html
+    assert 'data-testid="user-menu"' in html and 'data-testid="logout"' in html
+    assert html.index('data-testid="office"') > html.index('data-testid="user-menu"')
