@@ -7,12 +7,13 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cards.models import CardRequest
 from cards.tables import QUEUE_KEYS, QUEUES, CardRequestFilter, default_queue, queue_condition
+from messaging.system_text import system_text
 from registry import clock
 from registry.exports import Column, describe_filters, export_response
 
@@ -60,7 +61,7 @@ def cardrequest_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         fmt=fmt,
         rows=rows,
         columns=REQUEST_COLUMNS,
-        what=_("Daftar permohonan"),
+        what=system_text(gettext_noop("Daftar permohonan")),
         slug="permohonan",
         office=user.office,
         filters=filters,

@@ -10,11 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from delivery.register import SuketRegisterForm, SuketState, suket_register
+from messaging.system_text import system_text
 from registry import clock
 from registry.exports import Column, describe_filters, export_response
 
@@ -81,7 +82,7 @@ def suket_register_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         fmt=fmt,
         rows=suket_register(user=request.user, filters=form.cleaned_data),
         columns=REGISTER_COLUMNS,
-        what=_("Register suket"),
+        what=system_text(gettext_noop("Register suket")),
         slug="register-suket",
         office=request.user.office,
         filters=describe_filters(form),

@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from messaging.system_text import system_text
 from queueing.ledger import BlankLedgerForm, ledger_movements
 from queueing.models import BlankMovement, Booking, CallStatus
 from queueing.planning_views import expected_for
@@ -55,7 +56,7 @@ def printbatch_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBa
         fmt=fmt,
         rows=rows,
         columns=BATCH_COLUMNS,
-        what=_("Batch cetak %(batch)s") % {"batch": batch.number},
+        what=system_text(gettext_noop("Batch cetak %(batch)s"), batch=batch.number),
         slug=f"batch-cetak-{batch.pk}",
         office=batch.office,
         filters={_("Tanggal cetak"): batch.date.strftime("%d-%m-%Y"), _("Status"): batch.get_status_display()},
@@ -112,7 +113,7 @@ def blank_ledger_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         fmt=fmt,
         rows=rows,
         columns=LEDGER_COLUMNS,
-        what=_("Mutasi blangko"),
+        what=system_text(gettext_noop("Mutasi blangko")),
         slug="mutasi-blangko",
         office=office,
         filters=filters,
@@ -162,7 +163,7 @@ def day_export(request: HttpRequest, day: date, fmt: str) -> HttpResponseBase:
         fmt=fmt,
         rows=bookings,
         columns=DAY_COLUMNS,
-        what=_("Daftar kedatangan %(day)s") % {"day": day.strftime("%d-%m-%Y")},
+        what=system_text(gettext_noop("Daftar kedatangan %(day)s"), day=day.strftime("%d-%m-%Y")),
         slug="kedatangan",
         office=office,
         filters={_("Kantor"): scope.office.name},

@@ -190,8 +190,9 @@ def describe_filters(form: forms.Form) -> dict[str, str]:
 
 
 def _detail(*, what: str, fmt: str, count: int, filters: Mapping[str, str]) -> SystemText:
-    """A system text (messaging/system_text.py): the sentence is shown in the reader's language, `what` too when
-    it is a lazy translation; the filters as they were described. Fitted to the column by shortening them."""
+    """A system text (messaging/system_text.py): the sentence is shown in the reader's language, and `what` too
+    (a system text or a lazy translation); the filters as they were described. Fitted to the column by
+    shortening them."""
     shown = "; ".join(f"{label}: {value}" for label, value in filters.items())
     detail = system_text(
         gettext_noop("Ekspor %(what)s (%(fmt)s), %(count)d baris; %(filters)s"),

@@ -301,7 +301,7 @@ def accesslog_export(request: HttpRequest, fmt: str) -> HttpResponse:
         fmt=fmt,
         rows=access_log_filtered(user=request.user, filters=form.cleaned_data),
         columns=ACCESSLOG_COLUMNS,
-        what=_("Log akses data pribadi"),
+        what=system_text(gettext_noop("Log akses data pribadi")),
         slug="log-akses",
         office=request.user.office,
         filters=describe_filters(form),
