@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cards.models import CardKind, CardRequest, Route
+from cards.views import cardrequest_detail_refused
 from cards.workflow import CardRequestError
 from delivery import shipments
 from delivery.models import Shipment
@@ -51,6 +52,7 @@ def shipment_context(user: User, card_request: CardRequest) -> dict:
     return {
         "shipments": list(Shipment.objects.filter(card_request=card_request)),
         "can_ship": allowed and card_request.route == Route.POST and card_request.status == CardRequest.Status.PRINTED,
+        "ship_form": ShipForm(),
         "active_shipment": active if allowed else None,
         "cod_fee": f"{card_request.office.cod_fee:,}".replace(",", "."),
         "asks_old_card": card_request.kind in OLD_CARD_KINDS,
@@ -105,8 +107,8 @@ def shipment_create(request: HttpRequest, pk: int) -> HttpResponse:
     card_request = _request_or_404(request, pk)
     form = ShipForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Isi nomor resi Pos."))
-        return _back(request, card_request)
+        # The request page again, the tracking number's error beside it (400); nothing shipped.
+        return cardrequest_detail_refused(request, card_request, ship_form_bound=form)
     try:
         shipment = shipments.shipment_create(
             card_request_id=card_request.pk, tracking_number=form.cleaned_data["tracking_number"], by=request.user

@@ -231,7 +231,7 @@ CASES = [
     Case("queueing:print_misprint", "/permohonan/{r}/gagal-cetak/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:pickup_list", "/pengambilan/", allowed=("clerk", "supervisor", "administrator")),
     Case("delivery:shipment_list", "/pos/", allowed=("clerk", "supervisor", "administrator")),
-    Case("delivery:shipment_create", "/permohonan/{r}/pos/", method="post", **POSTED_BY_CLERKS),
+    Case("delivery:shipment_create", "/permohonan/{r}/pos/", method="post", **REFUSED_BY_CLERKS),
     Case("delivery:shipment_delivered", "/permohonan/{r}/pos/diterima/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:shipment_failed", "/permohonan/{r}/pos/gagal/", method="post", **POSTED_BY_CLERKS),
     Case("delivery:outbox_list", "/pesan-keluar/gagal/"),

@@ -13,8 +13,12 @@ register = template.Library()
 @register.inclusion_tag("delivery/_shipment_panel.html", takes_context=True)
 def shipment_panel(context: template.Context, card_request) -> dict:
     request = context["request"]
+    panel = shipment_context(request.user, card_request)
+    if context.get("ship_form_bound") is not None:
+        # A refused tracking number (delivery.shipment_views.shipment_create): as typed, its error beside it.
+        panel["ship_form"] = context["ship_form_bound"]
     return {
-        **shipment_context(request.user, card_request),
+        **panel,
         "cr": card_request,
         "request": request,
         "csrf_token": context.get("csrf_token"),

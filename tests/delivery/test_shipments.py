@@ -142,6 +142,19 @@ def _texts(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def test_a_missing_tracking_number_comes_back_beside_its_field_and_ships_nothing(client, clerk, printed_post):
+    client.force_login(clerk)
+
+    response = client.post(f"/permohonan/{printed_post.pk}/pos/", {"tracking_number": "   "})
+
+    assert response.status_code == 400  # the request page again, the error under the tracking number
+    page = response.content.decode()
+    field_at, error_at = page.index('id="id_tracking_number"'), page.index('id="id_tracking_number_error"')
+    assert field_at < error_at < page.index("</form>", field_at)
+    assert 'data-testid="ship-form"' in page
+    assert not Shipment.objects.exists()
+
+
 def test_shipment_pages_ship_deliver_and_return(client, clerk, printed_post):
     client.force_login(clerk)
     page = client.get("/pos/").content.decode()
