@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from cards.models import CardRequest
 from queueing.calendar import printing_office
@@ -42,6 +43,15 @@ def expected_visible_to(bookings: QuerySet[Booking], user: User) -> QuerySet[Boo
     return bookings.filter(card_request__in=CardRequest.objects.visible_to(user).values("pk"))
 
 
+# What a calendar cell has room for (the full name is in the cell's tooltip and the legend).
+CHANNEL_SHORT = {
+    QueueChannel.WHATSAPP: gettext_lazy("WA"),
+    QueueChannel.WALK_IN: gettext_lazy("Langsung"),
+    QueueChannel.INVITATION: gettext_lazy("Undangan"),
+    QueueChannel.UPTD: gettext_lazy("UPTD"),
+}
+
+
 @dataclass(frozen=True)
 class ChannelFigure:
     channel: str
@@ -49,6 +59,10 @@ class ChannelFigure:
     quota: int
     taken: int
     left: int
+
+    @property
+    def short_label(self) -> str:
+        return str(CHANNEL_SHORT[self.channel])
 
 
 @dataclass
