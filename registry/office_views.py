@@ -65,4 +65,4 @@ def office_settings(request: HttpRequest) -> HttpResponse:
         "is_uptd": office.kind == Office.Kind.UPTD,
         "missing": office.letterhead_missing,
     }
-    return render(request, "registry/office_settings.html", context)
+    return render(request, "registry/office_settings.html", context, status=400 if form.errors else 200)

@@ -34,4 +34,4 @@ def password_change(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "required": request.user.password_change_required, "next": next_url}
     if context["required"]:
         context["nav_items"] = []  # every other page would send them back here
-    return render(request, "registry/password_change.html", context)
+    return render(request, "registry/password_change.html", context, status=400 if form.errors else 200)

@@ -1,7 +1,7 @@
 """Staff accounts in the app, for an office's administrator (registry/staff.py holds the rules): the list with
 its filters, add, edit (name, role, office), deactivate and reactivate, set a new password, lift a login
 lockout. Every page answers 403 to whoever does not manage accounts, and 404 for an account outside the
-manager's scope."""
+manager's scope; a refused form comes back with its errors beside the fields (400) and nothing changed."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
                 _show_once(request, account, password)
             messages.success(request, _("Akun %(username)s dibuat.") % {"username": account.username})
             return redirect("registry:staff_edit", pk=account.pk)
-    return render(request, "registry/staff_create.html", {"form": form})
+    return render(request, "registry/staff_create.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @never_cache
@@ -152,7 +152,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "mfa_required": account.role in mfa.MFA_ROLES,
         "Role": Role,
     }
-    response = render(request, "registry/staff_edit.html", context)
+    response = render(request, "registry/staff_edit.html", context, status=400 if form.errors else 200)
     if shown_password:
         response["Cache-Control"] = "no-store"
     return response
@@ -205,7 +205,7 @@ def staff_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
                 _show_once(request, account, password)
             messages.success(request, _("Kata sandi akun %(username)s diganti.") % {"username": account.username})
             return redirect("registry:staff_edit", pk=account.pk)
-    status = 403 if problem and request.method == "POST" else 200
+    status = 403 if problem and request.method == "POST" else 400 if form.errors else 200
     return render(
         request, "registry/staff_password.html", {"account": account, "form": form, "problem": problem}, status=status
     )

@@ -212,7 +212,7 @@ def test_administrator_fills_in_the_letterhead(admin_client, ponorogo):
 )
 def test_an_invalid_nip_is_a_field_error(admin_client, ponorogo, nip):
     response = admin_client.post(reverse("registry:office_settings"), settings_data(head_nip=nip))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["head_nip"]
     ponorogo.refresh_from_db()
     assert ponorogo.head_nip == "" and ponorogo.head_name == ""  # nothing saved
@@ -234,7 +234,7 @@ def test_the_database_refuses_a_nip_that_is_not_18_digits(ponorogo):
 def test_a_non_image_logo_is_refused(admin_client, ponorogo, name, content):
     upload = SimpleUploadedFile(name, content, content_type="image/png")
     response = admin_client.post(reverse("registry:office_settings"), settings_data(logo=upload))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["logo"]
     ponorogo.refresh_from_db()
     assert not ponorogo.logo and ponorogo.address == ""
