@@ -182,20 +182,27 @@ class BulkActionForm(forms.Form):
         self.fields["ids"].choices = [(v, v) for v in values if str(v).isdigit()]
 
 
+# A NIK or KK number typed at the counter: digits, monospaced, never suggested by the browser.
+NUMBER_ATTRS = {"autocomplete": "off", "inputmode": "numeric", "class": "nik"}
+
+
 class DataSyncForm(forms.Form):
     """A SINKRONISASI brought to the counter or by phone; the checks are the service's (cards/data_sync.py)."""
 
-    nik = forms.CharField(label=_("NIK"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    kk_number = forms.CharField(
-        label=_("Nomor KK"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
+    nik = forms.CharField(label=_("NIK"), max_length=40, widget=forms.TextInput(attrs=NUMBER_ATTRS))
+    kk_number = forms.CharField(label=_("Nomor KK"), max_length=40, widget=forms.TextInput(attrs=NUMBER_ATTRS))
     purpose = forms.CharField(
         label=_("Keperluan"),
         max_length=300,
         required=False,  # the service says what is missing, beside the field
         help_text=_("Instansi yang belum mengenali NIK: BPJS, bank, Prakerja, bansos, …"),
     )
-    phone = forms.CharField(label=_("Nomor untuk dikabari (boleh kosong)"), max_length=30, required=False)
+    phone = forms.CharField(
+        label=_("Nomor untuk dikabari (boleh kosong)"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
     channel = forms.ChoiceField(
         label=_("Diterima lewat"),
         choices=[(c, Channel(c).label) for c in (Channel.WALK_IN, Channel.WHATSAPP, Channel.SMS)],

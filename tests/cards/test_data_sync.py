@@ -205,8 +205,9 @@ def test_the_form_shows_errors_beside_the_fields_and_looks_nothing_up(client, cl
     response = _post(client, resident_a, kk_number=resident_a.family.kk_number, nik="123", purpose="")
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'data-testid="error-nik"' in page and 'data-testid="error-purpose"' in page
-    assert 'data-testid="error-kk_number"' not in page
+    assert 'id="id_nik_error"' in page and 'id="id_purpose_error"' in page
+    assert page.index('id="id_nik"') < page.index('id="id_nik_error"') < page.index('id="id_kk_number"')
+    assert 'id="id_kk_number_error"' not in page
     assert not DataSyncRequest.objects.exists() and not AccessLog.objects.exists()
 
 
