@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from axes.models import AccessAttempt
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cards.models import CardRequest, DataSyncRequest
 from cards.tables import queue_condition
@@ -28,7 +25,7 @@ from intake import inbox
 from messaging.models import Notification, OfficeNumber
 from queueing.calendar import printing_office
 from queueing.models import BlankMovement, BlankStock, Booking, CallStatus, OpeningHours, QuotaDefault, WalkInTicket
-from registry import clock
+from registry import clock, staff
 from registry.mfa import MFA_ROLES
 from registry.models import Office, User
 
@@ -98,6 +95,15 @@ def open_request_counts(*, user: User) -> dict[str, int]:
     counts = {key.replace("-", "_"): Count("id", filter=queue_condition(key)) for key in keys}
     counts["sent_to_uptd"] = Count("id", filter=Q(status=S.SENT_TO_UPTD))
     return CardRequest.objects.visible_to(user).open().aggregate(**counts)
+
+
+def cards_not_confirmed_received(*, user: User) -> int:
+    """Cards sent to a UPTD in the user's scope whose arrival the UPTD has not confirmed yet."""
+    return (
+        CardRequest.objects.visible_to(user)
+        .filter(status=S.SENT_TO_UPTD, dispatch_item__received_at__isnull=True)
+        .count()
+    )
 
 
 def missing_items_top(*, user: User, limit: int = MISSING_ITEMS_SHOWN) -> list[tuple[str, int]]:
@@ -192,32 +198,27 @@ def blanks_outlook(*, office: Office) -> dict:
 
 
 def staff_attention(*, user: User) -> dict[str, int]:
-    """Active staff accounts in the administrator's scope that need a look: never signed in, locked out by
-    failed logins (now), and those whose role needs a second factor without one. Two queries."""
-    staff = User.objects.filter(office__in=Office.objects.visible_to(user), is_active=True)
-    has_device = Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
-    counts = staff.aggregate(
-        total=Count("pk"),
-        never_signed_in=Count("pk", filter=Q(last_login__isnull=True)),
-        without_2fa=Count("pk", filter=Q(role__in=MFA_ROLES) & ~Q(has_device)),
-    )
-    locked = (
-        AccessAttempt.objects.filter(
-            username__in=staff.values("username"),
-            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-            attempt_time__gte=clock.now() - settings.AXES_COOLOFF_TIME,
-        )
-        .values("username")
-        .distinct()
-        .count()
-    )
-    return {**counts, "locked_out": locked}
+    """Active staff accounts the administrator manages (registry.staff: the staff page's own scope and
+    annotations, so each figure equals the page's `?perhatian=` rows) that need a look: never signed in, locked
+    out by failed logins now, and supervisors or administrators without a second factor. One query over the
+    accounts (tens per office), none over requests."""
+    accounts = staff.staff_list_annotated(staff.staff_visible_to(user)).filter(is_active=True)
+    # Counted here from one row per account (an office has tens of accounts): Django aggregates over these
+    # Exists annotations in a subquery that leaves them out, so a database count of them fails.
+    counts = dict.fromkeys(["total", "never_signed_in", "locked_out", "without_2fa"], 0)
+    for last_login, role, has_mfa, locked_out in accounts.values_list("last_login", "role", "has_mfa", "locked_out"):
+        counts["total"] += 1
+        counts["never_signed_in"] += last_login is None
+        counts["locked_out"] += locked_out
+        counts["without_2fa"] += role in MFA_ROLES and not has_mfa
+    return counts
 
 
 def offices_attention(*, user: User) -> dict[str, int]:
     """Active offices in the administrator's scope with settings missing: Disdukcapil offices (they print and
-    keep the calendar) without opening hours, or with an opening day that has no print quota; offices without
-    an address or telephone for letters; Disdukcapil offices without an active WhatsApp/SMS number. One query."""
+    keep the calendar) without opening hours, or with an opening day that has no print quota; Disdukcapil
+    offices whose letterhead lacks a part (as Office.letterhead_missing: a UPTD prints under its Disdukcapil's);
+    Disdukcapil offices without an active WhatsApp/SMS number. One query."""
     offices = Office.objects.visible_to(user).filter(is_active=True)
     hours = OpeningHours.objects.filter(office=OuterRef("pk"))
     quota_of_day = QuotaDefault.objects.filter(
@@ -229,7 +230,11 @@ def offices_attention(*, user: User) -> dict[str, int]:
     return offices.aggregate(
         without_hours=Count("pk", filter=head & ~Exists(hours)),
         without_quota=Count("pk", filter=head & Exists(day_without_quota)),
-        letterhead_incomplete=Count("pk", filter=Q(address="") | Q(phone="")),
+        letterhead_incomplete=Count(
+            "pk",
+            filter=head
+            & (Q(government_line="") | Q(address="") | Q(phone="") | Q(head_name="") | Q(head_nip="") | Q(logo="")),
+        ),
         without_number=Count("pk", filter=head & ~Exists(number)),
     )
 
@@ -343,7 +348,9 @@ def _stages_section(counts: dict[str, int]) -> Section:
     return Section("stages", _("Permohonan berjalan per tahap"), figures)
 
 
-def _uptd_section(counts: dict[str, int]) -> Section:
+def _uptd_section(user: User, counts: dict[str, int]) -> Section:
+    unconfirmed = cards_not_confirmed_received(user=user)
+    note = _("%(n)d belum dikonfirmasi diterima (Kiriman UPTD)") % {"n": unconfirmed} if unconfirmed else ""
     return Section(
         "uptd",
         _("Untuk diserahkan dan dilengkapi"),
@@ -353,6 +360,7 @@ def _uptd_section(counts: dict[str, int]) -> Section:
                 _("Kartu dikirim ke UPTD, menunggu diserahkan"),
                 counts["sent_to_uptd"],
                 _requests_url("penyerahan", status=S.SENT_TO_UPTD),
+                note=note,
                 alert=bool(counts["sent_to_uptd"]),
             ),
             Figure(
@@ -395,71 +403,36 @@ def _blanks_section(office: Office) -> Section:
 
 def _admin_section(user: User) -> Section:
     section = Section("admin", _("Akun dan pengaturan yang perlu diperiksa"))
-    if user.has_perm("registry.change_user"):
-        staff = staff_attention(user=user)
-        staff_url = _url_or([("registry:staff_list", {}), ("admin:registry_user_changelist", {})])
-        section.figures += [
-            Figure(
-                "never-signed-in",
-                _("Akun belum pernah masuk"),
-                staff["never_signed_in"],
-                _url_or(
-                    [("registry:staff_list", {"perhatian": "belum-masuk"}), ("admin:registry_user_changelist", {})]
-                ),
-                alert=bool(staff["never_signed_in"]),
-            ),
-            Figure(
-                "locked-out",
-                _("Akun terkunci karena salah sandi"),
-                staff["locked_out"],
-                _url_or([("registry:staff_list", {"perhatian": "terkunci"}), ("admin:registry_user_changelist", {})]),
-                alert=bool(staff["locked_out"]),
-            ),
-            Figure(
-                "without-2fa",
-                _("Kepala bidang/administrator tanpa 2FA"),
-                staff["without_2fa"],
-                _url_or([("registry:staff_list", {"perhatian": "tanpa-2fa"}), ("admin:registry_user_changelist", {})]),
-                alert=bool(staff["without_2fa"]),
-            ),
-        ]
-        section.figures.append(Figure("staff", _("Akun aktif"), staff["total"], staff_url))
+    if staff.staff_may_manage(user):
+        accounts = staff_attention(user=user)
+        for key, label, attention in [
+            ("never-signed-in", _("Akun belum pernah masuk"), "belum-masuk"),
+            ("locked-out", _("Akun terkunci karena salah sandi"), "terkunci"),
+            ("without-2fa", _("Kepala bidang/administrator tanpa 2FA"), "tanpa-2fa"),
+        ]:
+            value = accounts[key.replace("-", "_")]
+            section.figures.append(
+                Figure(key, label, value, _url("registry:staff_list", perhatian=attention), alert=bool(value))
+            )
+        section.figures.append(
+            Figure("staff", _("Akun aktif"), accounts["total"], _url("registry:staff_list", status="active"))
+        )
     if user.has_perm("registry.change_office"):
         offices = offices_attention(user=user)
-        settings_url = _url_or([("registry:office_settings", {}), ("admin:registry_office_changelist", {})])
-        quota_url = _url_or([("queueing:quota_settings", {}), ("admin:queueing_quotadefault_changelist", {})])
-        hours_url = _url_or([("queueing:quota_settings", {}), ("admin:queueing_openinghours_changelist", {})])
-        numbers_url = _url_or([("admin:messaging_officenumber_changelist", {})])
-        section.figures += [
-            Figure(
-                "without-hours",
-                _("Kantor tanpa jam layanan"),
-                offices["without_hours"],
-                hours_url,
-                alert=bool(offices["without_hours"]),
-            ),
-            Figure(
-                "without-quota",
-                _("Kantor dengan hari buka tanpa kuota cetak"),
-                offices["without_quota"],
-                quota_url,
-                alert=bool(offices["without_quota"]),
-            ),
-            Figure(
-                "letterhead",
-                _("Kantor tanpa alamat atau telepon untuk kop surat"),
-                offices["letterhead_incomplete"],
-                settings_url,
-                alert=bool(offices["letterhead_incomplete"]),
-            ),
-            Figure(
+        settings_url = reverse("registry:office_settings")
+        calendar_url = _url_or([("queueing:quota_settings", {}), ("admin:queueing_openinghours_changelist", {})])
+        for key, label, value, url in [
+            ("without-hours", _("Kantor tanpa jam layanan"), offices["without_hours"], calendar_url),
+            ("without-quota", _("Kantor dengan hari buka tanpa kuota cetak"), offices["without_quota"], calendar_url),
+            ("letterhead", _("Kantor dengan kop surat belum lengkap"), offices["letterhead_incomplete"], settings_url),
+            (
                 "without-number",
                 _("Kantor tanpa nomor WhatsApp/SMS aktif"),
                 offices["without_number"],
-                numbers_url,
-                alert=bool(offices["without_number"]),
+                _url_or([("admin:messaging_officenumber_changelist", {})]),
             ),
-        ]
+        ]:
+            section.figures.append(Figure(key, label, value, url, alert=bool(value)))
     return section
 
 
@@ -478,7 +451,7 @@ def home_sections(*, user: User) -> list[Section]:
         if office is not None and user.has_perm("queueing.view_booking"):
             sections.append(_arrivals_section(office))
         if user.has_perm("cards.receive_cardrequest") and not user.has_perm("cards.verify_cardrequest"):
-            incomplete_section = _uptd_section(counts)
+            incomplete_section = _uptd_section(user, counts)
             sections.append(incomplete_section)
         if oversight or user.has_perm("cards.receive_cardrequest"):
             sections.append(_stages_section(counts))
@@ -488,6 +461,7 @@ def home_sections(*, user: User) -> list[Section]:
         sections.append(_messages_section(user, oversight=oversight))
     if office is not None and oversight and user.has_perm("queueing.view_blankstock"):
         sections.append(_blanks_section(office))
-    if user.has_perm("registry.change_user") or user.has_perm("registry.change_office"):
-        sections.append(_admin_section(user))
+    if staff.staff_may_manage(user) or user.has_perm("registry.change_office"):
+        # An administrator's own work first: accounts and settings; the office's figures follow.
+        sections.insert(0, _admin_section(user))
     return sections

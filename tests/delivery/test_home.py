@@ -24,7 +24,7 @@ from registry import clock
 from registry.models import Office
 from registry.offices import offices_create_for_kabupaten
 from registry.regions import region_codes, regions_load
-from tests.conftest import DESA_A, DESA_B, KEC_A
+from tests.conftest import DESA_A, DESA_B
 from tests.factories import CardRequestFactory, NotificationFactory, ResidentFactory, open_calendar
 from tests.intake.inbox_rows import arrive, office_number, sender
 
@@ -205,6 +205,7 @@ def test_uptd_operator_follows_its_kecamatan_by_stage_and_the_cards_to_hand_over
     assert value == 1
     assert _queue_ids(client, uptd_a, url) == _ids(rows, "incomplete_a")
     uptd = next(section for section in home_sections(user=uptd_a) if section.key == "uptd")
+    assert uptd.figures[0].note == "1 belum dikonfirmasi diterima (Kiriman UPTD)"  # no dispatch confirmed it
     assert uptd.details == [("Surat kehilangan dari kepolisian", 1)]  # kecamatan B's missing KK is not its
     # No counter, no blanks, no office settings for a UPTD operator.
     assert {section for section, _key in figures} == {"uptd", "stages", "messages"}
@@ -260,7 +261,7 @@ def test_a_clerk_has_no_blanks_section(clerk):
 
 
 def test_administrator_sees_staff_and_offices_needing_attention(
-    administrator, clerk, supervisor, uptd_a, settings, frozen_now
+    client, administrator, clerk, supervisor, uptd_a, settings, frozen_now
 ):
     supervisor.last_login = frozen_now
     supervisor.save(update_fields=["last_login"])
@@ -268,7 +269,7 @@ def test_administrator_sees_staff_and_offices_needing_attention(
     uptd_a.save(update_fields=["last_login"])
     administrator.last_login = frozen_now
     administrator.save(update_fields=["last_login"])
-    TOTPDevice.objects.create(user=administrator, name="x", confirmed=True)
+    TOTPDevice.objects.create(user=supervisor, name="x", confirmed=True)
     AccessAttempt.objects.create(
         username=clerk.username, ip_address="10.0.0.1", user_agent="t",
         failures_since_start=settings.AXES_FAILURE_LIMIT, attempt_time=frozen_now,
@@ -278,20 +279,33 @@ def test_administrator_sees_staff_and_offices_needing_attention(
         attempt_time=frozen_now,
     )  # fmt: skip
     ponorogo = administrator.office
-    Office.objects.filter(region__code__startswith="35.02").update(address="Jl. Soekarno-Hatta 1", phone="0352481")
-    Office.objects.filter(region_id=KEC_A).update(phone="")
+    # Every letterhead part filled in but the logo: the Disdukcapil counts (its UPTDs print under it).
+    Office.objects.filter(region__code__startswith="35.02").update(
+        government_line="PEMERINTAH KABUPATEN PONOROGO", address="Jl. Soekarno-Hatta 1", phone="0352481",
+        head_name="Drs. Kepala Dinas", head_nip="197001011995031002",
+    )  # fmt: skip
     open_calendar(ponorogo, weekdays=range(4))
     open_calendar(ponorogo, weekdays=[4], print_capacity=0)  # Friday open without a print quota
 
     figures = _figures(administrator)
     assert figures[("admin", "never-signed-in")][0] == 1  # the clerk
     assert figures[("admin", "locked-out")][0] == 1  # the clerk again; uptd_a failed once only
-    assert figures[("admin", "without-2fa")][0] == 1  # the supervisor
+    assert figures[("admin", "without-2fa")][0] == 1  # the administrator; the supervisor has a device
     assert figures[("admin", "staff")][0] == 4
     assert figures[("admin", "without-hours")][0] == 0
     assert figures[("admin", "without-quota")][0] == 1
     assert figures[("admin", "without-number")][0] == 1
-    assert figures[("admin", "letterhead")][0] == 1  # the UPTD without a telephone
+    for key, usernames in [
+        ("never-signed-in", {clerk.username}),
+        ("locked-out", {clerk.username}),
+        ("without-2fa", {administrator.username}),
+        ("staff", {clerk.username, supervisor.username, uptd_a.username, administrator.username}),
+    ]:
+        html = _page(client, administrator, figures[("admin", key)][1])
+        assert set(re.findall(r'data-username="([^"]+)"', html)) == usernames, key
+    assert figures[("admin", "letterhead")][0] == 1  # the Disdukcapil without a logo
+    Office.objects.filter(pk=ponorogo.pk).update(logo="kop/logo.png")
+    assert _figures(administrator)[("admin", "letterhead")][0] == 0
 
 
 def test_supervisor_has_no_staff_section(supervisor):
