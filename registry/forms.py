@@ -11,6 +11,7 @@ from registry.models import Family, MaritalStatus, Office, Region, Resident, Use
 from registry.nik import compare_nik_with_record, parse_kk, parse_nik
 from registry.regions import region_exists
 from registry.roles import role_office_error
+from registry.widgets import DateField, DateInput
 
 
 class ResidentForm(forms.ModelForm):
@@ -25,6 +26,9 @@ class ResidentForm(forms.ModelForm):
             "nik", "full_name", "birth_place", "birth_date", "sex", "religion", "address", "rt", "rw", "desa",
             "whatsapp", "family", "relation_to_head", "biometric_recorded",
         )  # fmt: skip
+        # The birth date in DD-MM-YYYY like every date of the app (the admin's own widget follows the locale).
+        field_classes = {"birth_date": DateField}
+        widgets = {"birth_date": DateInput(attrs={"class": "vTextField"})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from django.utils import translation
 from cards.tables import CardRequestFilter
 from queueing.printing_views import PrintDayForm, ReceiptForm, StoreForm
 from queueing.views import BookForm, CloseDayForm, InvitationDayForm, InviteForm
+from registry.forms import ResidentForm
 from registry.widgets import DateField, DateFilter, DateInput
 
 
@@ -99,6 +100,7 @@ def test_every_date_field_of_the_app_is_the_dd_mm_yyyy_field():
         CloseDayForm.base_fields["day"],
         InvitationDayForm.base_fields["day"],
         CardRequestFilter.base_filters["appointment_day"].field,
+        ResidentForm.base_fields["birth_date"],
     ]
     for field in fields:
         assert isinstance(field, DateField), field
