@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from messaging.system_text import system_text, system_text_join
 from registry import clock
 
 RegionExists = Callable[[str], bool]
@@ -64,21 +65,23 @@ def _check_structure(raw: str, label: str) -> tuple[str, list[str]]:
     text = normalize_number(raw)
     digits = _NOT_ASCII_DIGIT.sub("", text)
     if not text:
-        return digits, [_("%(label)s wajib diisi.") % {"label": label}]
+        return digits, [system_text(gettext_noop("%(label)s wajib diisi."), label=label)]
     if digits != text:
         others = [c for c in text if not "0" <= c <= "9"]
         if any(c.isalpha() for c in others):
-            found = _("huruf")
+            found = system_text(gettext_noop("huruf"))
         elif any(c.isdigit() for c in others):
-            found = _("angka selain 0-9 (misalnya angka Arab atau angka lebar penuh)")
+            found = system_text(gettext_noop("angka selain 0-9 (misalnya angka Arab atau angka lebar penuh)"))
         else:
-            found = _("tanda %(chars)s") % {"chars": "".join(dict.fromkeys(others))}
+            found = system_text(gettext_noop("tanda %(chars)s"), chars="".join(dict.fromkeys(others)))
         return digits, [
-            _("%(label)s hanya boleh berisi angka: ditemukan %(found)s.") % {"label": label, "found": found}
+            system_text(
+                gettext_noop("%(label)s hanya boleh berisi angka: ditemukan %(found)s."), label=label, found=found
+            )
         ]
     if len(digits) != 16:
-        message = _("%(label)s harus 16 digit angka; yang dimasukkan %(count)d digit.")
-        return digits, [message % {"label": label, "count": len(digits)}]
+        message = gettext_noop("%(label)s harus 16 digit angka; yang dimasukkan %(count)d digit.")
+        return digits, [system_text(message, label=label, count=len(digits))]
     return digits, []
 
 
@@ -91,24 +94,34 @@ def _check_region(
     kecamatan = f"{kabupaten}.{number[4:6]}"
     kabupaten_zero, kecamatan_zero = number[2:4] == "00", number[4:6] == "00"
     if kabupaten_zero:
-        errors.append(_("Kode kabupaten/kota pada digit 3-4 tidak boleh 00."))
+        errors.append(system_text(gettext_noop("Kode kabupaten/kota pada digit 3-4 tidak boleh 00.")))
     if kecamatan_zero:
-        errors.append(_("Kode kecamatan pada digit 5-6 tidak boleh 00."))
+        errors.append(system_text(gettext_noop("Kode kecamatan pada digit 5-6 tidak boleh 00.")))
     if region_exists is None:
         return province, kabupaten, kecamatan
     if not region_exists(province):
-        errors.append(_("Kode provinsi %(code)s tidak dikenal.") % {"code": province})
+        errors.append(system_text(gettext_noop("Kode provinsi %(code)s tidak dikenal."), code=province))
         return province, kabupaten, kecamatan
-    levels = ((_("kabupaten/kota"), kabupaten, kabupaten_zero), (_("kecamatan"), kecamatan, kecamatan_zero))
+    levels = (
+        (system_text(gettext_noop("kabupaten/kota")), kabupaten, kabupaten_zero),
+        (system_text(gettext_noop("kecamatan")), kecamatan, kecamatan_zero),
+    )
     for level, code, is_zero in levels:
         if is_zero:
             break
         if not region_exists(code):
-            message = _(
-                "Kode %(level)s %(code)s tidak ada dalam %(decree)s; mungkin kode lama sebelum pemekaran wilayah."
-            ) % {"level": level, "code": code, "decree": DECREE}
+            message = system_text(
+                gettext_noop(
+                    "Kode %(level)s %(code)s tidak ada dalam %(decree)s; mungkin kode lama sebelum pemekaran wilayah."
+                ),
+                level=level,
+                code=code,
+                decree=DECREE,
+            )
             if code in RENAMED_CODES:
-                message += " " + _("Kode sekarang: %(new)s.") % {"new": RENAMED_CODES[code]}
+                message = system_text_join(
+                    [message, system_text(gettext_noop("Kode sekarang: %(new)s."), new=RENAMED_CODES[code])]
+                )
             warnings.append(message)
             break  # an unknown kabupaten makes its kecamatan unknown too: one warning is enough
     return province, kabupaten, kecamatan
@@ -141,23 +154,31 @@ def parse_nik(raw: str, *, region_exists: RegionExists | None = None, today: dat
         sex = "P" if day > 40 else "L"
         day = day - 40 if day > 40 else day
     else:
-        message = _("Tanggal lahir pada NIK (digit 7-8) harus 01-31, atau 41-71 untuk perempuan; tertulis %(dd)s.")
-        errors.append(message % {"dd": dd})
+        message = gettext_noop(
+            "Tanggal lahir pada NIK (digit 7-8) harus 01-31, atau 41-71 untuk perempuan; tertulis %(dd)s."
+        )
+        errors.append(system_text(message, dd=dd))
     if not 1 <= month <= 12:
-        errors.append(_("Bulan lahir pada NIK (digit 9-10) harus 01-12; tertulis %(mm)s.") % {"mm": mm})
+        errors.append(
+            system_text(gettext_noop("Bulan lahir pada NIK (digit 9-10) harus 01-12; tertulis %(mm)s."), mm=mm)
+        )
     birth = None
     if sex and 1 <= month <= 12:
         year = _infer_year(int(yy), month, day, today)
         birth = _real_date(year, month, day)
         if birth is None:
-            message = _("Tanggal lahir pada NIK tidak valid: %(day)02d-%(month)02d-%(year)d tidak ada.")
-            errors.append(message % {"day": day, "month": month, "year": year})
+            message = gettext_noop("Tanggal lahir pada NIK tidak valid: %(day)02d-%(month)02d-%(year)d tidak ada.")
+            errors.append(system_text(message, day=day, month=month, year=year))
         elif birth > today:  # only when `today` itself lies before 19YY
-            errors.append(_("Tanggal lahir pada NIK ada di masa depan: %(date)s.") % {"date": f"{birth:%d-%m-%Y}"})
+            errors.append(
+                system_text(
+                    gettext_noop("Tanggal lahir pada NIK ada di masa depan: %(date)s."), date=f"{birth:%d-%m-%Y}"
+                )
+            )
             birth = None
     serial = number[12:16]
     if serial == "0000":
-        errors.append(_("Nomor urut NIK tidak boleh 0000."))
+        errors.append(system_text(gettext_noop("Nomor urut NIK tidak boleh 0000.")))
     return ParsedNumber(
         raw=raw,
         number=number,
@@ -179,7 +200,7 @@ def parse_kk(raw: str, *, region_exists: RegionExists | None = None, today: date
     date after today is an error; 29 February of a non-leap year is a warning and leaves `date` None.
     """
     today = today or clock.today()
-    number, errors = _check_structure(raw, _("Nomor KK"))
+    number, errors = _check_structure(raw, system_text(gettext_noop("Nomor KK")))
     if errors:
         return ParsedNumber(raw=raw, number=number, errors=tuple(errors), warnings=())
     warnings: list[str] = []
@@ -188,22 +209,28 @@ def parse_kk(raw: str, *, region_exists: RegionExists | None = None, today: date
     day, month = int(dd), int(mm)
     registered = None
     if not 1 <= month <= 12:
-        errors.append(_("Bulan pada nomor KK (digit 9-10) harus 01-12; tertulis %(mm)s.") % {"mm": mm})
+        errors.append(
+            system_text(gettext_noop("Bulan pada nomor KK (digit 9-10) harus 01-12; tertulis %(mm)s."), mm=mm)
+        )
     elif not 1 <= day <= calendar.monthrange(2000, month)[1]:  # 2000 is a leap year: 29-02 is possible
-        errors.append(_("Tanggal pada nomor KK tidak valid: %(dd)s-%(mm)s tidak ada.") % {"dd": dd, "mm": mm})
+        errors.append(
+            system_text(gettext_noop("Tanggal pada nomor KK tidak valid: %(dd)s-%(mm)s tidak ada."), dd=dd, mm=mm)
+        )
     else:
         year = _infer_year(int(yy), month, day, today)
         if (year, month, day) > (today.year, today.month, today.day):
-            message = _("Tanggal pada nomor KK ada di masa depan: %(dd)s-%(mm)s-%(year)d.")
-            errors.append(message % {"dd": dd, "mm": mm, "year": year})
+            message = gettext_noop("Tanggal pada nomor KK ada di masa depan: %(dd)s-%(mm)s-%(year)d.")
+            errors.append(system_text(message, dd=dd, mm=mm, year=year))
         else:
             registered = _real_date(year, month, day)
             if registered is None:
-                message = _("Tanggal pada nomor KK 29-02-%(year)d tidak ada (bukan tahun kabisat); periksa nomornya.")
-                warnings.append(message % {"year": year})
+                message = gettext_noop(
+                    "Tanggal pada nomor KK 29-02-%(year)d tidak ada (bukan tahun kabisat); periksa nomornya."
+                )
+                warnings.append(system_text(message, year=year))
     serial = number[12:16]
     if serial == "0000":
-        errors.append(_("Nomor urut KK tidak boleh 0000."))
+        errors.append(system_text(gettext_noop("Nomor urut KK tidak boleh 0000.")))
     return ParsedNumber(
         raw=raw,
         number=number,
@@ -226,14 +253,17 @@ def compare_nik_with_record(parsed: ParsedNumber, *, birth_date: date | None, se
     warnings = []
     nik_date = parsed.date
     if birth_date is not None and nik_date is not None and f"{birth_date:%d%m%y}" != f"{nik_date:%d%m%y}":
-        message = _("Tanggal lahir %(record)s tidak sama dengan tanggal pada NIK (%(nik)s).")
-        warnings.append(message % {"record": f"{birth_date:%d-%m-%Y}", "nik": f"{nik_date:%d-%m-%y}"})
+        message = gettext_noop("Tanggal lahir %(record)s tidak sama dengan tanggal pada NIK (%(nik)s).")
+        warnings.append(system_text(message, record=f"{birth_date:%d-%m-%Y}", nik=f"{nik_date:%d-%m-%y}"))
     record_sex = (sex or "").strip().upper()
     if record_sex in ("L", "P") and parsed.sex is not None and record_sex != parsed.sex:
-        labels = {"L": _("Laki-laki"), "P": _("Perempuan")}
-        explained = {"L": _("laki-laki: tanggal tanpa + 40"), "P": _("perempuan: tanggal + 40")}
-        message = _("Jenis kelamin %(record)s tidak sama dengan NIK (%(nik)s).")
-        warnings.append(message % {"record": labels[record_sex], "nik": explained[parsed.sex]})
+        labels = {"L": system_text(gettext_noop("Laki-laki")), "P": system_text(gettext_noop("Perempuan"))}
+        explained = {
+            "L": system_text(gettext_noop("laki-laki: tanggal tanpa + 40")),
+            "P": system_text(gettext_noop("perempuan: tanggal + 40")),
+        }
+        message = gettext_noop("Jenis kelamin %(record)s tidak sama dengan NIK (%(nik)s).")
+        warnings.append(system_text(message, record=labels[record_sex], nik=explained[parsed.sex]))
     return warnings
 
 

@@ -468,7 +468,7 @@ class RowParser:
             checked = check(text)
             if isinstance(checked, ParsedNumber):
                 if checked.errors:
-                    errors.append((label(field), text, " ".join(checked.errors)))
+                    errors.append((label(field), text, system_text_join(checked.errors, " ")))
                 return checked.number
             return text  # clean: the validator's fast path returned the number as given
 

@@ -13,6 +13,7 @@ from messaging.system_text import MARK, SystemText, fit, render_system_text, sys
 from queueing.models import BlankMovement
 from registry.audit import CHAIN_FIELDS, access_log_chain_verify
 from registry.models import AccessLog
+from registry.nik import parse_kk
 from tests.factories import CardRequestFactory
 from tests.test_translations import compiled_en_catalogue  # noqa: F401 (the fixture, built once)
 
@@ -122,3 +123,13 @@ def test_the_access_log_chain_covers_the_stored_key_not_its_rendering(clerk):
             assert report.broken is None and report.checked == 2
     with translation.override("en"):
         assert AccessLog.objects.get(seq=2).detail == "NIK/KK search 3502************"
+
+
+def test_a_refused_kk_number_in_an_import_reads_in_the_readers_language():
+    """The validator's reasons (registry/nik.py) are system texts, so an import refusal built from them
+    (registry/importer/columns.py joins them) is stored as keys and shown in the reader's language."""
+    with translation.override("id"):
+        reason = system_text_join(parse_kk("3502011234").errors, " ")
+        assert str(reason) == "Nomor KK harus 16 digit angka; yang dimasukkan 10 digit."
+    with translation.override("en"):
+        assert render_system_text(reason.raw) == "KK number must be 16 digits; you entered 10."
