@@ -24,7 +24,16 @@ from delivery import outbox
 from intake import inbox
 from messaging.models import Notification, OfficeNumber
 from queueing.calendar import printing_office
-from queueing.models import BlankMovement, BlankStock, Booking, CallStatus, OpeningHours, QuotaDefault, WalkInTicket
+from queueing.models import (
+    BlankMovement,
+    BlankStock,
+    Booking,
+    CallStatus,
+    OpeningHours,
+    QuotaDefault,
+    ServiceDay,
+    WalkInTicket,
+)
 from registry import clock, staff
 from registry.mfa import MFA_ROLES
 from registry.models import Office, User
@@ -35,6 +44,8 @@ PRINT_RATE_DAYS = 14
 # Blanks lasting fewer working days than this are flagged.
 BLANKS_LOW_DAYS = 10
 MISSING_ITEMS_SHOWN = 5
+# The coming weeks an administrator's home checks for open days without print places.
+COMING_DAYS = 28
 # The request stages a UPTD operator and a supervisor follow: work-queue tabs (key, label).
 # Lazy: read when a page is rendered, in the reader's language (gettext here would run once, at import).
 STAGES = [
@@ -216,7 +227,8 @@ def staff_attention(*, user: User) -> dict[str, int]:
 
 def offices_attention(*, user: User) -> dict[str, int]:
     """Active offices in the administrator's scope with settings missing: Disdukcapil offices (they print and
-    keep the calendar) without opening hours, or with an opening day that has no print quota; Disdukcapil
+    keep the calendar) without opening hours, or with an opening weekday without a print quota or a coming date
+    (within COMING_DAYS) open without print places; Disdukcapil
     offices whose letterhead lacks a part (as Office.letterhead_missing: a UPTD prints under its Disdukcapil's);
     Disdukcapil offices without an active WhatsApp/SMS number. One query."""
     offices = Office.objects.visible_to(user).filter(is_active=True)
@@ -225,11 +237,20 @@ def offices_attention(*, user: User) -> dict[str, int]:
         office=OuterRef("office"), weekday=OuterRef("weekday"), print_capacity__gt=0
     )
     day_without_quota = OpeningHours.objects.filter(office=OuterRef("pk")).filter(~Exists(quota_of_day))
+    # A coming date already set up (its own row: a supervisor's figure for that day) open without print places.
+    today = clock.today()
+    coming_day_without_quota = ServiceDay.objects.filter(
+        office=OuterRef("pk"),
+        date__gte=today,
+        date__lt=today + timedelta(days=COMING_DAYS),
+        is_open=True,
+        print_capacity=0,
+    )
     number = OfficeNumber.objects.filter(office=OuterRef("pk"), is_active=True)
     head = Q(kind=Office.Kind.DISDUKCAPIL)
     return offices.aggregate(
         without_hours=Count("pk", filter=head & ~Exists(hours)),
-        without_quota=Count("pk", filter=head & Exists(day_without_quota)),
+        without_quota=Count("pk", filter=head & (Exists(day_without_quota) | Exists(coming_day_without_quota))),
         letterhead_incomplete=Count(
             "pk",
             filter=head

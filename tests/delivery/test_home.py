@@ -19,12 +19,13 @@ from delivery.home import home_sections
 from intake.models import Thread
 from queueing.calendar import service_day_get
 from queueing.counter import counter_day
-from queueing.models import BlankMovement, BlankStock, Booking, CallStatus, WalkInTicket
+from queueing.models import BlankMovement, BlankStock, Booking, CallStatus, ServiceDay, WalkInTicket
 from registry import clock
 from registry.models import Office
 from registry.offices import offices_create_for_kabupaten
 from registry.regions import region_codes, regions_load
 from tests.conftest import DESA_A, DESA_B
+from tests.dates import TUESDAY, next_weekday
 from tests.factories import CardRequestFactory, NotificationFactory, ResidentFactory, open_calendar
 from tests.intake.inbox_rows import arrive, office_number, sender
 
@@ -294,6 +295,14 @@ def test_administrator_sees_staff_and_offices_needing_attention(
     assert figures[("admin", "staff")][0] == 4
     assert figures[("admin", "without-hours")][0] == 0
     assert figures[("admin", "without-quota")][0] == 1
+    # Every weekday with a quota, but a coming Tuesday set open with no print places: still counted.
+    open_calendar(ponorogo, weekdays=[4])
+    assert _figures(administrator)[("admin", "without-quota")][0] == 0
+    tuesday = service_day_get(office=ponorogo, day=next_weekday(frozen_now.date(), TUESDAY))
+    ServiceDay.objects.filter(pk=tuesday.pk).update(print_capacity=0)
+    assert _figures(administrator)[("admin", "without-quota")][0] == 1
+    ServiceDay.objects.filter(pk=tuesday.pk).update(is_open=False)  # closed that day: nothing to fix
+    assert _figures(administrator)[("admin", "without-quota")][0] == 0
     assert figures[("admin", "without-number")][0] == 1
     for key, usernames in [
         ("never-signed-in", {clerk.username}),
