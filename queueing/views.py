@@ -239,7 +239,9 @@ def walk_in_serve(request: HttpRequest, pk: int) -> HttpResponse:
     form.is_valid()
     nik, kind = form.cleaned_data.get("nik", ""), form.cleaned_data.get("kind", "")
     if nik:
-        resident = _resident_by_nik(request, nik, purpose=_("Layani nomor %(label)s") % {"label": ticket.label})
+        resident = _resident_by_nik(
+            request, nik, purpose=system_text(gettext_noop("Layani nomor %(label)s"), label=ticket.label)
+        )
         if resident is None:
             return redirect("queueing:counter")
         card_request = counter_desk.walk_in_request_of(resident=resident, office=office)
@@ -311,7 +313,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
     code = form.cleaned_data["code"].strip()
     kwargs: dict = {"token": code}
     if code.replace(" ", "").replace(".", "").isdigit():
-        resident = _resident_by_nik(request, code, purpose=_("Check-in di loket"))
+        resident = _resident_by_nik(request, code, purpose=system_text(gettext_noop("Check-in di loket")))
         if resident is None:
             return redirect("queueing:counter")
         kwargs = {"resident_id": resident.pk}
