@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from registry.models import User
+from registry.staff import staff_may_manage
 
 
 @dataclass
@@ -32,9 +33,9 @@ class NavGroup:
 
 
 # The menu: groups of (URL name, label, icon, permission test); labels are translated when the menu is built,
-# in the reader's language. A permission test is a permission codename, a tuple of codenames (any of them), or
-# "is_staff" (the admin site). A page another part of the product has not added yet (its URL name does not
-# resolve) is left out.
+# in the reader's language. A permission test is the page's own gate: a permission codename, a tuple of
+# codenames (any of them), "is_staff" (the admin site) or a function of the user (the staff pages' rule). A page
+# another part of the product has not added yet (its URL name does not resolve) is left out.
 _STAFF = "is_staff"
 MENU: list[tuple[str, str, str, list[tuple[str, str, str, object]]]] = [
     (
@@ -64,7 +65,7 @@ MENU: list[tuple[str, str, str, list[tuple[str, str, str, object]]]] = [
                 "truck",
                 ("cards.dispatch_cardrequest", "cards.receive_cardrequest"),
             ),
-            ("delivery:suket_register", gettext_noop("Register suket"), "file-earmark-text", "delivery.view_suket"),
+            ("delivery:suket_register", gettext_noop("Register suket"), "file-earmark-text", "cards.view_cardrequest"),
             ("delivery:outbox_list", gettext_noop("Pesan gagal"), "envelope-exclamation", "cards.view_cardrequest"),
         ],
     ),
@@ -84,7 +85,7 @@ MENU: list[tuple[str, str, str, list[tuple[str, str, str, object]]]] = [
         "gear",
         [
             ("queueing:quota_settings", gettext_noop("Kuota & jam layanan"), "sliders", "queueing.plan_calendar"),
-            ("registry:staff_list", gettext_noop("Petugas"), "person-badge", "registry.view_user"),
+            ("registry:staff_list", gettext_noop("Petugas"), "person-badge", staff_may_manage),
             ("registry:office_settings", gettext_noop("Kantor & kop surat"), "building", "registry.change_office"),
             ("admin:index", gettext_noop("Administrasi"), "gear", _STAFF),
         ],
@@ -93,6 +94,8 @@ MENU: list[tuple[str, str, str, list[tuple[str, str, str, object]]]] = [
 
 
 def _allowed(user: User, test: object) -> bool:
+    if callable(test):
+        return bool(test(user))
     if test == _STAFF:
         return bool(user.is_staff)
     if isinstance(test, tuple):
