@@ -287,7 +287,8 @@ class Office(models.Model):
         templates/_signatory.html)."""
         head = self.head_office
         signer = self if self.head_name else head
-        region_name = head.region.name
+        # Letters are signed at the town: "Ponorogo, 2 Desember 2026", not "Kabupaten Ponorogo, ...".
+        region_name = re.sub(r"^(KABUPATEN|KAB\.|KOTA)\s+", "", head.region.name, flags=re.IGNORECASE)
         return Letterhead(
             government_line=head.government_line or default_government_line(head.region),
             agency_line=head.agency_line or DEFAULT_AGENCY_LINE,

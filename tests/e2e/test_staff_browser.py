@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from registry.demo import demo_letterhead_fill
 from registry.models import AccessLog, User
 from tests.conftest import PASSWORD
 from tests.e2e.navigation import logout
@@ -25,8 +26,10 @@ def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
 
 
 def test_administrator_adds_a_clerk_who_signs_in_until_deactivated(
-    page: Page, live_server, administrator, ponorogo, screenshot
+    page: Page, live_server, administrator, ponorogo, screenshot, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
+    demo_letterhead_fill(kabupaten_code=ponorogo.region_id)
     base = live_server.url
     sign_in(page, base, "admin", PASSWORD)
     expect(page).to_have_url(f"{base}/")
@@ -43,6 +46,7 @@ def test_administrator_adds_a_clerk_who_signs_in_until_deactivated(
     form.get_by_label("Kata sandi awal").select_option(label="Saya tentukan sendiri")
     form.get_by_label("Kata sandi baru").fill(CLERK_PASSWORD)
     form.get_by_label("Ulangi kata sandi").fill(CLERK_PASSWORD)
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot("staff-create")
     form.get_by_role("button", name="Simpan akun").click()
     expect(page.get_by_role("alert").filter(has_text="loket.rina")).to_contain_text("dibuat")
@@ -76,9 +80,9 @@ def test_administrator_adds_a_clerk_who_signs_in_until_deactivated(
     expect(page.get_by_test_id("account-status")).to_have_text("Nonaktif")
     assert not User.objects.get(username="loket.rina").is_active
     page.goto(f"{base}/kantor/pengaturan/")
-    expect(page.get_by_test_id("letterhead-preview").get_by_test_id("letterhead")).to_contain_text(
-        "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL"
-    )
+    preview = page.get_by_test_id("letterhead-preview")
+    expect(preview.get_by_test_id("letterhead")).to_contain_text("PEMERINTAH KABUPATEN PONOROGO")
+    expect(preview.get_by_test_id("signatory")).to_contain_text("NIP. 19700512 199503 1 002")
     screenshot("office-settings")
     logout(page)
 

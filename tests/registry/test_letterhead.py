@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from delivery.services import suket_issue
 from queueing import invitations, printing
 from queueing.models import ServiceDay, WalkInTicket
+from registry.demo import demo_letterhead_fill
 from registry.models import Office, nip_spaced
 from tests.conftest import KEC_A
 from tests.dates import THURSDAY, next_weekday
@@ -79,7 +80,7 @@ def test_suket_carries_letterhead_and_signatory(client, clerk, letterhead, froze
     client.force_login(clerk)
     text = pdf_text(client.get(reverse("delivery:suket_pdf", args=[suket.pk])))
     assert_letterhead_and_signatory(text)
-    assert "Ponorogo," in text  # signed at the kabupaten's town
+    assert re.search(r"(?m)^Ponorogo, \d{1,2} \w+ \d{4}$", text)  # signed at the town, in Indonesian
 
 
 def test_invitation_letters_and_cover_sheet_carry_letterhead_and_signatory(client, clerk, letterhead, frozen_today):
@@ -297,3 +298,15 @@ def test_another_kabupatens_office_is_404(admin_client):
 def test_nip_is_printed_in_its_four_groups():
     assert nip_spaced(NIP) == NIP_PRINTED
     assert nip_spaced("") == ""
+
+
+def test_the_demo_fills_the_letterhead_and_keeps_what_was_typed(ponorogo, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    Office.objects.filter(pk=ponorogo.pk).update(phone="(0352) 999")
+    head = demo_letterhead_fill(kabupaten_code="35.02")
+    kop = head.letterhead
+    assert (kop.government_line, kop.signatory_nip) == (GOVERNMENT, NIP_PRINTED)
+    assert head.phone == "(0352) 999"  # typed by the office: kept
+    assert kop.logo_data_uri.startswith("data:image/png;base64,")
+    assert head.letterhead_missing == []
+    assert all(uptd.address for uptd in Office.objects.filter(parent=head))
