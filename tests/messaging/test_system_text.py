@@ -133,3 +133,15 @@ def test_a_refused_kk_number_in_an_import_reads_in_the_readers_language():
         assert str(reason) == "Nomor KK harus 16 digit angka; yang dimasukkan 10 digit."
     with translation.override("en"):
         assert render_system_text(reason.raw) == "KK number must be 16 digits; you entered 10."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_access_log_detail_is_fitted_before_it_is_hashed(clerk):
+    """The hash covers what is stored: a system text too long for the column is shortened first, so the chain
+    still verifies when the row is read back."""
+    detail = system_text(gettext_noop("Lampiran %(name)s pada %(number)s"), name="x" * 400, number="PKTP-000001")
+    row = AccessLog.objects.append(user=clerk, action=AccessLog.Action.VIEW_ATTACHMENT, detail=detail)
+    stored = AccessLog.objects.get(pk=row.pk).detail
+    assert len(stored.raw) <= 255 and stored.endswith("pada PKTP-000001") and "…" in stored
+    report = access_log_chain_verify(AccessLog.objects.order_by("seq").values_list(*CHAIN_FIELDS))
+    assert report.broken is None and report.checked == 1
