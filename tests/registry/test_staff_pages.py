@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -413,3 +415,17 @@ def test_a_new_account_must_choose_its_password(admin_client, ponorogo):
         {"username": "baru2", "first_name": "B", "role": "clerk", "office": ponorogo.pk, "password_mode": "generate"},
     )
     assert User.objects.get(username="baru2").password_change_required
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30_accounts(admin_client, ponorogo):
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(reverse("registry:staff_list")).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        staff_assign_role(user=UserFactory(), role=Role.CLERK, office=ponorogo, by=None)
+    few = queries_for_list()
+    for _ in range(27):
+        staff_assign_role(user=UserFactory(), role=Role.CLERK, office=ponorogo, by=None)
+    assert queries_for_list() == few
