@@ -26,6 +26,7 @@ from queueing.printing import blanks_receive, blanks_spoil
 from registry.importer.engine import outside_reason
 from registry.models import AccessLog, ImportRowError, Office, Region, ResidentImport, User
 from tests.factories import CardRequestFactory, FamilyFactory, ResidentFactory, appointment_for, open_calendar
+from tests.intake.inbox_rows import arrive, office_number, sender, thread_of
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 PO_FILES = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/django.po"))
@@ -221,7 +222,9 @@ def indonesian_words(html: str, *, proper_names: Iterable[str] = ()) -> list[str
 
 
 @pytest.fixture
-def english_pages(client, compiled_en_catalogue, ponorogo, clerk, supervisor, administrator, uptd_a, frozen_today):
+def english_pages(
+    client, compiled_en_catalogue, ponorogo, clerk, supervisor, administrator, uptd_a, frozen_now, frozen_today
+):
     """A working office with a little of everything, written by the real services where the texts are the
     system's (timeline notes, ledger references, import reasons, access-log details); people and places have
     English-neutral names. Returns (client with the English switch on, proper names to ignore)."""
@@ -273,13 +276,19 @@ def english_pages(client, compiled_en_catalogue, ponorogo, clerk, supervisor, ad
         detail=system_text(gettext_noop("NIK dan nomor KK ditampilkan di halaman penduduk")),
     )  # fmt: skip
 
+    # The inbox: a resident's question (shown as written, marked lang="id") waiting for an answer.
+    contact = sender(at=frozen_now - timedelta(hours=1), name="ECHO FOXTROT")
+    question = arrive(
+        office_number(clerk.office), contact, at=frozen_now - timedelta(hours=1), text="Kapan kartu saya sudah jadi?"
+    )
+
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     names = [
         resident.full_name, "CHARLIE DELTA", "METRO", "Block 7", "Block 8", "SKB 471/001",
         *Office.objects.values_list("name", flat=True), *Region.objects.values_list("name", flat=True),
-        *User.objects.values_list("username", flat=True), card_request.number,
+        *User.objects.values_list("username", flat=True), card_request.number, "ECHO FOXTROT",
     ]  # fmt: skip
-    return client, names, {"card_request": card_request, "job": job}
+    return client, names, {"card_request": card_request, "job": job, "thread": thread_of(question)}
 
 
 def _english_page_checks(user, path: str, client, names) -> list[str]:
@@ -307,6 +316,7 @@ def test_pages_in_english_show_no_indonesian(english_pages, clerk, supervisor, a
         (supervisor, reverse("queueing:blanks")),
         (supervisor, reverse("registry:accesslog_list")),
         (clerk, reverse("intake:thread_list")),
+        (clerk, reverse("intake:thread_detail", args=[made["thread"].pk])),
     ]
     found = [problem for user, path in pages for problem in _english_page_checks(user, path, client, names)]
     assert not found, "Indonesian on English pages:\n" + "\n".join(found)
