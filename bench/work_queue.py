@@ -64,7 +64,7 @@ def _status_case(column: str, buckets: list[tuple[str, int]]) -> str:
     parts, upper = [], 0
     for status, share in buckets:
         upper += share
-        parts.append(f"WHEN {column} % 100 < {upper} THEN '{status}'")
+        parts.append(f"WHEN {column} %% 100 < {upper} THEN '{status}'")
     return "CASE " + " ".join(parts) + " END"
 
 
@@ -126,13 +126,13 @@ def _requests_generate(*, total: int, open_count: int, residents: int) -> None:
                 urgent_reason, urgent_note, is_urgent, created_at, updated_at, status_changed_at, kecamatan_id,
                 office_id, pickup_office_id, resident_id, no_shows, queued_at, route)
             SELECT
-                (ARRAY['pemula', 'hilang', 'rusak', 'ubah_data'])[1 + g % 4],
-                (ARRAY['whatsapp', 'sms', 'walk_in', 'uptd', 'outreach'])[1 + (g / 4) % 5],
+                (ARRAY['pemula', 'hilang', 'rusak', 'ubah_data'])[1 + g %% 4],
+                (ARRAY['whatsapp', 'sms', 'walk_in', 'uptd', 'outreach'])[1 + (g / 4) %% 5],
                 'resident', t.status, '', '[]'::jsonb, '', t.urgent_status,
                 CASE WHEN t.urgent_status <> '' THEN 'travel' ELSE '' END, '',
                 t.urgent_status = 'approved', t.at, t.at, t.at, r.kecamatan_id,
                 %(office)s, %(office)s, r.id, 0, t.at,
-                (ARRAY['counter', 'collect', 'uptd', 'post'])[1 + (g / 20) % 4]
+                (ARRAY['counter', 'collect', 'uptd', 'post'])[1 + (g / 20) %% 4]
             FROM generate_series(1, %(total)s) AS g
             CROSS JOIN LATERAL (
                 SELECT

@@ -101,13 +101,13 @@ def cardrequest_list(request: HttpRequest) -> HttpResponse:
     elif (cursor := request.GET.get("before", "")).isdigit():
         before = cursors.filter(pk=cursor).first()
     page = keyset_page_ordered(rows, order=WORK_ORDER, size=PER_PAGE, after=after, before=before)
-    table = CardRequestTable(page.rows)
-    if not user.has_perm("cards.verify_cardrequest"):
-        table.exclude = ("select",)
+    now = clock.now()
+    for row in page.rows:
+        row.age_days = (now - row.created_at).days
     tabs = [(key, label, queue_count_label(key, counts[key.replace("-", "_")])) for key, label, _q in QUEUES]
     context = {
         "filter": request_filter,
-        "table": table,
+        "rows": page.rows,
         "page": page,
         "previous_url": _page_url(request, "before", page.previous_cursor),
         "next_url": _page_url(request, "after", page.next_cursor),

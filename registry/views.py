@@ -24,7 +24,7 @@ from registry.filters import ResidentFilter, desa_choices_for
 from registry.forms import MaritalStatusForm
 from registry.models import AccessLog, Resident, SavedSearch, mask_number
 from registry.nik import compare_nik_with_record, parse_nik
-from registry.pagination import keyset_page
+from registry.pagination import keyset_page, keyset_page_search
 from registry.regions import nik_check, region_exists
 from registry.scoping import get_visible_or_404
 from registry.tables import AccessLogTable, ResidentTable, remask_old_masks
@@ -97,7 +97,12 @@ def resident_list(request: HttpRequest) -> HttpResponse:
         after = cursors.filter(pk=cursor).first()
     elif (cursor := request.GET.get("before", "")).isdigit():
         before = cursors.filter(pk=cursor).first()
-    page = keyset_page(queryset, key="full_name", size=PAGE_SIZE, after=after, before=before)
+    if criteria.get("q") and resident_filter.is_valid() and not resident_filter.searched_number:
+        # A name search: bounded whether the name is rare or common (registry/pagination.py). The other
+        # filters narrow by the scope-first indexes (kecamatan, desa) or keep most rows (sex, age band).
+        page = keyset_page_search(queryset, scope=cursors, key="full_name", size=PAGE_SIZE, after=after, before=before)
+    else:
+        page = keyset_page(queryset, key="full_name", size=PAGE_SIZE, after=after, before=before)
     table = ResidentTable(page.rows, today=clock.today(user.office))
     context = {
         "filter": resident_filter,

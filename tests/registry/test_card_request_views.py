@@ -257,7 +257,7 @@ def test_dispatch_page_lists_printed_uptd_cards_and_uptd_confirms(client, clerk,
 def test_uptd_filters_its_own_submissions(client, uptd_a, clerk, request_a, resident_a):
     services.card_request_create(resident=resident_a, kind="rusak", by=clerk, channel="walk_in")
     client.force_login(uptd_a)
-    rows = client.get("/permohonan/?antrean=semua&mine=1").context["table"].data
+    rows = client.get("/permohonan/?antrean=semua&mine=1").context["rows"]
     assert [r.pk for r in rows] == [request_a.pk]
 
 
