@@ -429,3 +429,13 @@ def test_the_list_costs_the_same_queries_for_3_or_30_accounts(admin_client, pono
     for _ in range(27):
         staff_assign_role(user=UserFactory(), role=Role.CLERK, office=ponorogo, by=None)
     assert queries_for_list() == few
+
+
+def test_own_page_offers_no_deactivation_and_a_peers_page_no_password(admin_client, administrator, ponorogo):
+    own = admin_client.get(reverse("registry:staff_edit", args=[administrator.pk]))
+    assert own.context["is_self"] and own.context["form"].fields["role"].disabled
+    assert b'data-testid="staff-deactivate"' not in own.content
+    peer = staff_assign_role(user=UserFactory(username="admin2"), role=Role.ADMINISTRATOR, office=ponorogo, by=None)
+    page = admin_client.get(reverse("registry:staff_edit", args=[peer.pk]))
+    assert b'data-testid="password-problem"' in page.content and b'data-testid="staff-password"' not in page.content
+    assert b'data-testid="staff-deactivate"' in page.content
