@@ -238,7 +238,7 @@ def test_route_3_uptd_submits_clerk_prints_in_a_batch_dispatches_and_the_uptd_ha
     nav_go(page, "Blangko & cetak")
     expect(page.get_by_test_id("stock")).to_have_text(str(BLANKS))
     batch_form = page.get_by_test_id("batch-form")
-    expect(batch_form.get_by_label("Tanggal cetak")).to_have_value(frozen_today.isoformat())
+    expect(batch_form.get_by_label("Tanggal cetak")).to_have_value(frozen_today.strftime("%d-%m-%Y"))
     batch_form.get_by_role("button", name="Buat batch cetak").click()
     expect(page.get_by_role("alert")).to_contain_text("berisi 1 kartu")
     card_row = page.get_by_test_id("batch-cards").locator("tbody tr", has_text="SITI AMINAH")
