@@ -67,7 +67,8 @@ def _print_lines(office: Office) -> int:
 
 
 def _timeline(page: Page):
-    """The action line of each timeline entry ("Diterima → Sedang diverifikasi", "Persyaratan dicentang"), oldest first."""
+    """The action line of each timeline entry ("Diterima → Sedang diverifikasi", "Persyaratan dicentang"),
+    oldest first."""
     return page.get_by_test_id("timeline").locator("li > div:nth-child(2)")
 
 
