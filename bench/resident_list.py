@@ -164,9 +164,11 @@ def main() -> None:
         for (line,) in cursor.fetchall():
             print("  " + line)
     target = 50.0
-    # The targets: search by NIK and the list pages (name search is reported, not targeted).
-    worst = max(r["p95"] for name, r in results.items() if "NIK" in name or name.startswith("list"))
-    print(f"\nworst p95 {worst:.1f} ms vs target {target:.0f} ms: {'MET' if worst <= target else 'NOT MET'}")
+    # The targets: every search (by NIK, by name, the common given name "wahyuni" included) and the list pages.
+    measured = [(n, r["p95"]) for n, r in results.items() if n != "bare view (baseline)"]
+    worst_name, worst = max(measured, key=lambda item: item[1])
+    verdict = "MET" if worst <= target else "NOT MET"
+    print(f"\nworst p95 {worst:.1f} ms ({worst_name}) vs target {target:.0f} ms: {verdict}")
 
 
 if __name__ == "__main__":
