@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -34,8 +34,7 @@ class NavGroup:
 
 # The menu: groups of (URL name, label, icon, permission test); labels are translated when the menu is built,
 # in the reader's language. A permission test is the page's own gate: a permission codename, a tuple of
-# codenames (any of them), "is_staff" (the admin site) or a function of the user (the staff pages' rule). A page
-# another part of the product has not added yet (its URL name does not resolve) is left out.
+# codenames (any of them), "is_staff" (the admin site) or a function of the user (the staff pages' rule).
 _STAFF = "is_staff"
 MENU: list[tuple[str, str, str, list[tuple[str, str, str, object]]]] = [
     (
@@ -103,13 +102,6 @@ def _allowed(user: User, test: object) -> bool:
     return user.has_perm(test)
 
 
-def _url(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
-
-
 def navigation_groups(user: User, *, path: str = "") -> list[NavGroup]:
     """The menu for `user` (permissions decide, not role names): groups with the entries the user may open,
     empty groups left out. The entry whose address is the longest prefix of `path` is the current one, so a
@@ -120,9 +112,7 @@ def navigation_groups(user: User, *, path: str = "") -> list[NavGroup]:
         for name, item_label, item_icon, test in entries:
             if not _allowed(user, test):
                 continue
-            url = _url(name)
-            if url is not None:
-                items.append(NavItem(name.rsplit(":", 1)[-1], url, _(item_label), item_icon))
+            items.append(NavItem(name.rsplit(":", 1)[-1], reverse(name), _(item_label), item_icon))
         if items:
             groups.append(NavGroup(key, _(label), icon, items))
     candidates = [item for group in groups for item in group.items if path.startswith(item.url)]
