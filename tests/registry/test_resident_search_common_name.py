@@ -82,3 +82,14 @@ def test_a_name_nobody_has_gives_an_empty_page(client, clerk, common_name):
     response = client.get(location)
     assert response.context["page"].rows == []
     assert not response.context["page"].has_next
+
+
+def test_the_results_of_a_nik_search_do_not_carry_the_nik(client, clerk, ponorogo):
+    resident = ResidentFactory(full_name="SITI AMINAH")
+    client.force_login(clerk)
+    location = client.post(LIST, {"q": resident.nik})["Location"]
+
+    html = client.get(location).content.decode()
+
+    assert "SITI AMINAH" in html
+    assert resident.nik not in html  # the search box is left empty rather than echo the full NIK
