@@ -39,7 +39,7 @@ from registry.forms import (
 )
 from registry.models import AccessLog, Family, Office, Region, Resident, User
 from registry.roles import is_platform_superuser, staff_assign_role, staff_role_clear
-from registry.staff import staff_password_change_detail, staff_password_problem, staff_visible_to
+from registry.staff import staff_password_change_detail, staff_password_problem, staff_role_problem, staff_visible_to
 from registry.tables import remask_old_masks
 from registry.web import access_log_record, client_ip
 
@@ -161,6 +161,8 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
         readonly = [] if is_platform_superuser(request.user) else ["last_login", "date_joined"]
         if obj is not None and obj.pk == request.user.pk:
             readonly += ["office", "role"]  # nobody grants themselves a role or moves their own scope
+        elif obj is not None and staff_role_problem(by=request.user, account=obj):
+            readonly += ["office", "role"]  # a peer administrator's are the platform's (registry/staff.py)
         return readonly
 
     def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs):

@@ -90,6 +90,18 @@ def staff_password_problem(*, by: User, account: User) -> str | None:
     return None
 
 
+def staff_role_problem(*, by: User, account: User) -> str | None:
+    """Why `by` may not change `account`'s role or office, or None. Outside the platform, a peer administrator's
+    role and office are the platform's, like their password: demoting a peer would put their password within
+    reach of a reset (`staff_password_problem`), and promoting them back would hand the account over. One's own
+    role and office are refused by `staff_update` (and read-only in the forms)."""
+    if is_platform_superuser(by) or account.pk == by.pk:
+        return None
+    if account.role == Role.ADMINISTRATOR or account.is_superuser:
+        return _("Peran dan kantor administrator lain hanya dapat diubah oleh operator platform.")
+    return None
+
+
 def staff_password_generate() -> str:
     """A random password that passes the project's validators (10 characters at least, not only digits)."""
     while True:
@@ -182,13 +194,18 @@ def staff_update(
 ) -> User:
     """Change an account's name, e-mail, role and office.
 
-    Invariants: nobody changes their own role or office; the new office is in `by`'s scope and fits the role;
+    Invariants: nobody changes their own role or office, nor (outside the platform) a peer administrator's
+    (`staff_role_problem`); the new office is in `by`'s scope and fits the role;
     a role or office change is a STAFF_CHANGE row (`staff_assign_role`), a name or e-mail change one of its own,
     in the same transaction."""
     with transaction.atomic():
         account = _locked(by=by, pk=account_id)
         if account.pk == by.pk and (Role(role) != account.role or office.pk != account.office_id):
             raise StaffError(_("Anda tidak dapat mengubah peran atau kantor akun Anda sendiri."))
+        if (Role(role) != account.role or office.pk != account.office_id) and (
+            problem := staff_role_problem(by=by, account=account)
+        ):
+            raise StaffError(problem)
         if office.pk != account.office_id and not staff_offices_for(by).filter(pk=office.pk).exists():
             raise StaffError(_("Kantor itu tidak ada di wilayah Anda."))
         if error := role_office_error(role=role, office=office):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Role, User
 from registry.roles import role_office_error
-from registry.staff import staff_offices_for, staff_password_generate
+from registry.staff import staff_offices_for, staff_password_generate, staff_role_problem
 
 
 class OfficeChoiceField(forms.ModelChoiceField):
@@ -152,7 +152,8 @@ class StaffCreateForm(_AccountFields, _PasswordFields):
 
 
 class StaffEditForm(_AccountFields):
-    """Name, e-mail, role and office of an account; one's own role and office are shown, not editable."""
+    """Name, e-mail, role and office of an account; one's own role and office, and (outside the platform) a
+    peer administrator's, are shown, not editable."""
 
     def __init__(self, *args, user: User, account: User, **kwargs) -> None:
         initial = {
@@ -168,7 +169,11 @@ class StaffEditForm(_AccountFields):
             for name in ("role", "office"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Peran dan kantor akun Anda sendiri diubah oleh administrator lain.")
-        elif account.office_id and not self.fields["office"].queryset.filter(pk=account.office_id).exists():
+        elif problem := staff_role_problem(by=user, account=account):
+            for name in ("role", "office"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = problem
+        if account.office_id and not self.fields["office"].queryset.filter(pk=account.office_id).exists():
             # An account left at an office closed since: it stays where it is until moved.
             self.fields["office"].queryset = self.fields["office"].queryset | type(account.office).objects.filter(
                 pk=account.office_id

@@ -599,6 +599,19 @@ def test_an_administrator_sets_no_peer_administrators_password(
     assert not AccessLog.objects.exists()
 
 
+def test_an_administrator_does_not_demote_a_peer_administrator_in_the_admin(
+    frozen_now, as_administrator, peer_administrator, ponorogo
+):
+    """Demoting the peer would open their password to a reset (and promoting them back hand the account over)."""
+    response = as_administrator.post(
+        _url(User, "change", peer_administrator.pk), _user_post(peer_administrator, role=Role.CLERK)
+    )
+    assert response.status_code in (200, 302)
+    peer_administrator.refresh_from_db()
+    assert peer_administrator.role == Role.ADMINISTRATOR
+    assert not AccessLog.objects.filter(action=AccessLog.Action.STAFF_CHANGE).exists()
+
+
 def test_the_platform_sets_an_administrators_password_audited(client, frozen_now, administrator):
     platform = UserFactory(username="platform", is_superuser=True, is_staff=True)
     client.force_login(platform)

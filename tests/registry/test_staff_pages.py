@@ -17,7 +17,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.models import AccessLog, Office, Role, User
 from registry.roles import staff_assign_role
-from registry.staff import StaffError, staff_active_set, staff_password_generate, staff_visible_to
+from registry.staff import (
+    StaffError,
+    staff_active_set,
+    staff_password_generate,
+    staff_password_problem,
+    staff_update,
+    staff_visible_to,
+)
 from registry.staff_views import ONCE_SESSION_KEY
 from tests.conftest import KEC_A, PASSWORD
 from tests.factories import UserFactory
@@ -315,6 +322,29 @@ def test_peer_administrators_password_is_refused(admin_client, ponorogo):
     assert response.status_code == 403
     assert User.objects.get(pk=peer.pk).check_password(PASSWORD)
     assert staff_rows() == []
+
+
+def test_a_peer_administrator_cannot_be_demoted_to_reach_their_password(admin_client, administrator, ponorogo):
+    """Demote, reset, promote back: the peer's password would be the administrator's after all. A peer
+    administrator's role and office are the platform's to change, like their password."""
+    peer = staff_assign_role(user=UserFactory(username="admin2"), role=Role.ADMINISTRATOR, office=ponorogo, by=None)
+    page = admin_client.get(reverse("registry:staff_edit", args=[peer.pk]))
+    assert page.context["form"].fields["role"].disabled and page.context["form"].fields["office"].disabled
+    admin_client.post(
+        reverse("registry:staff_edit", args=[peer.pk]),
+        {"first_name": "Admin", "last_name": "Dua", "email": "", "role": Role.CLERK, "office": ponorogo.pk},
+    )
+    peer.refresh_from_db()
+    assert (peer.role, peer.first_name) == (Role.ADMINISTRATOR, "Admin")  # the name is still theirs to edit
+    with pytest.raises(StaffError):
+        staff_update(
+            by=administrator, account_id=peer.pk, first_name="Admin", last_name="Dua", email="",
+            role=Role.CLERK, office=ponorogo, client_address=None,
+        )  # fmt: skip
+    peer.refresh_from_db()
+    assert peer.role == Role.ADMINISTRATOR
+    assert not any("→" in detail for detail in details())
+    assert staff_password_problem(by=administrator, account=peer)
 
 
 def test_own_password_is_not_reset_here(admin_client, administrator):
