@@ -29,7 +29,7 @@ from registry.nik import make_kk, make_nik
 from registry.tables import AccessLogTable
 from tests.conftest import DESA_A, KEC_A
 from tests.dates import THURSDAY, next_weekday
-from tests.factories import CardRequestFactory, FamilyFactory, ResidentFactory, open_calendar
+from tests.factories import CardRequestFactory, FamilyFactory, ResidentFactory, appointment_for, open_calendar
 
 SERIAL_GUESSES = 10
 MIN_CANDIDATES = 1000
@@ -383,3 +383,69 @@ def test_only_the_reveal_and_the_suket_render_a_number_unmasked():
         if path.parts[len(root.parts)] != "admin" and _NUMBER_IN_TEMPLATE.search(path.read_text(encoding="utf-8"))
     }
     assert found == FULL_NUMBER_TEMPLATES
+
+
+# --- the pages issue 14 added: a day's expected list, the suket register, the access log -------------------
+
+
+@pytest.fixture
+def booked_and_holders(clerk, ponorogo, frozen_today) -> tuple[date, list[Resident], list[Resident]]:
+    """Residents of kecamatan A expected on a coming Thursday (the UPTD channel, so kecamatan A's operator reads
+    them too), and others holding a suket; the same real-world birth dates and small serials as `residents`."""
+    open_calendar(clerk.office, print_capacity=20, whatsapp=5, walk_in=5, invitation=5, uptd=5)
+    day = next_weekday(frozen_today, THURSDAY, after=True)
+    booked, holders = [], []
+    for n, (years, days, sex) in enumerate([(17, 3, "L"), (45, 200, "P"), (80, 5, "P")]):
+        born = frozen_today.replace(year=frozen_today.year - years) - timedelta(days=days)
+        resident = ResidentFactory(desa_id=DESA_A, full_name=f"WARGA HARI {n}", birth_date=born, sex=sex, serial=1 + n)
+        appointment_for(CardRequestFactory(ready=True, resident=resident), day=day, channel="uptd")
+        booked.append(resident)
+        holder = ResidentFactory(
+            desa_id=DESA_A, full_name=f"PEMEGANG REGISTER {n}", birth_date=born, sex=sex, serial=4 + n
+        )
+        card_request = CardRequestFactory(ready=True, collect=True, kind="rusak", resident=holder)
+        suket_issue(card_request_id=card_request.pk, by=clerk)
+        holders.append(holder)
+    return day, booked, holders
+
+
+def _assert_not_rebuilt(html: str, people: list[Resident], today: date, page_key: str, *, masked: bool = True) -> None:
+    for resident in people:
+        rows = rows_naming(html, resident)
+        assert rows, f"{resident.full_name} is not listed on {page_key}"
+        shown = read_shown(" ".join(rows))
+        assert resident.nik not in html and (resident.masked_nik in " ".join(rows) or not masked)
+        assert resident.birth_date not in read_shown(html).dates
+        left = candidates_left(shown, nik=resident.nik, sex=resident.sex, today=today)
+        assert left >= MIN_CANDIDATES, f"{page_key}: {resident.full_name}'s NIK is one of {left}"
+
+
+@pytest.mark.parametrize("user_key", ["uptd_a", "clerk"])
+def test_no_nik_can_be_rebuilt_from_the_day_list_or_the_suket_register(
+    request, client, booked_and_holders, frozen_today, user_key
+):
+    day, booked, holders = booked_and_holders
+    client.force_login(request.getfixturevalue(user_key))
+    pages = {
+        "day_expected": (client.get(reverse("queueing:day_expected", args=[day])), booked),
+        "suket_register": (client.get(reverse("delivery:suket_register")), holders),
+    }
+    for page_key, (response, people) in pages.items():
+        assert response.status_code == 200
+        _assert_not_rebuilt(response.content.decode(), people, frozen_today, page_key)
+
+
+def test_no_nik_can_be_rebuilt_from_the_access_log(client, clerk, supervisor, booked_and_holders, frozen_today):
+    """Each resident's page revealed once (rows naming them), then the supervisor reads the log, filtered by
+    one of them too."""
+    _day, booked, holders = booked_and_holders
+    client.force_login(clerk)
+    for resident in booked + holders:
+        assert client.post(reverse("registry:resident_reveal_nik", args=[resident.pk])).status_code == 200
+    client.force_login(supervisor)
+    html = client.get(reverse("registry:accesslog_list")).content.decode()
+    _assert_not_rebuilt(html, booked + holders, frozen_today, "accesslog_list", masked=False)  # a row names them
+    one = booked[0]
+    filtered = client.get(reverse("registry:accesslog_list") + f"?penduduk={one.pk}").content.decode()
+    _assert_not_rebuilt(filtered, [one], frozen_today, "accesslog_list?penduduk", masked=False)
+    assert one.masked_nik in filtered  # the filter's heading names the resident with the masked NIK
