@@ -408,7 +408,9 @@ def _sent(
     except IntegrityError:
         # Another row already holds that provider id (a provider reusing ids, a replayed fake): the row is sent
         # all the same; its status callbacks cannot be matched.
-        recorded = _record(row.pk, lease, **{**fields, "last_error": _("ID pesan penyedia ganda.")})
+        recorded = _record(
+            row.pk, lease, **{**fields, "last_error": system_text(gettext_noop("ID pesan penyedia ganda."))}
+        )
     if not recorded:
         logger.warning("outbox %s sent but its lease was lost before recording", row.pk)
         return Outcome("lease_lost")

@@ -61,5 +61,9 @@ def notification_status_apply(*, provider_message_id: str, status: str, at: date
     else:
         reason = (error or "failed").strip()[: Notification._meta.get_field("last_error").max_length]
         changes["status"] = _moved(S.FAILED, _FAILED_FROM)
-        changes["last_error"] = Case(When(status__in=_FAILED_FROM, then=Value(reason)), default=F("last_error"))
+        changes["last_error"] = Case(
+            When(status__in=_FAILED_FROM, then=Value(reason)),
+            default=F("last_error"),
+            output_field=Notification._meta.get_field("last_error"),
+        )
     return rows.update(**changes) > 0
