@@ -8,7 +8,7 @@ masked; the full number is revealed only on the app's resident page, where the r
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -39,7 +39,14 @@ from registry.forms import (
 )
 from registry.models import AccessLog, Family, Office, Region, Resident, User
 from registry.roles import is_platform_superuser, staff_assign_role, staff_role_clear
-from registry.staff import staff_password_change_detail, staff_password_problem, staff_role_problem, staff_visible_to
+from registry.staff import (
+    StaffError,
+    staff_active_set,
+    staff_password_change_detail,
+    staff_password_problem,
+    staff_role_problem,
+    staff_visible_to,
+)
 from registry.tables import remask_old_masks
 from registry.web import access_log_record, client_ip
 
@@ -120,8 +127,9 @@ class OfficeAdmin(ScopedModelAdmin):
 @admin.register(User)
 class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
     """Staff accounts of the editor's scope. Outside the platform, the role is the only grant: groups, staff
-    flag and permissions follow it (`staff_assign_role`), and nobody changes their own role or office. Every
-    role or office change, and every password set here, is a STAFF_CHANGE row of the access log."""
+    flag and permissions follow it (`staff_assign_role`), and nobody changes their own role or office or
+    deactivates themselves. Every role or office change, every deactivation or reactivation
+    (`staff_active_set`) and every password set here is a STAFF_CHANGE row of the access log."""
 
     form = StaffChangeForm
     add_form = StaffCreationForm
@@ -160,7 +168,8 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None):
         readonly = [] if is_platform_superuser(request.user) else ["last_login", "date_joined"]
         if obj is not None and obj.pk == request.user.pk:
-            readonly += ["office", "role"]  # nobody grants themselves a role or moves their own scope
+            # Nobody grants themselves a role, moves their own scope or deactivates themselves.
+            readonly += ["office", "role", "is_active"]
         elif obj is not None and staff_role_problem(by=request.user, account=obj):
             readonly += ["office", "role"]  # a peer administrator's are the platform's (registry/staff.py)
         return readonly
@@ -203,9 +212,13 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
         # The role and office are written by staff_assign_role (in save_related, after the form's groups), so
         # that the audit row sees the stored values as "old".
         form.staff_role_requested = (obj.role, obj.office)
+        form.staff_active_requested = None
         if change:
-            stored = User.objects.only("role", "office").get(pk=obj.pk)
+            stored = User.objects.only("role", "office", "is_active").get(pk=obj.pk)
             obj.role, obj.office_id = stored.role, stored.office_id
+            # Deactivating or reactivating goes through staff_active_set (compare-and-set, STAFF_CHANGE row).
+            if obj.is_active != stored.is_active:
+                form.staff_active_requested, obj.is_active = obj.is_active, stored.is_active
         else:
             obj.role, obj.office = "", None
             obj.password_change_required = True  # the owner chooses their own password at the first login
@@ -219,6 +232,18 @@ class StaffAdmin(NoNumberInUrlMixin, ScopedForeignKeysMixin, UserAdmin):
             staff_assign_role(user=user, role=role, office=office, by=request.user, client_address=client_ip(request))
         elif user.role or user.office_id:
             staff_role_clear(user=user, by=request.user, client_address=client_ip(request))
+        if form.staff_active_requested is not None:
+            try:
+                staff_active_set(
+                    by=request.user,
+                    account_id=user.pk,
+                    active=form.staff_active_requested,
+                    client_address=client_ip(request),
+                )
+            except StaffError as exc:
+                messages.error(request, str(exc))
+            else:
+                user.is_active = form.staff_active_requested
 
 
 @admin.register(Resident)

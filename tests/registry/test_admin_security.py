@@ -599,6 +599,26 @@ def test_an_administrator_sets_no_peer_administrators_password(
     assert not AccessLog.objects.exists()
 
 
+def test_deactivating_in_the_admin_is_a_staff_change_row_and_never_ones_own(
+    frozen_now, as_administrator, administrator, clerk
+):
+    """The app's rules (registry/staff.py staff_active_set): a STAFF_CHANGE row, and nobody deactivates
+    themselves, in the admin too."""
+    response = as_administrator.post(
+        _url(User, "change", clerk.pk), _user_post(clerk) | {"is_active": ""}, REMOTE_ADDR=CLIENT_ADDRESS
+    )
+    assert response.status_code == 302
+    clerk.refresh_from_db()
+    assert not clerk.is_active
+    row = AccessLog.objects.get(action=AccessLog.Action.STAFF_CHANGE)
+    assert (row.user, row.ip_address) == (administrator, CLIENT_ADDRESS)
+    assert row.detail == f"Akun {clerk.username} (#{clerk.pk}) dinonaktifkan"
+    as_administrator.post(_url(User, "change", administrator.pk), _user_post(administrator) | {"is_active": ""})
+    administrator.refresh_from_db()
+    assert administrator.is_active
+    assert AccessLog.objects.filter(action=AccessLog.Action.STAFF_CHANGE).count() == 1
+
+
 def test_an_administrator_does_not_demote_a_peer_administrator_in_the_admin(
     frozen_now, as_administrator, peer_administrator, ponorogo
 ):
