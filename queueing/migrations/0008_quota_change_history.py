@@ -7,34 +7,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('queueing', '0007_blank_receipt_reference_unique'),
-        ('registry', '0019_resident_whatsapp_index'),
+        ("queueing", "0007_blank_receipt_reference_unique"),
+        ("registry", "0019_resident_whatsapp_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QuotaChange',
+            name="QuotaChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(blank=True, choices=[(0, 'Senin'), (1, 'Selasa'), (2, 'Rabu'), (3, 'Kamis'), (4, 'Jumat'), (5, 'Sabtu'), (6, 'Minggu')], null=True, verbose_name='hari')),
-                ('day', models.DateField(blank=True, null=True, verbose_name='tanggal')),
-                ('field', models.CharField(choices=[('print_capacity', 'Kapasitas cetak'), ('whatsapp', 'Kuota WhatsApp'), ('walk_in', 'Kuota datang langsung'), ('invitation', 'Kuota undangan'), ('uptd', 'Kuota UPTD'), ('opening_hours', 'Jam layanan'), ('closure', 'Penutupan')], max_length=20, verbose_name='yang diubah')),
-                ('old_value', models.CharField(blank=True, max_length=160, verbose_name='semula')),
-                ('new_value', models.CharField(blank=True, max_length=160, verbose_name='menjadi')),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='diubah')),
-                ('changed_by', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diubah oleh')),
-                ('office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.office', verbose_name='kantor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (0, "Senin"),
+                            (1, "Selasa"),
+                            (2, "Rabu"),
+                            (3, "Kamis"),
+                            (4, "Jumat"),
+                            (5, "Sabtu"),
+                            (6, "Minggu"),
+                        ],
+                        null=True,
+                        verbose_name="hari",
+                    ),
+                ),
+                ("day", models.DateField(blank=True, null=True, verbose_name="tanggal")),
+                (
+                    "field",
+                    models.CharField(
+                        choices=[
+                            ("print_capacity", "Kapasitas cetak"),
+                            ("whatsapp", "Kuota WhatsApp"),
+                            ("walk_in", "Kuota datang langsung"),
+                            ("invitation", "Kuota undangan"),
+                            ("uptd", "Kuota UPTD"),
+                            ("opening_hours", "Jam layanan"),
+                            ("closure", "Penutupan"),
+                        ],
+                        max_length=20,
+                        verbose_name="yang diubah",
+                    ),
+                ),
+                ("old_value", models.CharField(blank=True, max_length=160, verbose_name="semula")),
+                ("new_value", models.CharField(blank=True, max_length=160, verbose_name="menjadi")),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="diubah")),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="diubah oleh",
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.office",
+                        verbose_name="kantor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'perubahan kuota',
-                'verbose_name_plural': 'perubahan kuota',
-                'ordering': ['-changed_at', '-id'],
-                'permissions': [('view_calendar', 'Melihat kalender layanan dan daftar kedatangan'), ('plan_calendar', 'Mengatur kuota, jam layanan dan penutupan kantor')],
-                'indexes': [models.Index(fields=['office', '-changed_at'], name='quotachange_office_at')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('day__isnull', True), ('weekday__isnull', False)), models.Q(('day__isnull', False), ('weekday__isnull', True)), _connector='OR'), name='quotachange_weekday_or_day')],
+                "verbose_name": "perubahan kuota",
+                "verbose_name_plural": "perubahan kuota",
+                "ordering": ["-changed_at", "-id"],
+                "permissions": [
+                    ("view_calendar", "Melihat kalender layanan dan daftar kedatangan"),
+                    ("plan_calendar", "Mengatur kuota, jam layanan dan penutupan kantor"),
+                ],
+                "indexes": [models.Index(fields=["office", "-changed_at"], name="quotachange_office_at")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("day__isnull", True), ("weekday__isnull", False)),
+                            models.Q(("day__isnull", False), ("weekday__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="quotachange_weekday_or_day",
+                    )
+                ],
             },
         ),
     ]

@@ -6,15 +6,14 @@ import messaging.system_text
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('queueing', '0008_quota_change_history'),
+        ("queueing", "0008_quota_change_history"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='blankmovement',
-            name='reference',
-            field=messaging.system_text.SystemTextField(max_length=200, verbose_name='referensi/alasan'),
+            model_name="blankmovement",
+            name="reference",
+            field=messaging.system_text.SystemTextField(max_length=200, verbose_name="referensi/alasan"),
         ),
     ]

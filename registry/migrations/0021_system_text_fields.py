@@ -7,25 +7,24 @@ import messaging.system_text
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0020_office_letterhead'),
+        ("registry", "0020_office_letterhead"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='accesslog',
-            name='detail',
-            field=messaging.system_text.SystemTextField(blank=True, max_length=255, verbose_name='keterangan'),
+            model_name="accesslog",
+            name="detail",
+            field=messaging.system_text.SystemTextField(blank=True, max_length=255, verbose_name="keterangan"),
         ),
         migrations.AlterField(
-            model_name='importrowerror',
-            name='reason',
-            field=messaging.system_text.SystemTextField(max_length=500, verbose_name='alasan'),
+            model_name="importrowerror",
+            name="reason",
+            field=messaging.system_text.SystemTextField(max_length=500, verbose_name="alasan"),
         ),
         migrations.AlterField(
-            model_name='residentimport',
-            name='message',
-            field=messaging.system_text.SystemTextTextField(blank=True, verbose_name='pesan'),
+            model_name="residentimport",
+            name="message",
+            field=messaging.system_text.SystemTextTextField(blank=True, verbose_name="pesan"),
         ),
     ]

@@ -152,9 +152,7 @@ def test_the_lead_time_is_at_the_offices_own_clock(office, frozen_today, time_ma
     assert invitations.invitation_first_day(office=office) == next_weekday(frozen_today, FRIDAY)
 
 
-def test_the_invitations_page_says_who_was_invited_and_who_came(
-    client, clerk, office, first_day, time_machine
-):
+def test_the_invitations_page_says_who_was_invited_and_who_came(client, clerk, office, first_day, time_machine):
     QuotaDefault.objects.filter(office=office).update(invitation=3)
     invited = {}
     for minutes, name in ((30, "ANI HADIR"), (20, "BUDI ABSEN"), (10, "CICI MENUNGGU")):
