@@ -101,12 +101,28 @@ class OfficeAdmin(ScopedModelAdmin):
         # The office's wall clock: its "today", the end of its day and its daily jobs (WIB, WITA, WIT).
         (_("Waktu dan layanan"), {"fields": ("time_zone", "message_route", "invitation_lead_days", "cod_fee")}),
         (_("Blangko dan keadaan darurat"), {"fields": ("ration_blanks", "health_emergency")}),
+        # The letterhead; the logo is uploaded on the office settings page, which re-encodes it.
+        (
+            _("Kop surat"),
+            {
+                "fields": (
+                    "government_line",
+                    "agency_line",
+                    "email",
+                    "website",
+                    "head_name",
+                    "head_title",
+                    "head_nip",
+                    "logo",
+                )
+            },
+        ),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Office | None = None):
         if obj is not None and not is_platform_superuser(request.user):
-            return ("kind", "region", "parent")
-        return ()
+            return ("kind", "region", "parent", "logo")
+        return ("logo",)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if not is_platform_superuser(request.user):

@@ -104,6 +104,12 @@ def _keyset_rows(queryset: QuerySet, *, order: list[str], limit: int, cursor: Mo
     def value(name: str) -> Any:
         return getattr(cursor, queryset.model._meta.get_field(name).attname)
 
+    def db_value(name: str) -> Any:
+        # A raw parameter is adapted by the database driver, not by the field: SQLite's driver writes an aware
+        # datetime with its "+00:00" while the column holds Django's naive UTC text, which breaks ties.
+        field = queryset.model._meta.get_field(name)
+        return field.get_db_prep_value(value(name), connections[queryset.db])
+
     rows: list[Any] = []
     for level in range(len(runs) - 1, -1, -1):
         descending, names = runs[level]
@@ -113,7 +119,7 @@ def _keyset_rows(queryset: QuerySet, *, order: list[str], limit: int, cursor: Mo
         same = {name: value(name) for _descending, leading in runs[:level] for name in leading}
         # Identifiers are quoted by the compiler and values are parameters, hence the noqa on extra().
         part = queryset.filter(**same).extra(  # noqa: S610
-            where=[f"{left} {'<' if descending else '>'} {right}"], params=[value(n) for n in names]
+            where=[f"{left} {'<' if descending else '>'} {right}"], params=[db_value(n) for n in names]
         )
         rows += list(part.order_by(*order)[: limit - len(rows)])
         if len(rows) >= limit:
